@@ -1,0 +1,1 @@
+"""Autograder for the PyTorch-basics course: sandboxed grading with pytest-written hidden tests."""
