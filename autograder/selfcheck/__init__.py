@@ -51,12 +51,14 @@ class Report:
         head = f"{self.blank}: {verdict} ({sum(ok for ok, _, _ in self.lines)}/{len(self.lines)})"
         return "\n".join([head, *out])
 
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython display
-        p.text(str(self))
 
-
-def check(candidate: Any, blank: str | None = None, *, quiet: bool = False) -> Report:
+def check(candidate: Any, blank: str | None = None) -> None:
     """Run the self-checks of ``candidate`` (a function or class you wrote) and print what passes and why not."""
+    print(run_checks(candidate, blank))
+
+
+def run_checks(candidate: Any, blank: str | None = None) -> Report:
+    """The self-checks of ``candidate``, as a :class:`Report`."""
     _load_all()
     name = blank or getattr(candidate, "__name__", None)
     if name not in _CHECKS:
@@ -79,6 +81,4 @@ def check(candidate: Any, blank: str | None = None, *, quiet: bool = False) -> R
         else:
             report.lines.append((True, what, ""))
     report.seconds = time.perf_counter() - start
-    if not quiet:
-        print(report)
     return report
