@@ -1,0 +1,250 @@
+"""The sandbox side: run a notebook's cells like "Run All", then answer calls into what they defined.
+
+Everything here runs next to untrusted code, so nothing here is trusted by the grader: it only turns
+requests into calls and results into data (:mod:`autograder.codec`). It imports no solutions and no tests.
+
+Requests (one frame each, answered by one frame):
+    {"op": "run", "cells": [code, ...], "cell_timeout": s}   -> {"ok": true, "cells": [report, ...]}
+    {"op": "call", "target": name | {"handle": id}, "method": name | null,
+     "payload": encoded {"args": [...], "kwargs": {...}}, "watch": bool, "seed": int, "timeout": s}
+        -> {"ok": true, "payload": encoded {"result": v, "args": [v after the call, ...]},
+            "returned_arg": index | null, "torch_calls": [name, ...], "output": str, "seconds": s}
+        or {"ok": false, "error": {"type": .., "message": .., "where": ..}, "output": str}
+    {"op": "defines", "names": [...]}                       -> {"ok": true, "defined": {name: kind | null}}
+    {"op": "load", "path": p}  torch.load(p, weights_only=True) in here -> a call-like answer
+"""
+from __future__ import annotations
+
+import io
+import signal
+import socket
+import sys
+import time
+import traceback
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from typing import Any, Iterator
+
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+from autograder import codec
+from autograder.wire import Closed, WireError, recv_frame, send_frame
+
+OUTPUT_CAP = 20_000  # characters of a cell's or call's printed output kept for feedback
+
+
+class Interrupted(BaseException):
+    """Raised into student code when its cell or call runs out of time."""
+
+
+class CappedText(io.TextIOBase):
+    """A stdout that keeps the first ``cap`` characters and counts the rest."""
+
+    def __init__(self, cap: int = OUTPUT_CAP):
+        self.cap, self.parts, self.kept, self.total = cap, [], 0, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        s = str(s)
+        self.total += len(s)
+        if self.kept < self.cap:
+            self.parts.append(s[: self.cap - self.kept])
+            self.kept += len(self.parts[-1])
+        return len(s)
+
+    def text(self) -> str:
+        out = "".join(self.parts)
+        if self.total > self.kept:
+            out += f"\n... [{self.total - self.kept} more characters of output not kept]"
+        return out
+
+
+class _Recorder(TorchFunctionMode):
+    """Notes the name of every torch function a call uses (to detect forbidden APIs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.names.add(_func_name(func))
+        return func(*args, **(kwargs or {}))
+
+
+def _func_name(func: Any) -> str:
+    name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)
+    module = getattr(func, "__module__", None) or ""
+    if name.startswith("TensorBase.") or name.startswith("_TensorBase."):
+        name = "Tensor." + name.split(".", 1)[1]
+    if "." in name:
+        return name
+    return f"{module}.{name}" if module else name
+
+
+@contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    if not seconds:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise Interrupted(f"ran for more than {seconds:g} s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@contextmanager
+def _watch_files() -> Iterator[list[dict[str, Any]]]:
+    """Records how torch.save / torch.load are called (e.g. whether weights_only=True is passed)."""
+    seen: list[dict[str, Any]] = []
+    real_load, real_save = torch.load, torch.save
+
+    def load(*args, **kwargs):
+        seen.append({"fn": "torch.load", "weights_only": kwargs.get("weights_only")})
+        return real_load(*args, **kwargs)
+
+    def save(obj, *args, **kwargs):
+        seen.append({"fn": "torch.save", "saved": type(obj).__name__})
+        return real_save(obj, *args, **kwargs)
+
+    torch.load, torch.save = load, save
+    try:
+        yield seen
+    finally:
+        torch.load, torch.save = real_load, real_save
+
+
+def _describe_error(error: BaseException) -> dict[str, Any]:
+    frames = traceback.extract_tb(error.__traceback__)
+    user = [f for f in frames if f.filename.startswith("<cell")]
+    where = f"line {user[-1].lineno} of {user[-1].name}" if user else ""
+    return {"type": type(error).__name__, "message": str(error)[:2000], "where": where}
+
+
+class Servant:
+    """Holds the notebook's namespace and the objects handed out by handle."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+        self.handles: dict[int, Any] = {}
+
+    # -- handles -------------------------------------------------------------------------------------
+    def register(self, obj: Any) -> int:
+        for h, o in self.handles.items():
+            if o is obj:
+                return h
+        h = len(self.handles) + 1
+        self.handles[h] = obj
+        return h
+
+    def resolve(self, h: int) -> Any:
+        if h not in self.handles:
+            raise WireError(f"no object with handle {h}")
+        return self.handles[h]
+
+    # -- requests ------------------------------------------------------------------------------------
+    def handle(self, header: dict[str, Any], blobs: memoryview) -> tuple[dict[str, Any], list[bytes]]:
+        op = header.get("op")
+        if op == "run":
+            return {"ok": True, "cells": self.run_cells(header["cells"], header.get("cell_timeout"))}, []
+        if op == "call":
+            return self.call(header, blobs)
+        if op == "defines":
+            found = {}
+            for name in header["names"]:
+                obj = self.namespace.get(name)
+                found[name] = None if obj is None else ("class" if isinstance(obj, type) else type(obj).__name__)
+            return {"ok": True, "defined": found}, []
+        if op == "load":
+            return self.call({**header, "target": "__load__"}, blobs)
+        return {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}", "where": ""}}, []
+
+    def run_cells(self, cells: list[str], cell_timeout: float | None) -> list[dict[str, Any]]:
+        reports = []
+        for i, source in enumerate(cells):
+            out = CappedText()
+            report: dict[str, Any] = {"cell": i, "ok": True}
+            try:
+                code = compile(source, f"<cell {i + 1}>", "exec")
+                with redirect_stdout(out), redirect_stderr(out), _time_limit(cell_timeout):
+                    exec(code, self.namespace)
+            except BaseException as error:  # noqa: BLE001 - a cell may raise anything, even SystemExit
+                report.update(ok=False, error=_describe_error(error))
+            report["output"] = out.text()
+            reports.append(report)
+        return reports
+
+    def _target(self, header: dict[str, Any]) -> Any:
+        target = header["target"]
+        if target == "__load__":
+            return lambda path: torch.load(path, weights_only=True)
+        obj = self.resolve(int(target["handle"])) if isinstance(target, dict) else self.namespace[target]
+        if header.get("method"):
+            obj = getattr(obj, header["method"])
+        return obj
+
+    def call(self, header: dict[str, Any], blobs: memoryview) -> tuple[dict[str, Any], list[bytes]]:
+        out = CappedText()
+        try:
+            fn = self._target(header)
+            request = codec.decode(header["payload"], blobs, resolve=self.resolve)
+        except KeyError as missing:
+            return {"ok": False, "error": {"type": "NameError", "message": f"{missing} is not defined",
+                                           "where": ""}, "output": ""}, []
+        args, kwargs = list(request["args"]), dict(request["kwargs"])
+        param_ids = [
+            {n: id(p) for n, p in a.named_parameters()} if isinstance(a, nn.Module) else None for a in args
+        ]
+        recorder, files = _Recorder(), []
+        torch.manual_seed(int(header.get("seed", 0)))
+        start = time.perf_counter()
+        try:
+            with redirect_stdout(out), redirect_stderr(out), _time_limit(header.get("timeout")):
+                if header.get("watch"):
+                    with _watch_files() as files, recorder:
+                        result = fn(*args, **kwargs)
+                else:
+                    result = fn(*args, **kwargs)
+        except BaseException as error:  # noqa: BLE001 - student code may raise SystemExit, KeyboardInterrupt...
+            return {"ok": False, "error": _describe_error(error), "output": out.text(),
+                    "torch_calls": sorted(recorder.names), "files": files}, []
+        seconds = time.perf_counter() - start
+        returned_arg = next((i for i, a in enumerate(args) if a is result and result is not None), None)
+        enc = codec.Encoder(self.register)
+        after = []
+        for a, ids in zip(args, param_ids):
+            after.append(enc.module(a, self.register(a), ids) if ids is not None else enc.encode(a))
+        node = {"t": "dict", "items": [["result", enc.encode(result)], ["args", {"t": "list", "items": after}]]}
+        return {
+            "ok": True, "payload": {"value": node, "sizes": [len(b) for b in enc.blobs]},
+            "returned_arg": returned_arg, "torch_calls": sorted(recorder.names), "files": files,
+            "output": out.text(), "seconds": seconds,
+        }, enc.blobs
+
+
+def serve(sock: socket.socket) -> None:
+    """Answer requests on ``sock`` until the grader closes it."""
+    servant = Servant()
+    while True:
+        try:
+            header, blobs = recv_frame(sock)
+        except (Closed, OSError):
+            return
+        try:
+            reply, reply_blobs = servant.handle(header, blobs)
+        except BaseException as error:  # noqa: BLE001 - report and carry on; the grader decides
+            reply, reply_blobs = {"ok": False, "error": _describe_error(error), "output": ""}, []
+        try:
+            send_frame(sock, reply, reply_blobs)
+        except (OSError, ValueError) as error:  # e.g. a value that JSON cannot hold
+            send_frame(sock, {"ok": False, "error": {"type": "ProtocolError", "message": str(error)[:500],
+                                                     "where": ""}, "output": ""})

@@ -1,0 +1,310 @@
+"""Values <-> wire: how arguments reach a submission and what comes back, as data only.
+
+Both sides use this module. The trusted side encodes inputs (tensors, numbers, NumPy arrays, modules as an
+architecture plus weights) and decodes answers; the sandbox side decodes inputs into real objects and
+encodes whatever the student's code returned. Only exact, known types are sent as values: anything else
+(a tensor subclass, a NumPy scalar, a custom object) comes back as :class:`Foreign`, naming its type, so
+the trusted side can say "expected a torch.Tensor, got MyTensor" without ever touching the object.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from autograder.wire import DTYPES, MAX_DEPTH, WireError
+
+# --------------------------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Handle:
+    """An object that lives in the sandbox (a module the submission built); pass it back to call it."""
+
+    id: int
+
+
+@dataclass(frozen=True)
+class Foreign:
+    """A returned object that is not plain data; only its type's name crossed."""
+
+    cls: str
+
+    def __repr__(self) -> str:
+        return f"<{self.cls} object>"
+
+
+@dataclass
+class TensorInfo:
+    """What the sandbox saw of a tensor besides its values."""
+
+    cls: str  # "Tensor" or "Parameter"
+    requires_grad: bool
+    is_leaf: bool
+    grad_fn: str | None
+    grad: torch.Tensor | None
+    contiguous: bool
+
+
+@dataclass
+class ModuleInfo:
+    """A module as the sandbox saw it: structure, parameters and weights (``state``)."""
+
+    handle: Handle
+    cls: str  # qualified class name
+    tree: list[dict[str, str]]  # named_modules(): name, cls, extra_repr
+    params: list[dict[str, Any]]  # named_parameters(): name, cls, dtype, requires_grad, same (object kept)
+    state: dict[str, torch.Tensor]
+
+    @property
+    def class_name(self) -> str:
+        return self.cls.rsplit(".", 1)[-1]
+
+    def modules_of(self, cls: str) -> list[str]:
+        return [m["name"] for m in self.tree if m["cls"].rsplit(".", 1)[-1] == cls]
+
+
+class RemoteTuple(tuple):
+    """A tuple from the sandbox; ``cls`` names its type (a plain tuple or a named tuple such as torch's)."""
+
+    cls: str = "tuple"
+
+
+def info(t: torch.Tensor) -> TensorInfo:
+    """The sandbox-side facts of a decoded tensor (set by :class:`Decoder`)."""
+    return t.remote  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------------------ encoding
+
+_MODULE_KWARGS = {  # constructor arguments of the module types that may cross into a sandbox
+    "Linear": ("in_features", "out_features", "bias"),
+    "Conv1d": ("in_channels", "out_channels", "kernel_size", "bias"),
+    "BatchNorm1d": ("num_features",),
+    "LayerNorm": ("normalized_shape",),
+    "Embedding": ("num_embeddings", "embedding_dim"),
+    "Dropout": ("p",),
+    "Tanh": (), "ReLU": (), "Sigmoid": (), "Identity": (), "Flatten": (),
+}
+_CONTAINERS = ("Sequential", "ModuleList")
+
+
+def _qualname(obj: Any) -> str:
+    cls = type(obj)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _module_arch(m: nn.Module) -> dict[str, Any]:
+    name = type(m).__name__
+    children = [[n, _module_arch(c)] for n, c in m.named_children()]
+    if name in _MODULE_KWARGS and type(m).__module__.startswith("torch.nn"):
+        kwargs = {}
+        for k in _MODULE_KWARGS[name]:
+            v = getattr(m, k)
+            if k == "bias":
+                v = v is not None if isinstance(v, (torch.Tensor, type(None))) else bool(v)
+            kwargs[k] = list(v) if isinstance(v, tuple) else v
+        return {"cls": name, "kw": kwargs}
+    if name in _CONTAINERS and type(m).__module__.startswith("torch.nn"):
+        return {"cls": name, "children": children}
+    return {"cls": "Tree", "children": children}
+
+
+class Encoder:
+    """Turns a value into a JSON-able node, appending raw bytes to ``blobs``."""
+
+    def __init__(self, register: Callable[[nn.Module], int] | None = None):
+        self.blobs: list[bytes] = []
+        self._register = register  # sandbox side: gives modules a handle
+
+    def _blob(self, data: bytes) -> int:
+        self.blobs.append(data)
+        return len(self.blobs) - 1
+
+    def tensor(self, t: torch.Tensor) -> dict[str, Any]:
+        with torch._C.DisableTorchFunction():
+            node: dict[str, Any] = {
+                "t": "tensor", "cls": "Parameter" if type(t) is nn.Parameter else "Tensor",
+                "dtype": str(t.dtype).removeprefix("torch."), "shape": list(t.shape),
+                "rg": bool(t.requires_grad), "leaf": bool(t.is_leaf),
+                "grad_fn": type(t.grad_fn).__name__ if t.grad_fn is not None else None,
+                "contig": bool(t.is_contiguous()), "grad": None,
+            }
+            if node["dtype"] in DTYPES and t.layout == torch.strided and t.device.type == "cpu":
+                node["blob"] = self._blob(t.detach().contiguous().numpy().tobytes())
+            if t.is_leaf and t.grad is not None and type(t.grad) is torch.Tensor:
+                node["grad"] = self.tensor(t.grad)
+        return node
+
+    def module(self, m: nn.Module, handle: int, before: dict[str, int] | None = None) -> dict[str, Any]:
+        tree = [{"name": n, "cls": _qualname(c), "extra": c.extra_repr()[:200]} for n, c in m.named_modules()]
+        params = [
+            {"name": n, "cls": type(p).__name__, "dtype": str(p.dtype).removeprefix("torch."),
+             "rg": bool(p.requires_grad), "same": None if before is None else before.get(n) == id(p)}
+            for n, p in m.named_parameters()
+        ]
+        state = {k: self.encode(v) for k, v in m.state_dict().items()}
+        return {"t": "module", "handle": handle, "cls": _qualname(m), "tree": tree, "params": params, "state": state}
+
+    def encode(self, v: Any, depth: int = 0) -> dict[str, Any]:
+        if depth > MAX_DEPTH:
+            return {"t": "foreign", "cls": "too deeply nested value"}
+        kind = type(v)
+        if v is None:
+            return {"t": "none"}
+        if kind in (bool, int, float, str):
+            if kind is int and abs(v) > 2**62:
+                return {"t": "foreign", "cls": "int too large"}
+            return {"t": kind.__name__, "v": v if kind is not str else v[:10_000]}
+        if kind in (torch.Tensor, nn.Parameter):
+            return self.tensor(v)
+        if kind is np.ndarray and v.dtype.name in DTYPES:
+            return {"t": "ndarray", "dtype": v.dtype.name, "shape": list(v.shape),
+                    "blob": self._blob(np.ascontiguousarray(v).tobytes())}
+        if isinstance(v, tuple) and (kind is tuple or kind.__module__ in ("torch.return_types", "torch")):
+            return {"t": "tuple", "cls": _qualname(v), "items": [self.encode(x, depth + 1) for x in v]}
+        if kind is list:
+            return {"t": "list", "items": [self.encode(x, depth + 1) for x in v]}
+        if kind is dict and all(type(k) is str for k in v):
+            return {"t": "dict", "items": [[k, self.encode(x, depth + 1)] for k, x in v.items()]}
+        if kind is Handle:
+            return {"t": "handle", "id": v.id}
+        if isinstance(v, nn.Module):
+            if self._register is not None:  # sandbox side: describe it, keep it by handle
+                return self.module(v, self._register(v))
+            return {"t": "newmodule", "arch": _module_arch(v), "state": self.encode(dict(v.state_dict()))}
+        return {"t": "foreign", "cls": _qualname(v)}
+
+
+# ------------------------------------------------------------------------------------------ decoding
+
+
+class _Tree(nn.Module):
+    """A container rebuilt in the sandbox for a module type that cannot cross by name."""
+
+    def forward(self, x):
+        for child in self.children():
+            x = child(x)
+        return x
+
+
+def _build_module(arch: dict[str, Any]) -> nn.Module:
+    cls = arch.get("cls")
+    if cls in _MODULE_KWARGS:
+        return getattr(nn, cls)(**arch.get("kw", {}))
+    if cls in (*_CONTAINERS, "Tree"):
+        m = {"Sequential": nn.Sequential, "ModuleList": nn.ModuleList, "Tree": _Tree}[cls]()
+        for name, child in arch.get("children", []):
+            m.add_module(str(name), _build_module(child))
+        return m
+    raise WireError(f"unknown module type {cls!r}")
+
+
+class Decoder:
+    """Turns a node back into a value. ``resolve`` maps handles to sandbox objects (sandbox side only)."""
+
+    def __init__(self, blobs: memoryview, resolve: Callable[[int], Any] | None = None):
+        self.blobs = blobs
+        self._offsets: list[tuple[int, int]] | None = None
+        self._resolve = resolve
+        self.sizes: list[int] = []
+
+    def with_sizes(self, sizes: list[int]) -> "Decoder":
+        self._offsets, start = [], 0
+        for n in sizes:
+            self._offsets.append((start, start + n))
+            start += n
+        if start != len(self.blobs):
+            raise WireError("blob sizes do not add up")
+        return self
+
+    def _bytes(self, i: int) -> memoryview:
+        if self._offsets is None or not 0 <= i < len(self._offsets):
+            raise WireError("bad blob index")
+        a, b = self._offsets[i]
+        return self.blobs[a:b]
+
+    def _array(self, node: dict[str, Any]) -> np.ndarray:
+        dtype = np.dtype(DTYPES[node["dtype"]])
+        shape = tuple(int(s) for s in node["shape"])
+        data = self._bytes(node["blob"])
+        if len(data) != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
+            raise WireError("tensor bytes do not match its shape")
+        return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+
+    def tensor(self, node: dict[str, Any]) -> torch.Tensor | Foreign:
+        if "blob" not in node:
+            return Foreign(f"torch.Tensor of dtype {node.get('dtype')}")
+        t = torch.from_numpy(self._array(node))
+        if self._resolve is not None:  # sandbox side: a live tensor, as the caller of a blank would pass it
+            if node["cls"] == "Parameter":
+                return nn.Parameter(t, requires_grad=bool(node["rg"]))
+            return t.requires_grad_(bool(node["rg"])) if t.is_floating_point() else t
+        t.remote = TensorInfo(  # type: ignore[attr-defined]
+            cls=str(node["cls"]), requires_grad=bool(node["rg"]), is_leaf=bool(node["leaf"]),
+            grad_fn=node.get("grad_fn"), grad=self.tensor(node["grad"]) if node.get("grad") else None,
+            contiguous=bool(node.get("contig", True)),
+        )
+        return t
+
+    def decode(self, node: Any, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH or not isinstance(node, dict):
+            raise WireError("malformed value")
+        t = node.get("t")
+        if t == "none":
+            return None
+        if t in ("bool", "int", "float", "str"):
+            v = node["v"]
+            if type(v) is not {"bool": bool, "int": int, "float": (int, float), "str": str}[t] and not (
+                t == "float" and type(v) in (int, float)
+            ):
+                raise WireError("scalar of the wrong type")
+            return {"bool": bool, "int": int, "float": float, "str": str}[t](v)
+        if t == "tensor":
+            return self.tensor(node)
+        if t == "ndarray":
+            return self._array(node)
+        if t == "tuple":
+            out = RemoteTuple(self.decode(x, depth + 1) for x in node["items"])
+            out.cls = str(node.get("cls", "tuple"))
+            return out
+        if t == "list":
+            return [self.decode(x, depth + 1) for x in node["items"]]
+        if t == "dict":
+            return {str(k): self.decode(x, depth + 1) for k, x in node["items"]}
+        if t == "foreign":
+            return Foreign(str(node.get("cls", "?"))[:200])
+        if t == "handle":
+            if self._resolve is None:
+                raise WireError("handles only travel into the sandbox")
+            return self._resolve(int(node["id"]))
+        if t == "newmodule":
+            if self._resolve is None:
+                raise WireError("modules are only built inside the sandbox")
+            m = _build_module(node["arch"])
+            m.load_state_dict(self.decode(node["state"], depth + 1))
+            return m
+        if t == "module":
+            return ModuleInfo(
+                handle=Handle(int(node["handle"])), cls=str(node["cls"]), tree=list(node["tree"]),
+                params=list(node["params"]),
+                state={k: self.decode(v, depth + 1) for k, v in node["state"].items()},
+            )
+        raise WireError(f"unknown value kind {t!r}")
+
+
+def encode(value: Any, register: Callable[[nn.Module], int] | None = None) -> tuple[dict[str, Any], list[bytes]]:
+    """One value as a node plus blobs; the node records the blob sizes so the receiver can split them."""
+    enc = Encoder(register)
+    node = enc.encode(value)
+    return {"value": node, "sizes": [len(b) for b in enc.blobs]}, enc.blobs
+
+
+def decode(payload: dict[str, Any], blobs: memoryview, resolve: Callable[[int], Any] | None = None) -> Any:
+    sizes = payload.get("sizes", [])
+    if not isinstance(sizes, list) or not all(type(n) is int and n >= 0 for n in sizes):
+        raise WireError("bad blob sizes")
+    return Decoder(blobs, resolve).with_sizes(sizes).decode(payload.get("value"))
