@@ -1,0 +1,189 @@
+"""Checks on what a submission returned, in a fixed order, one clear sentence per failure.
+
+    expect(dw, "dw").tensor(shape=(1,)).close_to(ref_dw, hints=[hints.FACTOR_2, hints.SIGN])
+
+The order is PrairieLearn's: present -> type -> dtype -> shape -> finite -> values, so a student reads the
+first thing that is wrong. Value mismatches report the greatest absolute and relative difference and where
+(as torch.testing.assert_close does) but never the hidden expected values themselves.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Iterable, Sequence
+
+import torch
+
+from autograder.codec import Foreign, ModuleInfo, RemoteTuple, TensorInfo
+
+Hint = Callable[[torch.Tensor, torch.Tensor], "str | None"]
+
+
+class Mismatch(AssertionError):
+    """A check failed; ``str(mismatch)`` is the feedback the student reads."""
+
+
+def describe(value: Any) -> str:
+    """A short, safe description of a returned value's kind."""
+    if isinstance(value, torch.Tensor):
+        return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
+    if isinstance(value, Foreign):
+        return f"a {value.cls}"
+    if isinstance(value, ModuleInfo):
+        return f"a {value.class_name} module"
+    if isinstance(value, RemoteTuple):
+        return f"a tuple of {len(value)}" if value.cls.endswith(".tuple") else f"a {value.cls} of {len(value)}"
+    if value is None:
+        return "None"
+    return f"a Python {type(value).__name__}"
+
+
+def _index(flat: int, shape: Sequence[int]) -> tuple[int, ...]:
+    idx = []
+    for size in reversed(shape):
+        idx.append(flat % size if size else 0)
+        flat //= max(size, 1)
+    return tuple(reversed(idx))
+
+
+def difference(actual: torch.Tensor, expected: torch.Tensor) -> str:
+    """'greatest absolute difference 0.31 at index (2, 0), greatest relative difference 0.5'."""
+    a, e = actual.detach().double(), expected.detach().double()
+    diff = (a - e).abs()
+    if diff.numel() == 0:
+        return "no elements"
+    finite = torch.isfinite(diff)
+    diff = torch.where(finite, diff, torch.full_like(diff, math.inf))
+    worst = int(diff.reshape(-1).argmax())
+    rel = diff / e.abs().clamp_min(1e-12)
+    worst_rel = int(rel.reshape(-1).argmax())
+    where = f" at index {_index(worst, a.shape)}" if a.dim() else ""
+    where_rel = f" at index {_index(worst_rel, a.shape)}" if a.dim() else ""
+    return (f"greatest absolute difference {diff.reshape(-1)[worst].item():.4g}{where}, "
+            f"greatest relative difference {rel.reshape(-1)[worst_rel].item():.4g}{where_rel}")
+
+
+class Expectation:
+    """Fluent checks on one named quantity; each method raises :class:`Mismatch` or returns ``self``."""
+
+    def __init__(self, value: Any, name: str):
+        self.value, self.name = value, name
+
+    def fail(self, sentence: str) -> None:
+        raise Mismatch(f"{self.name}: {sentence}")
+
+    # -- type ----------------------------------------------------------------------------------------
+    def tensor(self, shape: Sequence[int] | None = None, dtype: torch.dtype | None = torch.float32,
+               finite: bool = True) -> "Expectation":
+        v = self.value
+        if not isinstance(v, torch.Tensor):
+            self.fail(f"expected a torch.Tensor, got {describe(v)}.")
+        meta: TensorInfo | None = getattr(v, "remote", None)
+        if meta is not None and meta.cls not in ("Tensor", "Parameter"):
+            self.fail(f"expected a plain torch.Tensor, got a {meta.cls}.")
+        if dtype is not None and v.dtype != dtype:
+            hint = " (torch.from_numpy keeps NumPy's float64: convert with .float() or copy into a float32 tensor)" \
+                if v.dtype == torch.float64 and dtype == torch.float32 else ""
+            self.fail(f"expected dtype {dtype}, got {v.dtype}{hint}.")
+        if shape is not None and tuple(v.shape) != tuple(shape):
+            self.fail(f"expected shape {tuple(shape)}, got {tuple(v.shape)}{_shape_hint(tuple(v.shape), tuple(shape))}.")
+        if finite and v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            bad = int((~torch.isfinite(v)).sum())
+            kinds = "NaN" if bool(torch.isnan(v).any()) else "infinite"
+            self.fail(f"{bad} of {v.numel()} values are {kinds}: the computation overflows or divides by zero "
+                      f"somewhere (e.g. exp of a large number, or log(0)).")
+        return self
+
+    def python_float(self) -> "Expectation":
+        if type(self.value) is not float:
+            extra = " (call .item() on a 0-dim tensor)" if isinstance(self.value, torch.Tensor) else ""
+            self.fail(f"expected a Python float, got {describe(self.value)}{extra}.")
+        if not math.isfinite(self.value):
+            self.fail(f"expected a finite number, got {self.value}.")
+        return self
+
+    def float_list(self, length: int) -> "Expectation":
+        v = self.value
+        if type(v) is not list:
+            self.fail(f"expected a list of {length} Python floats, got {describe(v)}.")
+        if len(v) != length:
+            self.fail(f"expected {length} entries (one per epoch), got {len(v)}.")
+        for i, x in enumerate(v):
+            if type(x) is not float:
+                extra = " (use loss.item() to record a Python float)" if isinstance(x, torch.Tensor) else ""
+                self.fail(f"entry {i} is {describe(x)}, expected a Python float{extra}.")
+        return self
+
+    def is_module(self, cls: str | None = None) -> "Expectation":
+        if not isinstance(self.value, ModuleInfo):
+            self.fail(f"expected an nn.Module, got {describe(self.value)}.")
+        if cls is not None and self.value.class_name != cls:
+            self.fail(f"expected an nn.{cls}, got a {self.value.class_name}.")
+        return self
+
+    def tuple_of(self, n: int) -> "Expectation":
+        if not isinstance(self.value, (tuple, list)) or len(self.value) != n:
+            self.fail(f"expected a tuple of {n} values, got {describe(self.value)}.")
+        return self
+
+    # -- values --------------------------------------------------------------------------------------
+    def close_to(self, expected: torch.Tensor | float | Sequence[float], *, rtol: float = 1e-4,
+                 atol: float = 1e-5, hints: Iterable[Hint] = (), what: str = "") -> "Expectation":
+        actual = self.value
+        exp_t = torch.as_tensor(expected, dtype=torch.float64)
+        act_t = torch.as_tensor(actual, dtype=torch.float64) if not isinstance(actual, torch.Tensor) else actual
+        if tuple(act_t.shape) != tuple(exp_t.shape):
+            self.fail(f"expected shape {tuple(exp_t.shape)}, got {tuple(act_t.shape)}.")
+        try:
+            torch.testing.assert_close(act_t.detach().double(), exp_t, rtol=rtol, atol=atol, equal_nan=False)
+            return self
+        except AssertionError:
+            pass
+        n_bad = int((~torch.isclose(act_t.detach().double(), exp_t, rtol=rtol, atol=atol)).sum())
+        sentence = (f"{n_bad} of {exp_t.numel()} values differ from the correct result{what} "
+                    f"({difference(act_t, exp_t)}; tolerance rtol={rtol:g}, atol={atol:g}).")
+        for hint in hints:
+            found = hint(act_t.detach().double(), exp_t)
+            if found:
+                sentence += f" Hint: {found}"
+                break
+        self.fail(sentence)
+        return self
+
+    def equal_to(self, expected: torch.Tensor, what: str = "") -> "Expectation":
+        actual = self.value
+        if not torch.equal(actual, expected):
+            n_bad = int((actual != expected).sum()) if actual.shape == expected.shape else actual.numel()
+            self.fail(f"{n_bad} of {expected.numel()} values are wrong{what}.")
+        return self
+
+    def satisfies(self, ok: bool, sentence: str) -> "Expectation":
+        if not ok:
+            self.fail(sentence)
+        return self
+
+
+def _shape_hint(got: tuple[int, ...], want: tuple[int, ...]) -> str:
+    if sorted(got) == sorted(want) and got != want:
+        return ": the right sizes in the wrong order (a missing transpose or permute?)"
+    if got == (*want, 1) or got == (1, *want):
+        return ": an extra dimension of size 1 (squeeze or index it away)"
+    if (*got, 1) == want or (1, *got) == want:
+        return ": a dimension of size 1 is missing (keepdim=True, or unsqueeze)"
+    if len(got) == 2 and len(want) == 2 and got[0] == got[1] == want[0]:
+        return ": (N, N) instead of (N, 1) usually comes from broadcasting an (N,) against an (N, 1)"
+    if got == () and want == (1,):
+        return ": a 0-dim tensor; shape (1,) was asked for (reshape(1))"
+    return ""
+
+
+def expect(value: Any, name: str) -> Expectation:
+    """Start checking ``value``, called ``name`` in the feedback."""
+    return Expectation(value, name)
+
+
+def unchanged(before: Any, after: Any, name: str) -> None:
+    """Fail if an input tensor was modified in place by the call."""
+    if isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor):
+        if before.shape != after.shape or not torch.equal(before.detach(), after.detach()):
+            raise Mismatch(f"{name}: your function modified its input {name} in place; functions must leave "
+                           f"their inputs unchanged (work on a copy, or use out-of-place operations).")

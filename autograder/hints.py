@@ -1,0 +1,72 @@
+"""Fingerprints of known mistakes: (actual, expected) -> a one-line hint, or None.
+
+A hint is a small function, so a hidden test lists the ones that fit its blank. The fingerprints look at
+how the answer relates to the correct one (a constant ratio, a transpose, a sign), never at the code.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+Hint = Callable[[torch.Tensor, torch.Tensor], "str | None"]
+
+
+def constant_ratio(actual: torch.Tensor, expected: torch.Tensor, tol: float = 1e-3) -> float | None:
+    """The c with actual == c * expected everywhere, if there is one."""
+    mask = expected.abs() > 1e-6
+    if actual.shape != expected.shape or not bool(mask.any()):
+        return None
+    ratios = actual[mask] / expected[mask]
+    c = float(ratios.median())
+    if not torch.allclose(actual, c * expected, rtol=tol, atol=1e-6 + tol * float(expected.abs().max())):
+        return None
+    return c
+
+
+def ratio(table: dict[float, str], tol: float = 1e-3) -> Hint:
+    """A hint for each constant ratio in ``table``: ``ratio({0.5: "the factor 2 is missing"})``."""
+
+    def hint(actual: torch.Tensor, expected: torch.Tensor) -> str | None:
+        c = constant_ratio(actual, expected, tol)
+        if c is None:
+            return None
+        for value, text in table.items():
+            if abs(c - value) <= tol * max(1.0, abs(value)):
+                return f"your values are {c:.4g} times the correct ones: {text}"
+        return None
+
+    return hint
+
+
+def any_constant_ratio(actual: torch.Tensor, expected: torch.Tensor) -> str | None:
+    c = constant_ratio(actual, expected)
+    if c is None or abs(c - 1) < 1e-3:
+        return None
+    return f"your values are all {c:.4g} times the correct ones: a constant factor is off (a scale, a 1/n, a sign)."
+
+
+FACTOR_2 = ratio({0.5: "is the factor 2 from the derivative of the square missing?",
+                  2.0: "is there an extra factor 2?"})
+SIGN = ratio({-1.0: "the sign is flipped (prediction minus target, or the minus in front of the sum)."})
+
+
+def sum_vs_mean(n: int) -> Hint:
+    return ratio({float(n): f"you summed over the {n} examples instead of averaging (divide by n, or use mean).",
+                  1.0 / n: f"you divided by n = {n} once too often."})
+
+
+def transposed(actual: torch.Tensor, expected: torch.Tensor) -> str | None:
+    if actual.dim() == 2 and actual.shape == expected.shape[::-1] and torch.allclose(actual.T, expected, atol=1e-5):
+        return "your result is the transpose of the correct one."
+    return None
+
+
+def sorted_same(actual: torch.Tensor, expected: torch.Tensor) -> str | None:
+    if actual.shape == expected.shape and torch.allclose(actual.reshape(-1).sort().values,
+                                                         expected.reshape(-1).sort().values, atol=1e-5):
+        return "you have the right values in the wrong order (check the order of the dimensions, e.g. view vs permute)."
+    return None
+
+
+DEFAULT: tuple[Hint, ...] = (SIGN, FACTOR_2, transposed, sorted_same, any_constant_ratio)

@@ -1,0 +1,180 @@
+"""The pytest plugin that turns hidden tests into grades.
+
+Hidden tests are plain pytest (``autograder/hidden/test_<assignment>.py``). This plugin supplies:
+
+- ``sub``: a :class:`~autograder.submission.Submission`, parametrised over the notebooks being graded
+  (module scope, so a notebook runs once and all its tests reuse it);
+- ``rng``: a ``torch.Generator`` seeded from the course secret and the test's name: hidden inputs are the
+  same for every student and every run, and unknown to anyone without the secret;
+- ``ref``: the reference solutions of the module's assignment (trusted side only);
+- the ``blank(name, points=...)`` marker, which tags a test with the blank it judges and its points,
+
+and collects every test's outcome into :class:`~autograder.results.TestResult` records.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Iterator
+
+import pytest
+import torch
+
+from autograder.compare import Mismatch
+from autograder.course import ASSIGNMENTS, REPO, Assignment
+from autograder.results import TestResult
+from autograder.submission import Submission, SubmissionError
+
+HIDDEN = Path(__file__).resolve().parent / "hidden"
+SOLUTIONS = REPO / "solutions"
+
+
+def hidden_module(assignment: Assignment) -> Path:
+    return HIDDEN / f"test_{assignment.name}.py"
+
+
+def load_reference(assignment: Assignment) -> ModuleType:
+    """The reference solutions, loaded by path so that nothing else needs ``solutions`` importable."""
+    path = SOLUTIONS / f"{assignment.stem}.py"
+    spec = importlib.util.spec_from_file_location(f"_reference_{assignment.stem}", path)
+    if spec is None or spec.loader is None or not path.exists():
+        raise FileNotFoundError(f"reference solutions not found: {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def derive_seed(secret: str, *parts: str) -> int:
+    digest = hashlib.sha256("\x1f".join((secret, *parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") & ((1 << 63) - 1)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One notebook to grade: a key for the results, and how to open its submission."""
+
+    key: str
+    assignment: str
+    open: Callable[[], Submission]
+
+
+class GradingPlugin:
+    """Parametrises ``sub`` over ``entries`` and records each test's points and feedback."""
+
+    def __init__(self, entries: list[Entry], secret: str, *, only_blank: str | None = None,
+                 on_done: Callable[[str, list[TestResult], Submission | None], None] | None = None):
+        self.by_assignment: dict[str, list[Entry]] = {}
+        for e in entries:
+            self.by_assignment.setdefault(e.assignment, []).append(e)
+        self.secret = secret
+        self.only_blank = only_blank
+        self.results: dict[str, list[TestResult]] = {e.key: [] for e in entries}
+        self.internal_errors: list[str] = []
+        self._on_done = on_done
+        self._references: dict[str, ModuleType] = {}
+
+    # -- collection ----------------------------------------------------------------------------------
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "blank(name, points): the blank a hidden test judges, and its points")
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "sub" in metafunc.fixturenames:
+            entries = self.by_assignment.get(_assignment_of(metafunc.module).name, [])
+            metafunc.parametrize("sub", entries, ids=[e.key for e in entries], indirect=True, scope="module")
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if self.only_blank is None:
+            return
+        keep = [i for i in items if _blank_marker(i)[0] == self.only_blank]
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+    # -- fixtures ------------------------------------------------------------------------------------
+    @pytest.fixture(scope="module")
+    def sub(self, request: pytest.FixtureRequest) -> Iterator[Submission]:
+        entry: Entry = request.param
+        submission = entry.open()
+        try:
+            yield submission
+        finally:
+            submission.close()
+            if self._on_done is not None:
+                self._on_done(entry.key, self.results[entry.key], submission)
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest, sub: Submission) -> torch.Generator:
+        seed = derive_seed(self.secret, _test_name(request.node))
+        sub.seed = seed % (1 << 31)
+        return torch.Generator().manual_seed(seed)
+
+    @pytest.fixture(scope="module")
+    def ref(self, request: pytest.FixtureRequest) -> ModuleType:
+        assignment = _assignment_of(request.module)
+        if assignment.name not in self._references:
+            self._references[assignment.name] = load_reference(assignment)
+        return self._references[assignment.name]
+
+    # -- results -------------------------------------------------------------------------------------
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+        outcome = yield
+        report = outcome.get_result()
+        if not hasattr(item, "callspec") or "sub" not in item.callspec.params:
+            return
+        entry: Entry = item.callspec.params["sub"]
+        if report.when == "call" or (report.when == "setup" and report.failed):
+            blank, points = _blank_marker(item)
+            passed = report.passed
+            output = "" if passed else self._feedback(item, call)
+            self.results[entry.key].append(TestResult(
+                name=_test_name(item), blank=blank, score=points if passed else 0.0, max_score=points,
+                output=output or "Passed.",
+            ))
+
+    def _feedback(self, item: pytest.Item, call: pytest.CallInfo) -> str:
+        error = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(error, (Mismatch, SubmissionError)):
+            return str(error)
+        if isinstance(error, AssertionError):
+            return str(error).split("\nassert ")[0] or "This check failed."
+        self.internal_errors.append(f"{item.nodeid}: {type(error).__name__}: {error}")
+        return (f"The grader could not finish this test ({type(error).__name__}); this is not your fault: "
+                f"please tell your instructor.")
+
+
+def _assignment_of(module: ModuleType) -> Assignment:
+    name = getattr(module, "ASSIGNMENT", None)
+    if name not in ASSIGNMENTS:
+        raise pytest.UsageError(f"{module.__file__}: set ASSIGNMENT to one of {sorted(ASSIGNMENTS)}")
+    return ASSIGNMENTS[name]
+
+
+def _blank_marker(item: pytest.Item) -> tuple[str, float]:
+    marker = item.get_closest_marker("blank")
+    if marker is None or not marker.args:
+        raise pytest.UsageError(f"{item.nodeid}: every hidden test needs @pytest.mark.blank(name, points=...)")
+    return str(marker.args[0]), float(marker.kwargs.get("points", 1))
+
+
+def _test_name(item: Any) -> str:
+    """The test's name without the submission: 'test_grads_match[n=1]' -> used for seeds and results."""
+    name = item.originalname if hasattr(item, "originalname") else item.name
+    params = [f"{k}={v}" for k, v in getattr(getattr(item, "callspec", None), "params", {}).items() if k != "sub"]
+    doc = (item.function.__doc__ or "").strip().splitlines() if hasattr(item, "function") else []
+    title = doc[0].rstrip(".") if doc else name
+    blank = _blank_marker(item)[0] if item.get_closest_marker("blank") else ""
+    suffix = f" [{', '.join(params)}]" if params else ""
+    return f"{blank}: {title}{suffix}" if blank else f"{title}{suffix}"
+
+
+def run_pytest(assignments: list[Assignment], plugin: GradingPlugin, quiet: bool = True) -> int:
+    """Run the hidden tests of ``assignments`` with ``plugin``; returns pytest's exit code."""
+    args = [str(hidden_module(a)) for a in assignments]
+    args += ["-p", "no:cacheprovider", "-o", "addopts=", "-o", "python_files=test_*.py",
+             f"--rootdir={HIDDEN}", "-W", "ignore"]
+    if quiet:
+        args += ["-qq", "-p", "no:terminal"]
+    return pytest.main(args, plugins=[plugin])

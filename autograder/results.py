@@ -1,0 +1,95 @@
+"""Results: one Gradescope ``results.json`` per notebook, one CSV of scores per batch."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class TestResult:
+    name: str
+    blank: str
+    score: float
+    max_score: float
+    output: str
+    visibility: str = "visible"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "score": self.score, "max_score": self.max_score, "output": self.output,
+                "tags": [self.blank], "visibility": self.visibility}
+
+
+@dataclass
+class NotebookResult:
+    student: str
+    assignment: str
+    notebook: str  # stem
+    tests: list[TestResult] = field(default_factory=list)
+    output: str = ""  # notes about the whole notebook (cells that failed, a lost process)
+    error: str | None = None  # set when the notebook could not be graded at all (e.g. not a notebook)
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.score for t in self.tests), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(t.max_score for t in self.tests), 6)
+
+    def by_blank(self) -> dict[str, tuple[float, float]]:
+        marks: dict[str, tuple[float, float]] = {}
+        for t in self.tests:
+            got, out_of = marks.get(t.blank, (0.0, 0.0))
+            marks[t.blank] = (got + t.score, out_of + t.max_score)
+        return marks
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"score": self.score, "max_score": self.max_score,
+                                "tests": [t.to_json() for t in self.tests]}
+        if self.output:
+            data["output"] = self.output
+        return data
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a reader sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_results(result: NotebookResult, path: Path) -> None:
+    write_atomically(path, json.dumps(result.to_json(), indent=2, sort_keys=False) + "\n")
+
+
+def write_scores_csv(results: list[NotebookResult], path: Path) -> None:
+    """One row per student, one column per assignment graded, then the total."""
+    assignments = sorted({r.assignment for r in results})
+    rows: dict[str, dict[str, float]] = {}
+    for r in results:
+        rows.setdefault(r.student, {})[r.assignment] = r.score
+    maxima = {a: max(r.max_score for r in results if r.assignment == a) for a in assignments}
+    lines = [["student", *assignments, "total", "max_total"]]
+    for student in sorted(rows):
+        scores = [rows[student].get(a, 0.0) for a in assignments]
+        lines.append([student, *[_fmt(s) for s in scores], _fmt(sum(scores)), _fmt(sum(maxima.values()))])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(lines)
+    os.replace(tmp, path)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
