@@ -176,5 +176,5 @@ def run_pytest(assignments: list[Assignment], plugin: GradingPlugin, quiet: bool
     args += ["-p", "no:cacheprovider", "-o", "addopts=", "-o", "python_files=test_*.py",
              f"--rootdir={HIDDEN}", "-W", "ignore"]
     if quiet:
-        args += ["-qq", "-p", "no:terminal"]
+        args += ["-p", "no:terminal"]
     return pytest.main(args, plugins=[plugin])

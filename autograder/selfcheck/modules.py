@@ -59,19 +59,20 @@ def seq_net_is_sequential(make_seq_net):
 @selfcheck("make_seq_net")
 def seq_net_has_the_layers(make_seq_net):
     """holds Linear(n_in, n_hidden), Tanh(), Linear(n_hidden, n_out) in that order"""
-    net = _seq_net(make_seq_net, 3, 5, 2)
-    layers = list(net)
-    ok = (len(layers) == 3 and isinstance(layers[0], nn.Linear) and isinstance(layers[1], nn.Tanh)
-          and isinstance(layers[2], nn.Linear))
-    assert ok, (
-        f"make_seq_net(3, 5, 2) should hold Linear(3, 5), Tanh(), Linear(5, 2), got [{_describe(net)}]: "
-        "three layers, with Tanh (not ReLU or Sigmoid) in the middle."
-    )
-    sizes = (layers[0].in_features, layers[0].out_features, layers[2].in_features, layers[2].out_features)
-    assert sizes == (3, 5, 5, 2), (
-        f"make_seq_net(3, 5, 2) should hold Linear(3, 5) and Linear(5, 2), got [{_describe(net)}]: "
-        "use n_in, n_hidden and n_out in that order."
-    )
+    for n_in, n_hidden, n_out in ((3, 5, 2), (7, 11, 4)):
+        net = _seq_net(make_seq_net, n_in, n_hidden, n_out)
+        call, layers = f"make_seq_net({n_in}, {n_hidden}, {n_out})", list(net)
+        ok = (len(layers) == 3 and isinstance(layers[0], nn.Linear) and isinstance(layers[1], nn.Tanh)
+              and isinstance(layers[2], nn.Linear))
+        assert ok, (
+            f"{call} should hold Linear({n_in}, {n_hidden}), Tanh(), Linear({n_hidden}, {n_out}), "
+            f"got [{_describe(net)}]: three layers, with Tanh (not ReLU or Sigmoid) in the middle."
+        )
+        sizes = (layers[0].in_features, layers[0].out_features, layers[2].in_features, layers[2].out_features)
+        assert sizes == (n_in, n_hidden, n_hidden, n_out), (
+            f"{call} should hold Linear({n_in}, {n_hidden}) and Linear({n_hidden}, {n_out}), got [{_describe(net)}]: "
+            "build the layers from n_in, n_hidden and n_out, in that order, not from fixed numbers."
+        )
 
 
 @selfcheck("make_seq_net")
@@ -90,8 +91,7 @@ def seq_net_uses_its_arguments(make_seq_net):
     net = _seq_net(make_seq_net, 7, 11, 4)
     out = net(torch.zeros(6, 7))
     assert tuple(out.shape) == (6, 4), (
-        f"make_seq_net(7, 11, 4) applied to a (6, 7) batch should give shape (6, 4), got {tuple(out.shape)}: "
-        "build the layers from the arguments, not from fixed numbers."
+        f"make_seq_net(7, 11, 4) applied to a (6, 7) batch should give shape (6, 4), got {tuple(out.shape)}."
     )
     assert out.dtype == torch.float32, f"the network's output should be float32, got {out.dtype}."
 

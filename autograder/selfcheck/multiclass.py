@@ -50,7 +50,15 @@ def _logits(*shape: int, scale: float = 3.0, seed: int = 0) -> torch.Tensor:
 
 def _probs(softmax, z: torch.Tensor) -> torch.Tensor:
     """softmax(z), asserted to be a tensor of z's shape."""
-    out = _tensor(softmax(z), "softmax")
+    try:
+        out = _tensor(softmax(z), "softmax")
+    except RuntimeError as error:
+        if "must match the size" not in str(error):
+            raise
+        raise AssertionError(
+            f"softmax of a tensor of shape {tuple(z.shape)} failed to broadcast ({error}): keep the dimension "
+            "you sum over (keepdim=True) so exp(z) / sum divides each row by its own sum."
+        ) from None
     assert out.shape == z.shape, (
         f"softmax of a tensor of shape {tuple(z.shape)} should have the same shape, got {tuple(out.shape)}: "
         "keep the dimension you sum over (keepdim=True) so the division broadcasts."
@@ -103,7 +111,13 @@ def softmax_rows_sum_to_one(softmax):
 def softmax_works_for_any_rank(softmax):
     """works over the last dimension of 1-D and 3-D tensors"""
     for z in (_logits(5), _logits(2, 3, 4)):
-        out = _probs(softmax, z)
+        try:
+            out = _probs(softmax, z)
+        except IndexError as error:
+            raise AssertionError(
+                f"softmax of a tensor of shape {tuple(z.shape)} raised IndexError ({error}): normalise over dim=-1 "
+                "(the last dimension), not a fixed dim such as 1, so the same code works for any rank."
+            ) from None
         assert torch.allclose(out, torch.softmax(z, dim=-1), atol=1e-6), (
             f"softmax of a tensor of shape {tuple(z.shape)} is wrong: normalise over dim=-1 (the last dimension), "
             "not a fixed dim such as 1, so the same code works for any rank."
@@ -285,6 +299,9 @@ def binary_entropy_of_fair_coin_is_one_bit(binary_entropy):
     if abs(h - math.log(2)) < 1e-4:
         raise AssertionError(f"H(0.5) should be 1 bit, got {h:.4f}, which is ln 2: that is nats; "
                              "divide by ln 2 (or use log2) to get bits.")
+    if abs(h - 0.5) < 1e-4:
+        raise AssertionError(f"H(0.5) should be 1 bit, got {h:.4f}, half of it: "
+                             "did you leave out the (1 - p) log2 (1 - p) term?")
     assert abs(h - 1.0) < 1e-5, f"H(0.5) should be 1 bit, got {h:.4f}: H(p) = -p log2 p - (1-p) log2 (1-p)."
 
 
@@ -292,12 +309,11 @@ def binary_entropy_of_fair_coin_is_one_bit(binary_entropy):
 def binary_entropy_matches_known_values(binary_entropy):
     """H(0.1) = 0.469 bits, and H(p) = H(1 - p)"""
     out = _tensor(binary_entropy(torch.tensor([0.1, 0.9, 0.25, 0.75])), "binary_entropy").reshape(-1)
-    assert abs(float(out[0]) - 0.469) < 1e-3, (
-        f"H(0.1) should be 0.469 bits, got {float(out[0]):.4f}: "
-        "H(p) = -p log2 p - (1-p) log2 (1-p), both terms included."
-    )
     assert torch.allclose(out[0::2], out[1::2], atol=1e-6), (
         f"H(p) should equal H(1 - p), got H(0.1) = {float(out[0]):.4f}, H(0.9) = {float(out[1]):.4f}: "
         "did you leave out the (1 - p) log2 (1 - p) term?"
+    )
+    assert abs(float(out[0]) - 0.469) < 1e-3, (
+        f"H(0.1) should be 0.469 bits, got {float(out[0]):.4f}: H(p) = -p log2 p - (1-p) log2 (1-p)."
     )
     assert abs(float(out[2]) - 0.811278) < 1e-4, f"H(0.25) should be 0.8113 bits, got {float(out[2]):.4f}."

@@ -1,0 +1,43 @@
+"""Catalogs of student answers, per blank: correct variants that must earn full marks, and real mistakes
+that must lose marks with the intended hint. They live in ``catalog/<notebook stem>.py`` as two lists,
+``CORRECT`` and ``MISTAKES``, of :class:`Variant`; the test suite and ``python -m autograder audit`` grade
+every entry with the real grader.
+"""
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from autograder.course import REPO, Assignment
+
+CATALOG = REPO / "catalog"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A way of writing ``blank``: ``code`` replaces the blank's whole cell (a def or class)."""
+
+    blank: str
+    name: str
+    code: str
+    hint: str | None = None  # for mistakes: a substring the feedback must contain (case-insensitive)
+
+
+def load_catalog(assignment: Assignment) -> ModuleType | None:
+    path = CATALOG / f"{assignment.stem}.py"
+    if not path.exists():
+        return None
+    spec = importlib.util.spec_from_file_location(f"_catalog_{assignment.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def variant_namespace(reference: ModuleType, variant: Variant) -> dict[str, Any]:
+    """The reference solutions with ``variant`` written over its blank, as a notebook's globals would be."""
+    namespace = {k: v for k, v in vars(reference).items() if not k.startswith("__")}
+    namespace["__name__"] = "__main__"
+    exec(compile(variant.code, f"<{variant.blank}: {variant.name}>", "exec"), namespace)
+    return namespace
