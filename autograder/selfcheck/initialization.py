@@ -23,7 +23,7 @@ def _seeded(seed: int = 0):
         yield
 
 
-# ---------------------------------------------------------------------------------------------------- set_weight_from_numpy
+# ---------------------------------------------------------------------------------- set_weight_from_numpy
 
 
 def _layer_and_array():
@@ -54,7 +54,8 @@ def numpy_returns_the_layer(set_weight_from_numpy):
     """returns the layer it was given"""
     layer, result, *_ = _set(set_weight_from_numpy)
     assert result is layer, (
-        f"set_weight_from_numpy should return the layer it changed, got {type(result).__name__}: end with `return layer`."
+        f"set_weight_from_numpy should return the layer it changed, got {type(result).__name__}: "
+        "end with `return layer`."
     )
 
 
@@ -92,7 +93,7 @@ def numpy_copies_the_values(set_weight_from_numpy):
     assert torch.equal(layer.bias.detach(), bias), "set_weight_from_numpy changed layer.bias: only the weight changes."
 
 
-# ---------------------------------------------------------------------------------------------------- initialisers
+# ---------------------------------------------------------------------------------- initialisers
 
 
 class _Mixed(nn.Module):
@@ -134,7 +135,9 @@ def _run(init, *args, nested_bias: bool = True):
 
 def _returns_net(init, *args):
     net, result, _ = _run(init, *args)
-    assert result is net, f"{init.__name__} should return the network it changed, got {type(result).__name__}: end with `return net`."
+    assert result is net, (
+        f"{init.__name__} should return the network it changed, got {type(result).__name__}: end with `return net`."
+    )
 
 
 def _keeps_parameters(init, *args):
@@ -150,6 +153,12 @@ def _keeps_parameters(init, *args):
 
 def _changed(net, before, name) -> bool:
     return not torch.equal(dict(net.named_parameters())[name].detach(), before[name][1])
+
+
+def _changed_layers(net, before, names=("inp", "nested")) -> list[nn.Linear]:
+    """The Linear layers among ``names`` whose weight changed (the others fail the nested-Linear check)."""
+    weights = {"inp": "inp.weight", "nested": "body.1.0.weight", "out": "out.weight"}
+    return [getattr(net, n) for n in names if _changed(net, before, weights[n])]
 
 
 def _nested_reached(init, *args):
@@ -189,7 +198,7 @@ def _others_untouched(init, *args):
     )
 
 
-# ---------------------------------------------------------------------------------------------------- init_linear_normal
+# ---------------------------------------------------------------------------------- init_linear_normal
 
 STD = 0.5
 
@@ -216,9 +225,9 @@ def normal_reaches_nested_linears(init_linear_normal):
 def normal_has_the_requested_std(init_linear_normal):
     """draws weights with mean 0 and the requested standard deviation"""
     for std in (STD, 2.0):
-        net, _, _ = _run(init_linear_normal, std)
-        for name in ("inp", "nested"):
-            w = getattr(net, name).weight.detach()
+        net, _, before = _run(init_linear_normal, std)
+        for layer in _changed_layers(net, before):
+            w = layer.weight.detach()
             got_std, got_mean = w.std().item(), w.mean().item()
             if abs(got_std / std - 1) < 0.1 and abs(got_mean) < 0.1 * std:
                 continue
@@ -254,7 +263,7 @@ def normal_leaves_other_modules_alone(init_linear_normal):
     _others_untouched(init_linear_normal, STD)
 
 
-# ---------------------------------------------------------------------------------------------------- init_xavier
+# ---------------------------------------------------------------------------------- init_xavier
 
 
 def _bound(layer: nn.Linear) -> float:
@@ -296,9 +305,8 @@ def xavier_respects_the_bound(init_xavier):
 @selfcheck("init_xavier")
 def xavier_fills_the_whole_range(init_xavier):
     """spreads the weights over the whole of (-a, a)"""
-    net, _, _ = _run(init_xavier)
-    for name in ("inp", "nested"):
-        layer = getattr(net, name)
+    net, _, before = _run(init_xavier)
+    for layer in _changed_layers(net, before):
         a, top = _bound(layer), layer.weight.detach().abs().max().item()
         assert top > 0.95 * a, (
             f"a {tuple(layer.weight.shape)} Linear's weights should fill (-{a:.4f}, {a:.4f}), the largest is only "
@@ -310,9 +318,8 @@ def xavier_fills_the_whole_range(init_xavier):
 @selfcheck("init_xavier")
 def xavier_is_uniform(init_xavier):
     """draws from a uniform, not a normal, distribution"""
-    net, _, _ = _run(init_xavier)
-    for name in ("inp", "nested"):
-        layer = getattr(net, name)
+    net, _, before = _run(init_xavier)
+    for layer in _changed_layers(net, before):
         w = layer.weight.detach()
         inner = (w.abs() < _bound(layer) / 2).float().mean().item()
         assert abs(inner - 0.5) < 0.06, (

@@ -37,7 +37,7 @@ def _describe(module: nn.Module) -> str:
     return ", ".join(repr(m) for m in module.children()) or repr(module)
 
 
-# ---------------------------------------------------------------------------------------------------- make_seq_net
+# ---------------------------------------------------------------------------------- make_seq_net
 
 
 def _seq_net(make_seq_net, *sizes: int) -> nn.Sequential:
@@ -96,7 +96,7 @@ def seq_net_uses_its_arguments(make_seq_net):
     assert out.dtype == torch.float32, f"the network's output should be float32, got {out.dtype}."
 
 
-# ---------------------------------------------------------------------------------------------------- TwoBranchNet
+# ---------------------------------------------------------------------------------- TwoBranchNet
 
 
 def _two_branch(TwoBranchNet, n_in=3, n_hidden=5, n_out=2) -> nn.Module:
@@ -166,7 +166,7 @@ def two_branch_trains_every_parameter(TwoBranchNet):
     )
 
 
-# ---------------------------------------------------------------------------------------------------- save_weights
+# ---------------------------------------------------------------------------------- save_weights
 
 
 def _net() -> nn.Module:
@@ -225,7 +225,7 @@ def save_weights_leaves_net_alone(save_weights):
     )
 
 
-# ---------------------------------------------------------------------------------------------------- load_weights
+# ---------------------------------------------------------------------------------- load_weights
 
 
 def _load(load_weights):

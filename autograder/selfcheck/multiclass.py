@@ -45,7 +45,7 @@ def _logits(*shape: int, scale: float = 3.0, seed: int = 0) -> torch.Tensor:
     return torch.randn(*shape, generator=g) * scale
 
 
-# ---------------------------------------------------------------------------------------------------- softmax
+# ---------------------------------------------------------------------------------- softmax
 
 
 def _probs(softmax, z: torch.Tensor) -> torch.Tensor:
@@ -158,7 +158,7 @@ def softmax_is_written_by_hand(softmax):
     )
 
 
-# ---------------------------------------------------------------------------------------------------- cross_entropy
+# ---------------------------------------------------------------------------------- cross_entropy
 
 
 def _number(out) -> float:
@@ -258,7 +258,7 @@ def cross_entropy_is_written_by_hand(cross_entropy):
     )
 
 
-# ---------------------------------------------------------------------------------------------------- binary_entropy
+# ---------------------------------------------------------------------------------- binary_entropy
 
 
 @selfcheck("binary_entropy")
