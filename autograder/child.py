@@ -130,11 +130,36 @@ def _describe_error(error: BaseException) -> dict[str, Any]:
     return {"type": type(error).__name__, "message": str(error)[:2000], "where": where}
 
 
+class _Shell:
+    """Stands in for ``get_ipython()``: magics and shell commands do nothing, cell magics that only
+    measure (``%%time``, ``%%capture``...) run their body, so a notebook behaves as under "Run All"."""
+
+    RUN_BODY = {"time", "timeit", "capture", "prun"}
+
+    def __init__(self, namespace: dict[str, Any]):
+        self._namespace = namespace
+
+    def run_line_magic(self, name: str, line: str, *args: Any) -> None:
+        return None
+
+    def run_cell_magic(self, name: str, line: str, body: str) -> None:
+        if name in self.RUN_BODY:
+            exec(compile(body, "<cell magic>", "exec"), self._namespace)
+
+    def system(self, command: str) -> None:
+        return None
+
+    def getoutput(self, command: str) -> list[str]:
+        return []
+
+
 class Servant:
     """Holds the notebook's namespace and the objects handed out by handle."""
 
     def __init__(self) -> None:
         self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+        shell = _Shell(self.namespace)
+        self.namespace["get_ipython"] = lambda: shell
         self.handles: dict[int, Any] = {}
 
     # -- handles -------------------------------------------------------------------------------------
