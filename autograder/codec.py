@@ -8,6 +8,7 @@ the trusted side can say "expected a torch.Tensor, got MyTensor" without ever to
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -168,7 +169,7 @@ class Encoder:
             return {"t": "tuple", "cls": _qualname(v), "items": [self.encode(x, depth + 1) for x in v]}
         if kind is list:
             return {"t": "list", "items": [self.encode(x, depth + 1) for x in v]}
-        if kind is dict and all(type(k) is str for k in v):
+        if kind in (dict, OrderedDict) and all(type(k) is str for k in v):  # a state_dict is an OrderedDict
             return {"t": "dict", "items": [[k, self.encode(x, depth + 1)] for k, x in v.items()]}
         if kind is Handle:
             return {"t": "handle", "id": v.id}

@@ -78,7 +78,7 @@ class Submission:
     MAX_RESTARTS = 3
 
     def __init__(self, open_transport: Callable[[], Transport], cells: list[str], *, label: str = "",
-                 cell_timeout: float = 30.0, call_timeout: float = 10.0):
+                 cell_timeout: float = 30.0, call_timeout: float = 10.0, unusable: str | None = None):
         self._open = open_transport
         self.cells = cells
         self.label = label
@@ -88,6 +88,7 @@ class Submission:
         self._restarts = 0
         self.cell_reports: list[CellReport] = []
         self.lost: str | None = None  # why the process was last lost, for feedback
+        self.unusable = unusable  # set when the notebook cannot be run at all (e.g. unreadable file)
 
     @classmethod
     def in_process(cls, namespace: dict[str, Any]) -> "Submission":
@@ -99,6 +100,8 @@ class Submission:
     def start(self) -> None:
         if self._transport is not None:
             return
+        if self.unusable:
+            raise SubmissionError(self.unusable)
         if self._restarts > self.MAX_RESTARTS:
             raise ProcessLost(f"not run again: your notebook's process was lost {self._restarts} times "
                               f"({self.lost})")

@@ -1,0 +1,129 @@
+"""``python -m autograder grade PATH [PATH ...] [--out DIR] [--jobs N]``: arguments, progress, exit codes.
+
+Exit codes: 0 every notebook was graded (whatever the scores); 1 something could not be graded (the
+sandbox could not be built, a hidden test broke); 2 bad input (a missing path, not a notebook, an
+unknown assignment, bad options).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from autograder.course import REPO
+from autograder.discover import InputError, find_jobs
+from autograder.nbgrader_hidden import DEFAULT_SECRET
+from autograder.results import NotebookResult, write_results, write_scores_csv
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    grade = commands.add_parser("grade", help="grade notebooks or folders of submissions")
+    grade.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                       help="a notebook, or a folder laid out as <student>/<assignment>/<notebook>.ipynb")
+    grade.add_argument("--out", type=Path, default=Path("graded"), help="where results go (default: graded/)")
+    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="notebooks graded in parallel")
+    grade.add_argument("--secret", default=None,
+                       help="course secret the hidden inputs are drawn from (default: $AUTOGRADER_SECRET)")
+    grade.add_argument("--memory-gib", type=float, default=4.0, help="memory limit per submission (GiB)")
+    grade.add_argument("--call-timeout", type=float, default=10.0, help="seconds one call may take")
+    grade.add_argument("--cell-timeout", type=float, default=30.0, help="seconds one notebook cell may take")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="run student code without namespaces or uid drop (only if you trust every submission)")
+    grade.add_argument("--quiet", action="store_true", help="print only the final table")
+    audit = commands.add_parser("audit", help="report, per blank, which catalogued mistakes the hidden tests catch")
+    audit.add_argument("assignments", nargs="*", help="assignments to audit (default: all)")
+    audit.add_argument("--secret", default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "audit":
+            from autograder.audit import run_audit
+
+            return run_audit(args.assignments, args.secret or os.environ.get("AUTOGRADER_SECRET", DEFAULT_SECRET))
+        return grade(args)
+    except InputError as error:
+        errors.print(f"error: {error}")
+        return 2
+    except KeyboardInterrupt:
+        errors.print("interrupted: results written so far are complete files; rerun to grade the rest")
+        return 130
+
+
+def grade(args: argparse.Namespace) -> int:
+    from autograder.runner import Settings, grade_parallel  # torch is imported only for real work
+    from autograder.sandbox import SandboxUnavailable
+
+    if args.jobs < 1:
+        raise InputError("--jobs must be at least 1")
+    jobs = find_jobs(args.paths)
+    out: Path = args.out.resolve()
+    secret = args.secret or os.environ.get("AUTOGRADER_SECRET")
+    if secret is None:
+        secret = DEFAULT_SECRET
+        if not args.quiet:
+            errors.print("note: using the demo course secret; set AUTOGRADER_SECRET (or --secret) for a real course")
+    hide = sorted({REPO, out, *(p.resolve() if p.is_dir() else p.resolve().parent for p in args.paths)})
+    settings = Settings(secret=secret, sandbox=not args.no_sandbox, memory_bytes=int(args.memory_gib * (1 << 30)),
+                        cell_timeout=args.cell_timeout, call_timeout=args.call_timeout, hide=list(hide))
+    started = time.perf_counter()
+    results: list[NotebookResult] = []
+    problems: list[str] = []
+    by_key = {j.key: j for j in jobs}
+    progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=console, transient=True, disable=args.quiet or not console.is_terminal)
+    try:
+        with progress:
+            task = progress.add_task("grading", total=len(jobs))
+            for key, item in grade_parallel(jobs, settings, min(args.jobs, len(jobs))):
+                if isinstance(item, str):
+                    problems.append(item)
+                    continue
+                write_results(item, out / by_key[key].results)
+                results.append(item)
+                progress.advance(task)
+                if not args.quiet:
+                    progress.console.print(f"  {item.student:<20} {item.assignment:<24} "
+                                           f"{item.score:g}/{item.max_score:g}")
+    except SandboxUnavailable as error:
+        errors.print(f"error: cannot build the sandbox: {error}. Grade only trusted notebooks with --no-sandbox.")
+        return 1
+    if results:
+        write_scores_csv(results, out / "scores.csv")
+    _print_table(results, time.perf_counter() - started)
+    missing = len(jobs) - len(results)
+    for p in problems:
+        errors.print(f"problem: {p.splitlines()[0]}")
+    if missing:
+        errors.print(f"error: {missing} notebook(s) could not be graded")
+    console.print(f"results in {out}")
+    return 1 if missing or problems else 0
+
+
+def _print_table(results: list[NotebookResult], seconds: float) -> None:
+    table = Table(title=f"{len(results)} notebook(s) graded in {seconds:.1f} s")
+    table.add_column("student")
+    table.add_column("assignment")
+    table.add_column("score", justify="right")
+    table.add_column("blanks short of full marks")
+    for r in sorted(results, key=lambda r: (r.student, r.assignment)):
+        short = [f"{b} {got:g}/{of:g}" for b, (got, of) in r.by_blank().items() if got < of]
+        table.add_row(r.student, r.assignment, f"{r.score:g}/{r.max_score:g}", ", ".join(short) or "-")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

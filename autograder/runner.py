@@ -1,0 +1,161 @@
+"""Grade a batch: shard the notebooks over ``--jobs`` worker processes, each with its own warm sandbox
+zygote and one pytest session over its shard; stream every finished notebook back to the parent, which
+writes its results file at once (no lost work) and drives the progress display.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from autograder.course import REPO, Assignment
+from autograder.discover import Job
+from autograder.notebook import NotebookError, read_code_cells
+from autograder.plugin import Entry, GradingPlugin, run_pytest
+from autograder.results import NotebookResult, TestResult
+from autograder.submission import Submission, Transport
+
+RELEASE = REPO / "release"
+
+
+@dataclass
+class Settings:
+    secret: str
+    sandbox: bool = True  # False only with the instructor's explicit --no-sandbox
+    memory_bytes: int = 4 << 30
+    cell_timeout: float = 30.0
+    call_timeout: float = 10.0
+    hide: list[Path] = field(default_factory=list)  # folders the submissions must not see
+
+
+def data_files(assignment: Assignment) -> dict[str, bytes]:
+    """The files released beside the notebook (data sets), copied into every sandbox's scratch folder."""
+    folder = RELEASE / assignment.name
+    if not folder.is_dir():
+        return {}
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
+            if p.is_file() and p.suffix != ".ipynb" and p.stat().st_size < (16 << 20)}
+
+
+def notebook_notes(submission: Submission | None) -> str:
+    """What a student should know about the notebook as a whole: which cells raised."""
+    if submission is None:
+        return ""
+    notes = []
+    for report in submission.cell_reports:
+        if not report.ok and report.error:
+            e = report.error
+            where = f" ({e['where']})" if e.get("where") else ""
+            notes.append(f"Cell {report.cell + 1} raised {e['type']}: {e['message'][:300]}{where}.")
+    if submission.unusable:
+        notes.append(submission.unusable)
+    if submission.lost:
+        notes.append(f"Your notebook's process was stopped: {submission.lost}.")
+    return "\n".join(notes)
+
+
+def _open_factory(settings: Settings) -> Callable[[Assignment], Callable[[], Transport]]:
+    from autograder.sandbox import Limits, Zygote  # imported late: only graders need it
+
+    limits = Limits(memory_bytes=settings.memory_bytes, call_timeout=settings.call_timeout)
+    zygote = Zygote(limits=limits, isolate=settings.sandbox, hide=settings.hide)
+    files = {}
+
+    def for_assignment(assignment: Assignment) -> Callable[[], Transport]:
+        if assignment.name not in files:
+            files[assignment.name] = data_files(assignment)
+        return lambda: zygote.spawn(files=files[assignment.name])
+
+    for_assignment.close = zygote.close  # type: ignore[attr-defined]
+    return for_assignment
+
+
+def grade_shard(jobs: list[Job], settings: Settings, report: Callable[[str, NotebookResult], None],
+                open_factory: Callable[[Assignment], Callable[[], Transport]] | None = None) -> list[str]:
+    """Grade ``jobs`` in this process; ``report`` gets each notebook's results as soon as they are known.
+    Returns internal errors of the hidden tests (for the instructor)."""
+    factory = open_factory or _open_factory(settings)
+    by_key = {job.key: job for job in jobs}
+    entries = []
+    for job in jobs:
+        try:
+            cells = read_code_cells(job.path)
+            unusable = None
+        except NotebookError as error:
+            cells, unusable = [], f"Your notebook could not be read, so nothing in it was graded: {error}."
+        opener = factory(job.assignment)
+        entries.append(Entry(job.key, job.assignment.name, _submission_opener(opener, cells, unusable, settings)))
+
+    def done(key: str, tests: list[TestResult], submission: Submission | None) -> None:
+        job = by_key[key]
+        report(key, NotebookResult(job.student, job.assignment.name, job.path.stem, list(tests),
+                              output=notebook_notes(submission)))
+
+    plugin = GradingPlugin(entries, settings.secret, on_done=done)
+    try:
+        assignments = sorted({job.assignment for job in jobs}, key=lambda a: a.name)
+        code = run_pytest(assignments, plugin)
+        if code not in (0, 1):
+            plugin.internal_errors.append(f"pytest exited with code {code}")
+    finally:
+        close = getattr(factory, "close", None)
+        if close is not None:
+            close()
+    return plugin.internal_errors
+
+
+def _submission_opener(opener: Callable[[], Transport], cells: list[str], unusable: str | None,
+                       settings: Settings) -> Callable[[], Submission]:
+    def open_submission() -> Submission:
+        return Submission(opener, cells, cell_timeout=settings.cell_timeout, call_timeout=settings.call_timeout,
+                          unusable=unusable)
+    return open_submission
+
+
+def shard(jobs: list[Job], n: int) -> list[list[Job]]:
+    """Round-robin shards: each worker gets a mix of assignments, in a fixed order."""
+    return [s for s in (jobs[i::n] for i in range(n)) if s]
+
+
+def _worker(jobs: list[Job], settings: Settings, out: multiprocessing.Queue) -> None:
+    try:
+        errors = grade_shard(jobs, settings, lambda key, r: out.put(("result", (key, r))))
+        out.put(("done", errors))
+    except BaseException as error:  # noqa: BLE001 - the parent must hear about it, whatever it was
+        out.put(("failed", f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}"))
+
+
+def grade_parallel(jobs: list[Job], settings: Settings, n_jobs: int) -> Iterator[tuple[str, NotebookResult | str]]:
+    """Yield (job key, results) for each notebook as workers finish it, and ("error", text) per problem."""
+    context = multiprocessing.get_context("fork")
+    results: multiprocessing.Queue = context.Queue()
+    shards = shard(jobs, max(1, n_jobs))
+    workers = [context.Process(target=_worker, args=(s, settings, results), daemon=True) for s in shards]
+    for w in workers:
+        w.start()
+    running = len(workers)
+    while running:
+        try:
+            kind, payload = results.get(timeout=1.0)
+        except queue.Empty:
+            dead = [w for w in workers if not w.is_alive() and w.exitcode not in (0, None)]
+            if dead and results.empty():
+                for w in dead:
+                    workers.remove(w)
+                    running -= 1
+                    yield ("error", f"a grading worker died (exit code {w.exitcode})")
+            continue
+        if kind == "result":
+            yield payload  # (key, NotebookResult)
+        elif kind == "done":
+            running -= 1
+            for e in payload:
+                yield ("error", e)
+        else:
+            running -= 1
+            yield ("error", payload)
+    for w in workers:
+        w.join(timeout=5)

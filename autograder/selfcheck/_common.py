@@ -1,0 +1,78 @@
+"""Small helpers for the self-check modules: one-sentence assertions and a recorder of the torch calls a blank makes."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import torch
+from torch.overrides import TorchFunctionMode
+
+
+def fmt(value: Any) -> str:
+    """A short, readable rendering of a tensor or number for a hint."""
+    if isinstance(value, torch.Tensor):
+        if value.dim() == 0:
+            return f"{value.item():.4g}"
+        flat = [f"{v:.4g}" for v in value.detach().flatten()[:6].tolist()]
+        more = ", ..." if value.numel() > 6 else ""
+        return f"[{', '.join(flat)}{more}] (shape {tuple(value.shape)})"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return repr(value)
+
+
+def expect_tensor(value: Any, what: str) -> torch.Tensor:
+    if value is None:
+        raise AssertionError(f"{what} is None: did you forget the `return`?")
+    if not isinstance(value, torch.Tensor):
+        raise AssertionError(f"{what} should be a torch.Tensor, got {type(value).__name__}.")
+    return value
+
+
+def expect_dtype(value: torch.Tensor, dtype: torch.dtype, what: str, hint: str = "") -> None:
+    if value.dtype != dtype:
+        raise AssertionError(f"{what} has dtype {value.dtype}, expected {dtype}" + (f": {hint}" if hint else "."))
+
+
+def close(actual: torch.Tensor, expected: torch.Tensor, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
+    actual = torch.as_tensor(actual).detach()
+    expected = torch.as_tensor(expected).detach()
+    return actual.shape == expected.shape and torch.allclose(actual.double(), expected.double(), rtol=rtol, atol=atol)
+
+
+def ratio(actual: torch.Tensor, expected: torch.Tensor) -> float | None:
+    """actual / expected when actual is a constant multiple of expected (expected non-zero), else None."""
+    actual, expected = actual.detach().double().flatten(), expected.detach().double().flatten()
+    if actual.shape != expected.shape or not bool((expected.abs() > 1e-6).all()):
+        return None
+    r = actual / expected
+    return float(r[0]) if torch.allclose(r, r[0].expand_as(r), rtol=1e-3, atol=1e-6) else None
+
+
+def unchanged(before: Iterable[torch.Tensor], after: Iterable[torch.Tensor], what: str) -> None:
+    for i, (b, a) in enumerate(zip(before, after)):
+        if not torch.equal(b, a):
+            raise AssertionError(f"argument {i + 1} of {what} was modified: work on new tensors, not in place.")
+
+
+class _Recorder(TorchFunctionMode):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)
+        self.names.append(name.rsplit(".", 1)[-1].lower())
+        return func(*args, **(kwargs or {}))
+
+
+def call_recording(fn: Callable, *args: Any) -> tuple[Any, list[str]]:
+    """``fn(*args)`` and the (lower-case, unqualified) names of the torch functions it called."""
+    recorder = _Recorder()
+    with recorder:
+        result = fn(*args)
+    return result, recorder.names
+
+
+def forbidden_calls(names: Iterable[str], *, contains: Iterable[str] = (), exact: Iterable[str] = ()) -> list[str]:
+    contains, exact = tuple(contains), set(exact)
+    return sorted({n for n in names if n in exact or any(c in n for c in contains)})
