@@ -212,6 +212,8 @@ class Servant:
         target = header["target"]
         if target == "__load__":
             return lambda path: torch.load(path, weights_only=True)
+        if target == "__save__":  # the grader's own file, e.g. a state_dict for load_weights to read
+            return lambda obj, path: torch.save(obj, path)
         obj = self.resolve(int(target["handle"])) if isinstance(target, dict) else self.namespace[target]
         if header.get("method"):
             obj = getattr(obj, header["method"])

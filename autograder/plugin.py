@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -78,6 +79,7 @@ class GradingPlugin:
 
     # -- collection ----------------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[PLUGIN] = self
         config.addinivalue_line("markers", "blank(name, points): the blank a hidden test judges, and its points")
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
@@ -91,31 +93,6 @@ class GradingPlugin:
         keep = [i for i in items if _blank_marker(i)[0] == self.only_blank]
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep
-
-    # -- fixtures ------------------------------------------------------------------------------------
-    @pytest.fixture(scope="module")
-    def sub(self, request: pytest.FixtureRequest) -> Iterator[Submission]:
-        entry: Entry = request.param
-        submission = entry.open()
-        try:
-            yield submission
-        finally:
-            submission.close()
-            if self._on_done is not None:
-                self._on_done(entry.key, self.results[entry.key], submission)
-
-    @pytest.fixture
-    def rng(self, request: pytest.FixtureRequest, sub: Submission) -> torch.Generator:
-        seed = derive_seed(self.secret, _test_name(request.node))
-        sub.seed = seed % (1 << 31)
-        return torch.Generator().manual_seed(seed)
-
-    @pytest.fixture(scope="module")
-    def ref(self, request: pytest.FixtureRequest) -> ModuleType:
-        assignment = _assignment_of(request.module)
-        if assignment.name not in self._references:
-            self._references[assignment.name] = load_reference(assignment)
-        return self._references[assignment.name]
 
     # -- results -------------------------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)
@@ -134,6 +111,11 @@ class GradingPlugin:
                 output=output or "Passed.",
             ))
 
+    def reference(self, assignment: Assignment) -> ModuleType:
+        if assignment.name not in self._references:
+            self._references[assignment.name] = load_reference(assignment)
+        return self._references[assignment.name]
+
     def _feedback(self, item: pytest.Item, call: pytest.CallInfo) -> str:
         error = call.excinfo.value if call.excinfo is not None else None
         if isinstance(error, (Mismatch, SubmissionError)):
@@ -143,6 +125,38 @@ class GradingPlugin:
         self.internal_errors.append(f"{item.nodeid}: {type(error).__name__}: {error}")
         return (f"The grader could not finish this test ({type(error).__name__}); this is not your fault: "
                 f"please tell your instructor.")
+
+
+PLUGIN = pytest.StashKey[GradingPlugin]()
+
+
+# The fixtures live at module level (this module is registered as a plugin beside the GradingPlugin).
+@pytest.fixture(scope="module")
+def sub(request: pytest.FixtureRequest) -> Iterator[Submission]:
+    """The submission being graded (one per notebook; its cells run once, before its first test)."""
+    plugin = request.config.stash[PLUGIN]
+    entry: Entry = request.param
+    submission = entry.open()
+    try:
+        yield submission
+    finally:
+        submission.close()
+        if plugin._on_done is not None:
+            plugin._on_done(entry.key, plugin.results[entry.key], submission)
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest, sub: Submission) -> torch.Generator:
+    """A generator seeded from the course secret and the test's name (not the student's)."""
+    seed = derive_seed(request.config.stash[PLUGIN].secret, _test_name(request.node))
+    sub.seed = seed % (1 << 31)
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.fixture(scope="module")
+def ref(request: pytest.FixtureRequest) -> ModuleType:
+    """The reference solutions of the module's assignment."""
+    return request.config.stash[PLUGIN].reference(_assignment_of(request.module))
 
 
 def _assignment_of(module: ModuleType) -> Assignment:
@@ -177,4 +191,4 @@ def run_pytest(assignments: list[Assignment], plugin: GradingPlugin, quiet: bool
              f"--rootdir={HIDDEN}", "-W", "ignore"]
     if quiet:
         args += ["-p", "no:terminal"]
-    return pytest.main(args, plugins=[plugin])
+    return pytest.main(args, plugins=[plugin, sys.modules[__name__]])

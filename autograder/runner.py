@@ -96,7 +96,7 @@ def grade_shard(jobs: list[Job], settings: Settings, report: Callable[[str, Note
 
     plugin = GradingPlugin(entries, settings.secret, on_done=done)
     try:
-        assignments = sorted({job.assignment for job in jobs}, key=lambda a: a.name)
+        assignments = sorted({job.assignment.name: job.assignment for job in jobs}.values(), key=lambda a: a.name)
         code = run_pytest(assignments, plugin)
         if code not in (0, 1):
             plugin.internal_errors.append(f"pytest exited with code {code}")

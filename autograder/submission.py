@@ -186,3 +186,7 @@ class Submission:
     def load(self, path: str) -> Any:
         """``torch.load(path, weights_only=True)`` inside the submission's process, returned as data."""
         return self.call("__load__", path)
+
+    def save(self, obj: Any, path: str) -> None:
+        """``torch.save(obj, path)`` inside the submission's process (``obj`` crosses as data)."""
+        self.call("__save__", obj, path)
