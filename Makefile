@@ -1,0 +1,45 @@
+# The README's two commands: `make demo` and `make test`. Both set everything up on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup demo test release examples bench audit lab clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Grade the bundled example submissions (a correct, a buggy and an untouched student) and print the table.
+demo: $(STAMP)
+	$(BIN)/python -m autograder grade examples/submitted --out out/demo --jobs 2
+
+## Run the whole test suite.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## Regenerate release/ from source/ with nbgrader generate_assignment.
+release: $(STAMP)
+	$(BIN)/python tools/build_release.py
+
+## Rebuild examples/submitted from release/, the reference solutions and the mistake catalog.
+examples: $(STAMP)
+	$(BIN)/python tools/make_examples.py
+
+## Speed: this grader against nbgrader autograde on the same notebooks.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_grading.py
+
+## Which catalogued mistakes the hidden tests catch, per blank.
+audit: $(STAMP)
+	$(BIN)/python -m autograder audit
+
+## Open the student notebooks in JupyterLab.
+lab: $(STAMP)
+	cd release && ../$(BIN)/jupyter lab
+
+clean:
+	rm -rf out .pytest_cache

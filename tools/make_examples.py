@@ -1,0 +1,47 @@
+"""Build examples/submitted/: per assignment, three students in nbgrader's submitted layout.
+
+- alice: every blank solved with the reference code;
+- bob: every other blank replaced by a mistake from the catalog (so his marks are partial, with hints);
+- carol: the untouched release notebook.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from autograder.catalog import load_catalog
+from autograder.course import ASSIGNMENTS, REPO
+from autograder.fill import filled_release, release_notebook, write
+
+OUT = REPO / "examples" / "submitted"
+
+
+def bob_overrides(assignment) -> dict[str, str]:
+    catalog = load_catalog(assignment)
+    if catalog is None:
+        return {}
+    blanks = list(assignment.blanks)[::2]
+    first = {}
+    for mistake in catalog.MISTAKES:
+        if mistake.blank in blanks and mistake.blank not in first:
+            first[mistake.blank] = mistake.code
+    return first
+
+
+def main() -> int:
+    if OUT.exists():
+        shutil.rmtree(OUT)
+    for a in ASSIGNMENTS.values():
+        if not (REPO / "release" / a.name / a.notebook).exists():
+            print(f"skipping {a.name}: no release notebook", file=sys.stderr)
+            continue
+        write(filled_release(a), OUT / "alice" / a.name / a.notebook)
+        write(filled_release(a, bob_overrides(a)), OUT / "bob" / a.name / a.notebook)
+        write(release_notebook(a), OUT / "carol" / a.name / a.notebook)
+    print(f"wrote {OUT.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
