@@ -1,0 +1,107 @@
+"""``python -m autograder audit``: a mutation-testing report for the course.
+
+Every catalogued variant of a blank (``catalog/<stem>.py``) is written into a copy of the release notebook
+with all other blanks solved, and the batch is graded by the real grader, sandbox and all. A correct
+variant must earn the blank's full marks; a mistake must lose marks there, with its intended hint.
+"""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from autograder.catalog import Variant, load_catalog
+from autograder.course import ASSIGNMENTS, Assignment, find_assignment
+from autograder.discover import InputError, find_jobs
+from autograder.fill import filled_release, write
+from autograder.results import NotebookResult
+
+
+@dataclass
+class AuditRow:
+    assignment: str
+    variant: Variant
+    correct: bool  # from CORRECT (must pass) or MISTAKES (must be caught)
+    marks: tuple[float, float] = (0.0, 0.0)  # the blank's marks: got, out of
+    feedback: str = ""  # the first failing output on the blank
+
+    @property
+    def ok(self) -> bool:
+        got, out_of = self.marks
+        if self.correct:
+            return out_of > 0 and got == out_of
+        caught = got < out_of
+        hint = self.variant.hint
+        return caught and (not hint or hint.lower() in self.feedback.lower())
+
+    @property
+    def verdict(self) -> str:
+        got, out_of = self.marks
+        if self.correct:
+            return "accepted" if self.ok else "REJECTED"
+        if got >= out_of:
+            return "MISSED"
+        return "caught" if self.ok else "caught, other hint"
+
+
+def _feedback(result: NotebookResult, blank: str) -> str:
+    fails = [t.output for t in result.tests if t.blank == blank and t.score < t.max_score]
+    hinted = [f for f in fails if "Hint:" in f]
+    return (hinted or fails or [""])[0]
+
+
+def audit(assignments: list[Assignment], secret: str, jobs: int = 2, sandbox: bool = True) -> list[AuditRow]:
+    """Grade every catalogued variant of ``assignments`` with the real grader."""
+    from autograder.runner import Settings, grade_parallel
+
+    rows: dict[str, AuditRow] = {}
+    with tempfile.TemporaryDirectory(prefix="autograder-audit-") as tmp:
+        root = Path(tmp) / "submitted"
+        for a in assignments:
+            catalog = load_catalog(a)
+            if catalog is None:
+                continue
+            for correct, variants in ((True, catalog.CORRECT), (False, catalog.MISTAKES)):
+                for i, v in enumerate(variants):
+                    student = f"{'ok' if correct else 'bug'}-{v.blank}-{i:02d}"
+                    write(filled_release(a, {v.blank: v.code}), root / student / a.name / a.notebook)
+                    rows[f"{student}/{a.name}/{a.stem}"] = AuditRow(a.name, v, correct)
+        if not rows:
+            return []
+        found = find_jobs([root])
+        settings = Settings(secret=secret, sandbox=sandbox, hide=[Path(tmp)])
+        for key, result in grade_parallel(found, settings, jobs):
+            if isinstance(result, str):
+                raise RuntimeError(f"audit could not grade: {result}")
+            row = rows[key]
+            row.marks = result.by_blank().get(row.variant.blank, (0.0, 0.0))
+            row.feedback = _feedback(result, row.variant.blank)
+    return list(rows.values())
+
+
+def run_audit(names: list[str], secret: str) -> int:
+    assignments = []
+    for name in names or list(ASSIGNMENTS):
+        a = find_assignment(name)
+        if a is None:
+            raise InputError(f"unknown assignment {name!r}")
+        assignments.append(a)
+    rows = audit(assignments, secret)
+    console = Console(highlight=False)
+    table = Table(title="Catalogued answers graded by the hidden tests")
+    for col in ("blank", "answer", "verdict", "marks", "what the student reads"):
+        table.add_column(col, overflow="fold")
+    for r in sorted(rows, key=lambda r: (r.assignment, r.variant.blank, not r.correct)):
+        style = None if r.ok else "bold red"
+        kind = "correct: " if r.correct else "mistake: "
+        table.add_row(r.variant.blank, kind + r.variant.name, r.verdict, f"{r.marks[0]:g}/{r.marks[1]:g}",
+                      "" if r.correct else r.feedback[:240], style=style)
+    console.print(table)
+    bad = [r for r in rows if not r.ok]
+    mistakes = [r for r in rows if not r.correct]
+    console.print(f"{sum(r.ok for r in mistakes)}/{len(mistakes)} mistakes caught with their hint, "
+                  f"{sum(r.ok for r in rows if r.correct)}/{len(rows) - len(mistakes)} correct answers accepted")
+    return 1 if bad else 0
