@@ -135,7 +135,12 @@ class Encoder:
                 "contig": bool(t.is_contiguous()), "grad": None,
             }
             if node["dtype"] in DTYPES and t.layout == torch.strided and t.device.type == "cpu":
-                node["blob"] = self._blob(t.detach().contiguous().numpy().tobytes())
+                data = t.detach()
+                if not node["contig"]:  # a permuted view (permute, transpose, .T) crosses as one
+                    perm = sorted(range(t.dim()), key=lambda d: -t.stride(d))
+                    if data.permute(perm).is_contiguous():
+                        node["perm"], data = perm, data.permute(perm)
+                node["blob"] = self._blob(data.contiguous().numpy().tobytes())
             if t.is_leaf and t.grad is not None and type(t.grad) is torch.Tensor:
                 node["grad"] = self.tensor(t.grad)
         return node
@@ -228,9 +233,11 @@ class Decoder:
         a, b = self._offsets[i]
         return self.blobs[a:b]
 
-    def _array(self, node: dict[str, Any]) -> np.ndarray:
+    def _array(self, node: dict[str, Any], perm: list[int] | None = None) -> np.ndarray:
         dtype = np.dtype(DTYPES[node["dtype"]])
         shape = tuple(int(s) for s in node["shape"])
+        if perm is not None:
+            shape = tuple(shape[p] for p in perm)
         data = self._bytes(node["blob"])
         if len(data) != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
             raise WireError("tensor bytes do not match its shape")
@@ -239,7 +246,12 @@ class Decoder:
     def tensor(self, node: dict[str, Any]) -> torch.Tensor | Foreign:
         if "blob" not in node:
             return Foreign(f"torch.Tensor of dtype {node.get('dtype')}")
-        t = torch.from_numpy(self._array(node))
+        perm = node.get("perm")
+        if perm is not None and sorted(perm) != list(range(len(node["shape"]))):
+            raise WireError("bad permutation")
+        t = torch.from_numpy(self._array(node, perm))
+        if perm is not None:  # rebuild the permuted (non-contiguous) view the sender had
+            t = t.permute([perm.index(d) for d in range(len(perm))])
         if self._resolve is not None:  # sandbox side: a live tensor, as the caller of a blank would pass it
             if node["cls"] == "Parameter":
                 return nn.Parameter(t, requires_grad=bool(node["rg"]))
