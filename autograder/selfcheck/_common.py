@@ -8,16 +8,24 @@ from torch.overrides import TorchFunctionMode
 
 
 def fmt(value: Any) -> str:
-    """A short, readable rendering of a tensor or number for a hint."""
+    """A short, readable rendering of a tensor or number for a hint: nested lists when small."""
     if isinstance(value, torch.Tensor):
+        value = value.detach()
         if value.dim() == 0:
             return f"{value.item():.4g}"
-        flat = [f"{v:.4g}" for v in value.detach().flatten()[:6].tolist()]
-        more = ", ..." if value.numel() > 6 else ""
-        return f"[{', '.join(flat)}{more}] (shape {tuple(value.shape)})"
+        if value.numel() <= 8:
+            return _nested(value.tolist())
+        flat = ", ".join(f"{v:.4g}" for v in value.flatten()[:6].tolist())
+        return f"[{flat}, ...] (shape {tuple(value.shape)})"
     if isinstance(value, float):
         return f"{value:.4g}"
     return repr(value)
+
+
+def _nested(values: Any) -> str:
+    if isinstance(values, list):
+        return "[" + ", ".join(_nested(v) for v in values) + "]"
+    return f"{values:.4g}" if isinstance(values, float) else str(values)
 
 
 def expect_tensor(value: Any, what: str) -> torch.Tensor:

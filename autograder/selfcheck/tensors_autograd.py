@@ -148,7 +148,7 @@ def _swap_values(fn):
 @selfcheck("swap_and_flatten")
 def _swap_non_contiguous(fn):
     """works on a non-contiguous x"""
-    x = torch.arange(24.0).reshape(3, 2, 4).transpose(0, 1)  # shape (2, 3, 4), not contiguous
+    x = torch.arange(24.0).reshape(4, 3, 2).permute(2, 1, 0)  # shape (2, 3, 4), not contiguous even once permuted
     out = _swap(fn, x)
     if not close(out, x.permute(1, 0, 2).reshape(3, 8)):
         raise AssertionError("wrong values for a non-contiguous x (a transposed tensor): use x's logical order "
