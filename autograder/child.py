@@ -126,7 +126,11 @@ def _watch_files() -> Iterator[list[dict[str, Any]]]:
 def _describe_error(error: BaseException) -> dict[str, Any]:
     frames = traceback.extract_tb(error.__traceback__)
     user = [f for f in frames if f.filename.startswith("<cell")]
-    where = f"line {user[-1].lineno} of {user[-1].name}" if user else ""
+    where = ""
+    if user:
+        f = user[-1]
+        inside = f"in {f.name}, " if f.name != "<module>" else ""
+        where = f"{inside}{f.filename.strip('<>')}, line {f.lineno}"
     return {"type": type(error).__name__, "message": str(error)[:2000], "where": where}
 
 
