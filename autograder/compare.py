@@ -163,6 +163,8 @@ class Expectation:
 
 
 def _shape_hint(got: tuple[int, ...], want: tuple[int, ...]) -> str:
+    if got == () and want == (1,):
+        return ": a 0-dim tensor; shape (1,) was asked for (reshape(1))"
     if sorted(got) == sorted(want) and got != want:
         return ": the right sizes in the wrong order (a missing transpose or permute?)"
     if got == (*want, 1) or got == (1, *want):
@@ -171,8 +173,6 @@ def _shape_hint(got: tuple[int, ...], want: tuple[int, ...]) -> str:
         return ": a dimension of size 1 is missing (keepdim=True, or unsqueeze)"
     if len(got) == 2 and len(want) == 2 and got[0] == got[1] == want[0]:
         return ": (N, N) instead of (N, 1) usually comes from broadcasting an (N,) against an (N, 1)"
-    if got == () and want == (1,):
-        return ": a 0-dim tensor; shape (1,) was asked for (reshape(1))"
     return ""
 
 
