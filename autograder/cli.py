@@ -18,11 +18,12 @@ from rich.table import Table
 
 from autograder.course import REPO
 from autograder.discover import InputError, find_jobs
-from autograder.nbgrader_hidden import DEFAULT_SECRET
 from autograder.results import NotebookResult, write_results, write_scores_csv
 
+DEFAULT_SECRET = "torch-basics-demo-secret"
+
 console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "audit":
-            from autograder.audit import run_audit
+            from autograder.audit import run_audit  # noqa: I001 - imports torch: only when asked
 
             return run_audit(args.assignments, args.secret or os.environ.get("AUTOGRADER_SECRET", DEFAULT_SECRET))
         return grade(args)
@@ -64,12 +65,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def grade(args: argparse.Namespace) -> int:
-    from autograder.runner import Settings, grade_parallel  # torch is imported only for real work
-    from autograder.sandbox import SandboxUnavailable
-
     if args.jobs < 1:
         raise InputError("--jobs must be at least 1")
     jobs = find_jobs(args.paths)
+    from autograder.runner import Settings, grade_parallel  # torch is imported only once input is valid
+    from autograder.sandbox import SandboxUnavailable
     out: Path = args.out.resolve()
     secret = args.secret or os.environ.get("AUTOGRADER_SECRET")
     if secret is None:

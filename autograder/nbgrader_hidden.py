@@ -16,12 +16,12 @@ import os
 import warnings
 from typing import Any
 
+from autograder.cli import DEFAULT_SECRET
 from autograder.course import assignment_of_blank, find_assignment
 from autograder.plugin import Entry, GradingPlugin, run_pytest
 from autograder.results import TestResult
 from autograder.submission import Submission
 
-DEFAULT_SECRET = "torch-basics-demo-secret"
 
 
 def course_secret() -> str:
