@@ -1,0 +1,146 @@
+"""How fast is ``python -m autograder grade`` against the baseline, ``nbgrader autograde``, on the same notebooks?
+
+    .venv/bin/python benchmarks/bench_grading.py [--students N] [--jobs J]
+
+Builds a scratch course with N students who each submit all six assignments solved with the reference
+code, then, in this one process on this machine, times:
+
+1. baseline: ``nbgrader autograde <assignment>`` for every assignment (the notebooks' hidden cells run the
+   same hidden tests in nbgrader's kernels), and
+2. ``python -m autograder grade submitted --jobs J`` (sandboxed), and the same on a second, larger class,
+   so the slope gives the grader's marginal cost per notebook, and
+3. the student code alone: every notebook's cells and hidden tests run in-process, without sandbox or
+   pytest session start-up, to estimate the grader's overhead per notebook beyond the student's own code.
+
+It checks that both graders give full marks, and prints the ratios. Timings on shared 2-core machines are
+noisy: compare the ratios, and rerun before drawing conclusions.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from autograder.course import ASSIGNMENTS, REPO
+from autograder.fill import filled_release, write
+from autograder.notebook import read_code_cells
+
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+
+
+def make_course(root: Path, students: int) -> None:
+    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copytree(REPO / "source", root / "source")
+    shutil.copytree(REPO / "release", root / "release")
+    for a in ASSIGNMENTS.values():
+        nb = filled_release(a)
+        for s in range(students):
+            write(nb, root / "submitted" / f"student{s:03d}" / a.name / a.notebook)
+            for data in (REPO / "release" / a.name).iterdir():
+                if data.suffix != ".ipynb":
+                    shutil.copy(data, root / "submitted" / f"student{s:03d}" / a.name / data.name)
+
+
+def run(cmd: list[str], cwd: Path) -> float:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return seconds
+
+
+def nbgrader_scores(root: Path) -> list[tuple[str, str, float, float]]:
+    db = sqlite3.connect(root / "gradebook.db")
+    rows = db.execute("""
+        select s.student_id, a.name, sum(coalesce(g.manual_score, g.auto_score, 0)), sum(gc.max_score)
+        from grade g join grade_cell gc on g.cell_id = gc.id join submitted_notebook sn on g.notebook_id = sn.id
+        join submitted_assignment sa on sn.assignment_id = sa.id join assignment a on sa.assignment_id = a.id
+        join student s on sa.student_id = s.id group by s.student_id, a.name""").fetchall()
+    return rows
+
+
+def grader_scores(out: Path) -> list[tuple[str, str, float, float]]:
+    rows = []
+    for path in sorted(out.glob("*/*/*.json")):
+        data = json.loads(path.read_text())
+        rows.append((path.parent.parent.name, path.parent.name, data["score"], data["max_score"]))
+    return rows
+
+
+def in_process_seconds(root: Path) -> float:
+    """Student code alone: cells + hidden tests for every notebook, in this process, no sandbox."""
+    from autograder.plugin import Entry, GradingPlugin, run_pytest
+    from autograder.submission import InProcess, Submission
+
+    entries = []
+    for nb in sorted((root / "submitted").glob("*/*/*.ipynb")):
+        a = ASSIGNMENTS[nb.parent.name]
+        entries.append(Entry(str(nb), a.name, lambda nb=nb: Submission(InProcess, read_code_cells(nb))))
+    cwd = os.getcwd()
+    start = time.perf_counter()
+    try:
+        for a in ASSIGNMENTS.values():  # data files are read relative to the notebook's folder
+            os.chdir(root / "release" / a.name)
+            run_pytest([a], GradingPlugin([e for e in entries if e.assignment == a.name], "bench"))
+    finally:
+        os.chdir(cwd)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=4)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--skip-nbgrader", action="store_true", help="only time this grader")
+    args = parser.parse_args()
+    n_small, n_large = args.students, args.students * 3
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        small, large = Path(tmp, "small"), Path(tmp, "large")
+        for root, n in ((small, n_small), (large, n_large)):
+            root.mkdir()
+            make_course(root, n)
+        notebooks_small = n_small * len(ASSIGNMENTS)
+        notebooks_large = n_large * len(ASSIGNMENTS)
+        print(f"class of {n_small} students x {len(ASSIGNMENTS)} assignments = {notebooks_small} notebooks")
+
+        grade = [PYTHON, "-m", "autograder", "grade", "submitted", "--out", "graded", "--jobs", str(args.jobs),
+                 "--quiet", "--secret", "bench"]
+        ours = run(grade, small)
+        ours_large = run(grade, large)
+        ours_rows = grader_scores(small / "graded")
+        assert all(s == m for _, _, s, m in ours_rows) and len(ours_rows) == notebooks_small, ours_rows
+        marginal = (ours_large - ours) / (notebooks_large - notebooks_small)
+        student_code = in_process_seconds(small) / notebooks_small
+        print(f"autograder grade --jobs {args.jobs}: {ours:.1f} s ({ours / notebooks_small * 1000:.0f} ms per "
+              f"notebook, start-up included); {notebooks_large} notebooks: {ours_large:.1f} s")
+        print(f"  marginal cost per notebook: {marginal * 1000:.0f} ms wall with {args.jobs} jobs "
+              f"= {marginal * args.jobs * 1000:.0f} ms of one worker; student code + hidden tests alone, in-process: "
+              f"{student_code * 1000:.0f} ms; overhead per notebook beyond it: "
+              f"{(marginal * args.jobs - student_code) * 1000:.0f} ms")
+        if args.skip_nbgrader:
+            return 0
+        baseline = 0.0
+        for a in ASSIGNMENTS.values():
+            run([str(BIN / "nbgrader"), "generate_assignment", a.name, "--force"], small)
+            baseline += run([str(BIN / "nbgrader"), "autograde", a.name, "--force"], small)
+        rows = nbgrader_scores(small)
+        assert len(rows) == notebooks_small and all(abs(s - m) < 1e-9 for _, _, s, m in rows), rows
+        print(f"baseline nbgrader autograde (all six assignments): {baseline:.1f} s "
+              f"({baseline / notebooks_small * 1000:.0f} ms per notebook)")
+        print(f"ratio: nbgrader autograde / autograder grade = {baseline / ours:.1f}x "
+              f"(both with full marks on all {notebooks_small} notebooks)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
