@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--memory-gib", type=float, default=4.0, help="memory limit per submission (GiB)")
     grade.add_argument("--call-timeout", type=float, default=10.0, help="seconds one call may take")
     grade.add_argument("--cell-timeout", type=float, default=30.0, help="seconds one notebook cell may take")
+    grade.add_argument("--notebook-timeout", type=float, default=120.0,
+                       help="seconds a whole notebook may take to run before its tests")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="run student code without namespaces or uid drop (only if you trust every submission)")
     grade.add_argument("--quiet", action="store_true", help="print only the final table")
@@ -78,7 +80,8 @@ def grade(args: argparse.Namespace) -> int:
             errors.print("note: using the demo course secret; set AUTOGRADER_SECRET (or --secret) for a real course")
     hide = sorted({REPO, out, *(p.resolve() if p.is_dir() else p.resolve().parent for p in args.paths)})
     settings = Settings(secret=secret, sandbox=not args.no_sandbox, memory_bytes=int(args.memory_gib * (1 << 30)),
-                        cell_timeout=args.cell_timeout, call_timeout=args.call_timeout, hide=list(hide))
+                        cell_timeout=args.cell_timeout, call_timeout=args.call_timeout,
+                        notebook_timeout=args.notebook_timeout, hide=list(hide))
     started = time.perf_counter()
     results: list[NotebookResult] = []
     problems: list[str] = []

@@ -28,6 +28,7 @@ class Settings:
     memory_bytes: int = 4 << 30
     cell_timeout: float = 30.0
     call_timeout: float = 10.0
+    notebook_timeout: float = 120.0
     hide: list[Path] = field(default_factory=list)  # folders the submissions must not see
 
 
@@ -111,7 +112,7 @@ def _submission_opener(opener: Callable[[], Transport], cells: list[str], unusab
                        settings: Settings) -> Callable[[], Submission]:
     def open_submission() -> Submission:
         return Submission(opener, cells, cell_timeout=settings.cell_timeout, call_timeout=settings.call_timeout,
-                          unusable=unusable)
+                          notebook_timeout=settings.notebook_timeout, unusable=unusable)
     return open_submission
 
 

@@ -1,0 +1,614 @@
+"""The zygote: a warm process that forks one isolated sandbox per submission.
+
+Started by :class:`autograder.sandbox.Zygote` with ``subprocess`` and a cleared environment -- never forked from
+the trusted grader, whose memory holds reference solutions. It imports torch, numpy and the entry module once,
+then waits on a control socket (SOCK_SEQPACKET, one JSON message per request) for ``spawn`` requests. Each
+request carries two file descriptors (SCM_RIGHTS): the sandbox's end of the submission socket and the write end
+of a status channel back to the grader.
+
+Per submission::
+
+    zygote Z --fork--> C1 (relay, trusted, outside the namespaces)
+                          unshare(PID|NET|NS|IPC|UTS [|USER]) --fork--> C2 = PID 1 of a new PID namespace
+                                                                   private root, rlimits, unprivileged uid,
+                                                                   no_new_privs, then entry(sock)
+
+C1 reports C2's pidfd and, when C2 is gone, its exit status on the status channel. When C2 (PID 1) dies the
+kernel kills everything else in its PID namespace, daemons included. C2 dies with C1 (PR_SET_PDEATHSIG) and C1
+dies with the zygote, which dies when the grader closes the control socket.
+
+This module must not import the grader's secrets: :data:`BLOCKED` modules cannot be imported here at all.
+"""
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import importlib
+import importlib.abc
+import importlib.util
+import json
+import os
+import platform
+import resource
+import select
+import signal
+import socket
+import stat
+import sys
+import time
+import traceback
+
+from autograder import wire
+
+BLOCKED = ("solutions", "autograder.hidden")
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+NAMESPACES = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND = 32, 1024, 2048, 4096
+MS_REC, MS_PRIVATE, MS_RELATIME = 16384, 1 << 18, 1 << 21
+MNT_DETACH = 2
+
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
+PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 36, 38, 47, 4
+
+SYSCALLS = {"x86_64": {"pivot_root": 155, "capset": 126}, "aarch64": {"pivot_root": 41, "capset": 91}}
+
+SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+DEVICES = ("null", "zero", "full", "random", "urandom")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+_libc.unshare.argtypes = [ctypes.c_int]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+_libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+_libc.syscall.restype = ctypes.c_long
+
+_CTRL: socket.socket | None = None  # the control socket; forked children drop it at once
+
+
+# -- small libc wrappers -------------------------------------------------------------------------------------
+def _check(result: int, what: str) -> int:
+    if result < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"{what}: {os.strerror(code)}")
+    return result
+
+
+def _b(text: str | None) -> bytes | None:
+    return None if text is None else os.fsencode(text)
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    _check(_libc.mount(_b(source), _b(target), _b(fstype), flags, _b(data)), f"mount {target}")
+
+
+def prctl(option: int, arg: int = 0) -> None:
+    _check(_libc.prctl(option, arg, 0, 0, 0), f"prctl({option})")
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(flags), "unshare")
+
+
+def _syscall(name: str, *args: object) -> int:
+    number = SYSCALLS.get(platform.machine(), {}).get(name)
+    if number is None:
+        raise OSError(errno.ENOSYS, f"{name}: unknown syscall number on {platform.machine()}")
+    return _check(_libc.syscall(ctypes.c_long(number), *args), name)
+
+
+def in_initial_user_namespace() -> bool:
+    try:
+        with open("/proc/self/uid_map") as f:
+            return f.read().split() == ["0", "0", "4294967295"]
+    except OSError:
+        return False
+
+
+def _write(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def _close_all_except(keep: set[int]) -> None:
+    low = 0
+    for fd in sorted(keep) + [1 << 30]:
+        if fd > low:
+            os.closerange(low, fd)
+        low = fd + 1
+
+
+def _move_fd(fd: int, low: int = 10) -> int:
+    new = fcntl.fcntl(fd, fcntl.F_DUPFD, low)
+    os.close(fd)
+    return new
+
+
+def _hup(fd: int) -> bool:
+    """True when the other end of pipe ``fd`` is closed (its only writer died)."""
+    return bool(select.select([fd], [], [], 0)[0])
+
+
+class _Blocker(importlib.abc.MetaPathFinder):
+    """Refuses to import the grader's secrets into the zygote (and so into any sandbox)."""
+
+    def __init__(self, names: list[str]):
+        self.names = tuple(names)
+
+    def find_spec(self, name, path=None, target=None):  # noqa: ANN001
+        if any(name == n or name.startswith(n + ".") for n in self.names):
+            raise ImportError(f"{name} may not be imported by the sandbox zygote")
+        return None
+
+
+# -- the filesystem view of a sandbox -----------------------------------------------------------------------
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def view_plan(hide: list[str], repo_markers: tuple[str, ...] = ("autograder", "solutions")) -> dict:
+    """What a sandbox sees: read-only binds of the system and of Python, nothing of ``hide``.
+
+    Returns {"binds": [[path, essential], ...], "links": [[path, target], ...], "masks": [path, ...]} with real
+    (symlink-free) absolute paths. Essential binds (the system, the Python prefixes) stay visible even inside a
+    hidden folder (a virtual environment inside the repository); other sys.path folders near a hidden one are
+    left out."""
+    hide = sorted({os.path.realpath(h) for h in hide})
+    binds: dict[str, bool] = {}
+    links: dict[str, str] = {}
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix)}
+    candidates = [(d, True) for d in SYSTEM_DIRS] + [(p, True) for p in sorted(prefixes)]
+    candidates += [(p, False) for p in sys.path if p and os.path.isabs(p)]
+    for path, essential in candidates:
+        if os.path.islink(path) and os.path.dirname(path) == "/":
+            links[path] = os.readlink(path)  # /bin -> usr/bin
+            continue
+        real = os.path.realpath(path)
+        if not os.path.isdir(real) or real == "/":
+            continue
+        if not essential and any(_inside(h, real) or _inside(real, h) for h in hide):
+            continue  # e.g. the repository itself on sys.path
+        if any(_inside(real, b) and not any(_inside(real, h) and not _inside(b, h) for h in hide) for b in binds):
+            continue  # already visible through a wider bind
+        binds[real] = essential
+        if os.path.abspath(path) != real and os.path.dirname(os.path.abspath(path)) != "/":
+            links[os.path.abspath(path)] = real
+    masks = set()
+    for h in hide:
+        if any(_inside(h, b) and not _inside(b, h) for b in binds) and os.path.exists(h):
+            masks.add(h)
+    for entry in sys.path:
+        real = os.path.realpath(entry) if entry else ""
+        if real and any(_inside(real, b) for b in binds) and not any(_inside(real, h) for h in hide):
+            for name in repo_markers:
+                if os.path.isdir(os.path.join(real, name)):
+                    masks.add(os.path.join(real, name))
+    return {"binds": sorted([b, e] for b, e in binds.items()), "links": sorted([p, t] for p, t in links.items()),
+            "masks": sorted(masks)}
+
+
+def _remount_flags(fd: int) -> int:
+    """Flags to remount a bind of ``fd`` read-only, keeping the flags a user namespace may not clear."""
+    f = os.statvfs(fd).f_flag
+    flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+    if f & os.ST_NOEXEC:
+        flags |= MS_NOEXEC
+    if f & os.ST_NOATIME:
+        flags |= MS_NOATIME
+    if f & os.ST_NODIRATIME:
+        flags |= MS_NODIRATIME
+    if f & os.ST_RELATIME:
+        flags |= MS_RELATIME
+    return flags
+
+
+def _mkdirs(root: str, path: str, mounted: dict[str, str]) -> str:
+    """Create ``path`` under ``root`` on one of our own tmpfs, never inside a bind of the host."""
+    full = root + path
+    if os.path.lexists(full):
+        return full
+    cover = max((m for m in mounted if _inside(path, m)), key=len, default=None)
+    if cover is not None and mounted[cover] == "bind":
+        raise OSError(errno.EPERM, f"will not create {path} inside a bind of the host")
+    _mkdirs(root, os.path.dirname(path), mounted)
+    os.mkdir(full, 0o755)
+    return full
+
+
+def build_root(plan: dict, extra_hide: list[str], scratch: str, owner: int, disk_bytes: int) -> None:
+    """Make a private root: binds of ``plan`` read-only, fresh /dev, /proc, /tmp and scratch; pivot into it."""
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    masks = list(plan["masks"])
+    extra = [os.path.realpath(h) for h in extra_hide]
+    binds = [(path, essential) for path, essential in plan["binds"]
+             if essential or not any(_inside(path, h) or _inside(h, path) for h in extra)]
+    for h in extra:
+        if any(_inside(h, b) and not _inside(b, h) for b, _ in binds) and os.path.exists(h):
+            masks.append(h)
+    sources = {path: os.open(path, os.O_PATH | os.O_CLOEXEC) for path, _ in binds}
+    devices = [(name, os.open(f"/dev/{name}", os.O_PATH | os.O_CLOEXEC)) for name in DEVICES
+               if os.path.exists(f"/dev/{name}")]
+    new = "/tmp"  # any directory will do: this mount namespace is ours
+    mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
+    mounted: dict[str, str] = {}
+    readonly = []
+    ops = [(path, "bind") for path in sources] + [(m, "mask") for m in masks]
+    for target, kind in sorted(ops, key=lambda o: (o[0], o[1] == "mask")):
+        where = _mkdirs(new, target, mounted)
+        if kind == "bind":
+            mount(f"/proc/self/fd/{sources[target]}", where, None, MS_BIND)
+            readonly.append((where, _remount_flags(sources[target])))
+        else:
+            mount("tmpfs", where, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k")
+            readonly.append((where, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC))
+        mounted[target] = kind
+    for path, target in plan["links"]:
+        if not os.path.lexists(new + path):
+            try:
+                _mkdirs(new, os.path.dirname(path), mounted)
+                os.symlink(target, new + path)
+            except OSError:
+                pass
+    dev = _mkdirs(new, "/dev", mounted)
+    mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k")
+    for name, fd in devices:
+        os.close(os.open(f"{dev}/{name}", os.O_CREAT | os.O_WRONLY, 0o666))
+        mount(f"/proc/self/fd/{fd}", f"{dev}/{name}", None, MS_BIND)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2"), ("shm", "/tmp")):
+        os.symlink(target, f"{dev}/{name}")
+    readonly.append((dev, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC))
+    mount("proc", _mkdirs(new, "/proc", mounted), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    mount("tmpfs", _mkdirs(new, "/tmp", mounted), "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={disk_bytes}")
+    mount("tmpfs", _mkdirs(new, scratch, mounted), "tmpfs", MS_NOSUID | MS_NODEV,
+          f"mode=0755,uid={owner},gid={owner},size={disk_bytes}")
+    for path, flags in readonly:
+        mount(None, path, None, flags)
+    for fd in sources.values():
+        os.close(fd)
+    for _, fd in devices:
+        os.close(fd)
+    os.chdir(new)
+    try:
+        _syscall("pivot_root", b".", b".")
+        _check(_libc.umount2(b".", MNT_DETACH), "umount old root")
+    except OSError:  # e.g. an unknown architecture: chroot, from which an unprivileged process cannot climb
+        os.chroot(".")
+    os.chdir("/")
+    mount(None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def write_files(folder: str, header: dict, blobs: memoryview, owner: int | None) -> None:
+    offset = 0
+    for name, size in header.get("files", []):
+        parts = name.split("/")
+        if not name or name.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\0" in name:
+            raise ValueError(f"bad file name {name!r}")
+        path = os.path.join(folder, *parts)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(blobs[offset:offset + size])
+        offset += size
+        if owner is not None:
+            for p in [path] + [os.path.join(folder, *parts[:i]) for i in range(1, len(parts))]:
+                os.chown(p, owner, owner)
+
+
+# -- privileges and limits --------------------------------------------------------------------------------
+def set_limits(limits: dict, base_vm: int) -> None:
+    def cap(which: int, value: int | None) -> None:
+        if value is not None:
+            resource.setrlimit(which, (value, value))
+
+    memory = limits.get("memory_bytes")
+    cap(resource.RLIMIT_AS, None if memory is None else base_vm + memory)
+    cpu = limits.get("cpu_seconds")
+    if cpu is not None:
+        resource.setrlimit(resource.RLIMIT_CPU, (int(cpu), int(cpu) + 1))
+    cap(resource.RLIMIT_FSIZE, limits.get("file_bytes"))
+    cap(resource.RLIMIT_NOFILE, limits.get("open_files"))
+    cap(resource.RLIMIT_NPROC, limits.get("processes"))
+    cap(resource.RLIMIT_CORE, 0)
+
+
+def drop_privileges(mode: str, uid: int) -> None:
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    if mode == "root":
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    elif mode == "userns":
+        # We are root of our own user namespace: nest another one where we are ``uid`` and hold no capability
+        # over any mount, then drop the capabilities it gave us.
+        unshare(CLONE_NEWUSER)
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"{uid} 0 1")
+        _write("/proc/self/gid_map", f"{uid} 0 1")
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        for cap in range(64):
+            if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0:
+                break
+        _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+        header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+        data = (ctypes.c_uint32 * 6)()
+        _syscall("capset", header, data)
+
+
+# -- the sandbox (C2) and its relay (C1) ------------------------------------------------------------------
+def _report(status: socket.socket, message: dict, fds: list[int] = ()) -> None:
+    try:
+        socket.send_fds(status, [json.dumps(message).encode()], list(fds))
+    except OSError:
+        pass
+
+
+def _sandbox(job: dict, status: socket.socket, lifeline: int) -> None:
+    """C2: build the sandbox around this process, then hand it to the entry point. Never returns."""
+    started = time.monotonic()
+    try:
+        os.setsid()
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if _hup(lifeline):
+            os._exit(0)
+        sock = socket.socket(fileno=3)
+        setup, blobs = wire.recv_frame(sock, timeout=60, max_bytes=1 << 30)
+        with open("/proc/self/statm") as f:
+            base_vm = int(f.read().split()[0]) * resource.getpagesize()
+        mode, uid = job["mode"], job["uid"]
+        limits = job["limits"]
+        if mode == "none":
+            folder, owner = job["scratch_dir"], None
+        else:
+            owner = uid if mode == "root" else 0
+            build_root(job["plan"], job.get("hide", []), job["scratch"], owner, limits["disk_bytes"])
+            _libc.sethostname(b"sandbox", 7)
+            folder = job["scratch"]
+        write_files(folder, setup, blobs, owner)
+        os.chdir(folder)
+        os.environ.update({"HOME": "/tmp", "TMPDIR": "/tmp", "PWD": folder})
+        set_limits(limits, base_vm)
+        if mode != "none":
+            drop_privileges(mode, uid)
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # a change of credentials cleared it
+        if _hup(lifeline):
+            os._exit(0)
+        _reseed()
+        _report(status, {"ready": round(time.monotonic() - started, 4)})
+        if job.get("probe"):
+            os._exit(0)
+    except BaseException as error:  # noqa: BLE001 - tell the grader why, then die
+        _report(status, {"setup_error": f"{type(error).__name__}: {error}",
+                         "trace": traceback.format_exc(limit=6)[-2000:]})
+        os._exit(70)
+    os.close(lifeline)
+    status.close()
+    _close_all_except({0, 1, 2, 3})
+    code = 0
+    try:
+        job["entry"](sock)
+    except SystemExit as exit:
+        code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+    except BaseException:  # noqa: BLE001
+        code = 1
+    os._exit(code & 0xFF)
+
+
+def _reseed() -> None:
+    """Every sandbox starts from the same random state, whatever ran in the zygote before."""
+    import random
+    random.seed(0)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(0)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(0)
+
+
+def _relay(job: dict, sock_fd: int, status_fd: int, zygote_pid: int) -> None:
+    """C1: enter new namespaces, fork the sandbox, report how it ended. Never returns."""
+    global _CTRL
+    if _CTRL is not None:
+        _CTRL.detach()
+        _CTRL = None
+    try:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != zygote_pid:
+            os._exit(0)
+        os.setsid()
+        status_fd = _move_fd(status_fd, 10)
+        if sock_fd != 3:
+            os.dup2(sock_fd, 3)
+            os.close(sock_fd)
+        null = os.open("/dev/null", os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        _close_all_except({0, 1, 2, 3, status_fd})
+        status = socket.socket(fileno=status_fd)
+    except BaseException:  # noqa: BLE001
+        os._exit(71)
+    try:
+        if job["mode"] == "root":
+            unshare(NAMESPACES)
+        elif job["mode"] == "userns":
+            uid, gid = os.geteuid(), os.getegid()
+            unshare(NAMESPACES | CLONE_NEWUSER)
+            _write("/proc/self/setgroups", "deny")
+            _write("/proc/self/uid_map", f"0 {uid} 1")
+            _write("/proc/self/gid_map", f"0 {gid} 1")
+        lifeline_r, lifeline_w = os.pipe()
+        child = os.fork()
+    except BaseException as error:  # noqa: BLE001
+        _report(status, {"setup_error": f"cannot create the sandbox's namespaces: {error}"})
+        os._exit(72)
+    if child == 0:
+        os.close(lifeline_w)
+        _sandbox(job, status, _move_fd(lifeline_r, 10))
+        os._exit(70)
+    os.close(lifeline_r)
+    os.close(3)  # only the sandbox holds the submission socket now: its death closes it for the grader
+    pidfd = os.pidfd_open(child)
+    _report(status, {"c2": child}, [pidfd])
+    wall = job["limits"].get("wall_timeout")
+    timed_out = False
+    if not select.select([pidfd], [], [], None if wall is None else wall + 5)[0]:
+        timed_out = True
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    _, wait_status = os.waitpid(child, 0)
+    if os.WIFSIGNALED(wait_status):
+        number = os.WTERMSIG(wait_status)
+        _report(status, {"signal": number, "name": signal.Signals(number).name, "wall": timed_out})
+    else:
+        _report(status, {"exit": os.waitstatus_to_exitcode(wait_status), "wall": timed_out})
+    os._exit(0)
+
+
+# -- the zygote ---------------------------------------------------------------------------------------------
+def _load_entry(spec: str):
+    module_name, _, func = spec.rpartition(":")
+    if module_name.endswith(".py"):
+        loader_spec = importlib.util.spec_from_file_location("_sandbox_entry_module", module_name)
+        module = importlib.util.module_from_spec(loader_spec)
+        sys.modules["_sandbox_entry_module"] = module
+        loader_spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(module_name)
+    return getattr(module, func)
+
+
+def _warm_up() -> None:
+    """Import and run once what every notebook uses, so that no sandbox pays for it."""
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        torch.set_num_threads(1)
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:
+            pass
+        x = torch.linspace(0, 1, 8, requires_grad=True)
+        layer = torch.nn.Linear(8, 2)
+        loss = torch.nn.functional.mse_loss(layer(x), torch.zeros(2))
+        loss.backward()
+        torch.optim.SGD(layer.parameters(), lr=0.1).step()
+
+
+def mode_for(isolate: bool) -> str:
+    if not isolate:
+        return "none"
+    return "root" if os.geteuid() == 0 and in_initial_user_namespace() else "userns"
+
+
+def main() -> None:
+    global _CTRL
+    config = json.loads(sys.argv[1])
+    ctrl = _CTRL = socket.socket(fileno=config["ctrl_fd"])
+    sys.meta_path.insert(0, _Blocker(config.get("block", list(BLOCKED))))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a killed relay come back here to be reaped
+        for name in config.get("preload", []):
+            importlib.import_module(name)
+        _warm_up()
+        entry = _load_entry(config["entry"])
+        mode = mode_for(config["isolate"])
+        plan = view_plan(config["hide"]) if mode != "none" else None
+    except BaseException as error:  # noqa: BLE001
+        ctrl.send(json.dumps({"ready": False, "error": f"{type(error).__name__}: {error}"}).encode())
+        os._exit(1)
+    with open("/proc/self/statm") as f:
+        vm = int(f.read().split()[0]) * resource.getpagesize()
+    ctrl.send(json.dumps({"ready": True, "pid": os.getpid(), "mode": mode, "vm_bytes": vm,
+                          "threads": len(os.listdir("/proc/self/task")), "plan": plan}).encode())
+    children: dict[int, tuple[int, int, str | None]] = {}  # pidfd -> (pid, uid, host scratch folder)
+    next_uid = 0
+    try:
+        while True:
+            ready = select.select([ctrl, *children], [], [], 1.0)[0]
+            _reap(children)
+            if ctrl not in ready:
+                continue
+            data, fds, _, _ = socket.recv_fds(ctrl, 1 << 20, 4)
+            if not data:
+                return  # the grader is gone
+            try:
+                request = json.loads(data)
+                op = request.get("op")
+                if op == "spawn" and len(fds) == 2:
+                    used = {uid for _, uid, _ in children.values()}
+                    for _ in range(config["uid_count"]):
+                        next_uid = (next_uid + 1) % config["uid_count"]
+                        if config["base_uid"] + next_uid not in used:
+                            break
+                    uid = config["base_uid"] + next_uid
+                    job = {"mode": mode, "uid": uid, "limits": request["limits"], "hide": request.get("hide", []),
+                           "plan": plan, "scratch": config["scratch"], "entry": entry,
+                           "probe": bool(request.get("probe"))}
+                    if mode == "none":
+                        import tempfile
+                        job["scratch_dir"] = tempfile.mkdtemp(prefix="autograder-sandbox-")
+                    zygote_pid = os.getpid()
+                    pid = os.fork()
+                    if pid == 0:
+                        try:
+                            _relay(job, fds[0], fds[1], zygote_pid)
+                        finally:
+                            os._exit(71)
+                    pidfd = os.pidfd_open(pid)
+                    children[pidfd] = (pid, uid, job.get("scratch_dir"))
+                    socket.send_fds(ctrl, [json.dumps({"ok": True, "pid": pid, "uid": uid}).encode()], [pidfd])
+                elif op == "modules":
+                    ctrl.send(json.dumps({"ok": True, "modules": sorted(sys.modules),
+                                          "environ": dict(os.environ)}).encode())
+                elif op == "stop":
+                    return
+                else:
+                    ctrl.send(json.dumps({"ok": False, "error": f"bad request {op!r}"}).encode())
+            except Exception as error:  # noqa: BLE001 - the zygote outlives a bad request
+                ctrl.send(json.dumps({"ok": False, "error": f"{type(error).__name__}: {error}"}).encode())
+            finally:
+                for fd in fds:
+                    os.close(fd)
+    finally:
+        for pidfd in list(children):
+            try:
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            except OSError:
+                pass
+        deadline = time.monotonic() + 5
+        while children and time.monotonic() < deadline:
+            select.select(list(children), [], [], 0.1)
+            _reap(children)
+        os._exit(0)
+
+
+def _reap(children: dict[int, tuple[int, int, str | None]]) -> None:
+    """Collect every exited child (relays, and sandboxes orphaned by a killed relay)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            break
+        for pidfd, (known, _, scratch) in list(children.items()):
+            if known == pid:
+                del children[pidfd]
+                os.close(pidfd)
+                if scratch:
+                    import shutil
+                    shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

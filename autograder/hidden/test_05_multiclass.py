@@ -1,0 +1,302 @@
+"""Hidden tests for 05_multiclass: softmax, cross_entropy, binary_entropy.
+
+Values are compared with the reference on fresh inputs of varied shapes (1-D, N = 1, one class, 3-D,
+non-square, non-contiguous); stability at the magnitudes the contract promises (|z| up to 1000 for softmax,
+50 for cross_entropy, p = 0 and 1 for the entropy) is a test of its own, and so is the ban on the built-ins.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import pytest
+import torch
+
+from autograder import hints
+from autograder.compare import Mismatch, describe, expect, unchanged
+
+ASSIGNMENT = "05_multiclass"
+
+Hint = Callable[[torch.Tensor, torch.Tensor], "str | None"]
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+def close_to_one_of(alternatives: dict[str, torch.Tensor]) -> Hint:
+    """A hint: the answer equals what a known mistake computes."""
+
+    def hint(actual: torch.Tensor, expected: torch.Tensor) -> str | None:
+        for text, value in alternatives.items():
+            value = value.detach().double()
+            if value.shape == actual.shape and bool(torch.isfinite(value).all()) and torch.allclose(
+                    actual, value, rtol=1e-4, atol=1e-5):
+                return text
+        return None
+
+    return hint
+
+
+def make_input(rng: torch.Generator, shape: tuple[int, ...], layout: str = "contiguous",
+               scale: float = 3.0) -> torch.Tensor:
+    """Logits of ``shape``; "permuted" gives a non-contiguous tensor (a permute of another layout)."""
+    if layout == "permuted":
+        order = list(reversed(range(len(shape))))
+        base = torch.randn([shape[i] for i in order], generator=rng) * scale
+        return base.permute(*order)  # permute is its own inverse for a reversal
+    return torch.randn(shape, generator=rng) * scale
+
+
+def friendly(name: str) -> str:
+    """'_VariableFunctionsClass.softmax' -> 'torch.softmax', as the student wrote it."""
+    for prefix, to in (("_VariableFunctionsClass.", "torch."), ("torch._C._special.special_", "torch.special."),
+                       ("torch._C._nn.", "torch.nn.functional."), ("torch._C._VariableFunctions.", "torch.")):
+        if name.startswith(prefix):
+            return to + name[len(prefix):]
+    return name
+
+
+def forbidden_used(torch_calls: list[str], banned: set[str]) -> list[str]:
+    """The recorded calls whose function is one of ``banned`` (matched on the last name, any form)."""
+    found = []
+    for name in torch_calls:
+        last = name.rsplit(".", 1)[-1].lstrip("_").removeprefix("special_")
+        if last in banned:
+            found.append(friendly(name))
+    return sorted(set(found))
+
+
+def zero_dim(value, name: str) -> None:
+    if type(value) is float:
+        raise Mismatch(f"{name}: expected a 0-dim tensor, got a Python float: return the tensor itself "
+                       f"(no .item()), so that backward can be called on it.")
+    expect(value, name).tensor(shape=())
+
+
+# -------------------------------------------------------------------------------------------- softmax
+
+SOFTMAX_CASES = {
+    "(4, 7)": ((4, 7), "contiguous"),
+    "(7, 4) non-contiguous": ((7, 4), "permuted"),
+    "(5, 5)": ((5, 5), "contiguous"),
+    "1-D (6,)": ((6,), "contiguous"),
+    "one row (1, 9)": ((1, 9), "contiguous"),
+    "3-D (2, 3, 5) non-contiguous": ((2, 3, 5), "permuted"),
+}
+
+
+def softmax_alternatives(z: torch.Tensor) -> dict[str, torch.Tensor]:
+    def norm(e, dims):
+        return e / e.sum(dim=dims, keepdim=True)
+
+    out = {}
+    e = torch.exp(z - z.max())
+    if z.dim() >= 2:
+        out["you normalised over dim 0; softmax is over the last dimension (dim=-1)."] = norm(e, 0)
+    if z.dim() >= 3:
+        out["you normalised over dim 1; softmax is over the last dimension (dim=-1), not a fixed dim."] = norm(e, 1)
+    out["you normalised over all elements at once: each slice along the last dimension must sum to 1."] = e / e.sum()
+    if z.dim() == 2 and z.shape[0] == z.shape[1]:
+        out["sum(dim=-1) without keepdim=True divides row i by the sum of row j (broadcasting): use keepdim=True."] \
+            = e / e.sum(dim=-1)
+    return out
+
+
+@pytest.mark.blank("softmax", points=0.25)
+@pytest.mark.parametrize("case", list(SOFTMAX_CASES))
+def test_softmax_values(sub, rng, ref, case):
+    """softmax over the last dimension: same values as the reference"""
+    shape, layout = SOFTMAX_CASES[case]
+    z = make_input(rng, shape, layout)
+    out = sub.call("softmax", z)
+    want = ref.softmax(z)
+    expect(out, f"softmax of a {case} input").tensor(shape=shape).close_to(
+        want, hints=[close_to_one_of(softmax_alternatives(z))])
+
+
+@pytest.mark.blank("softmax", points=0.25)
+def test_softmax_one_class(sub, rng):
+    """softmax over a last dimension of size 1 gives 1"""
+    z = make_input(rng, (5, 1), scale=20.0)
+    expect(sub.call("softmax", z), "softmax of a (5, 1) input").tensor(shape=(5, 1)).close_to(torch.ones(5, 1))
+
+
+@pytest.mark.blank("softmax", points=0.25)
+@pytest.mark.parametrize("case", ["(3, 6)", "3-D (2, 2, 4)"])
+def test_softmax_large_logits(sub, rng, ref, case):
+    """finite and correct for logits of magnitude up to 1000"""
+    shape = {"(3, 6)": (3, 6), "3-D (2, 2, 4)": (2, 2, 4)}[case]
+    z = (torch.rand(shape, generator=rng) * 2 - 1) * 1000
+    flat = z.view(-1, shape[-1])
+    flat[0] = 1000.0  # a row of equal, large logits
+    flat[-1] = -1000.0 + torch.rand(shape[-1], generator=rng)  # a row far below the others
+    out = sub.call("softmax", z)
+    name = f"softmax of a {case} input with logits up to ±1000"
+    if isinstance(out, torch.Tensor) and out.shape == z.shape and not bool(torch.isfinite(out).all()):
+        raise Mismatch(f"{name}: {int((~torch.isfinite(out)).sum())} of {out.numel()} values are NaN or infinite: "
+                       f"exp overflows (or every exp underflows to 0). Hint: subtract each row's maximum along "
+                       f"the last dimension (keepdim=True) before exp; this does not change the result.")
+    expect(out, name).tensor(shape=shape).close_to(ref.softmax(z), hints=[close_to_one_of(softmax_alternatives(z))])
+
+
+@pytest.mark.blank("softmax", points=0.25)
+def test_softmax_leaves_input(sub, rng):
+    """softmax leaves its input unchanged"""
+    z = make_input(rng, (4, 6))
+    unchanged(z, sub.run("softmax", z).args[0], "z")
+
+
+@pytest.mark.blank("softmax", points=0.5)
+def test_softmax_no_builtin(sub, rng):
+    """softmax is written by hand (no built-in softmax or log_softmax)"""
+    z = make_input(rng, (3, 5))
+    used = forbidden_used(sub.run("softmax", z, watch=True).torch_calls, {"softmax", "log_softmax"})
+    if used:
+        raise Mismatch(f"softmax uses {', '.join(used)}, which is forbidden here: the point of this exercise is to "
+                       f"write softmax yourself from exp and sum (subtracting the maximum first). "
+                       f"torch.logsumexp is allowed.")
+
+
+# -------------------------------------------------------------------------------------- cross_entropy
+
+CE_CASES = {"N=6, K=4": (6, 4), "N=3, K=8": (3, 8), "N=1, K=5": (1, 5), "N=5, K=5": (5, 5)}
+
+
+def ce_alternatives(logits: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
+    n = logits.shape[0]
+    log_p = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    picked = log_p[torch.arange(n), target]
+    p = torch.exp(log_p)
+    out = {
+        "the sign is wrong: the loss is minus the mean log-probability of the target class.": picked.mean(),
+        "take the log of the target class's probability (you averaged the probabilities themselves).":
+            -p[torch.arange(n), target].mean(),
+        "logits[:, target] (or log_probs[:, target]) picks an N x N matrix, not one entry per row: index with "
+        "[torch.arange(N), target] or use gather.": -log_p[:, target].mean(),
+        "the log-softmax is missing: subtract logsumexp(logits) (the log of the softmax's denominator).":
+            -logits[torch.arange(n), target].mean(),
+        "the log-softmax must be taken over the classes (dim=1), one row at a time, not over the batch.":
+            -(logits - torch.logsumexp(logits, dim=0, keepdim=True))[torch.arange(n), target].mean(),
+    }
+    if n > 1:
+        out[f"you summed over the batch of {n} instead of averaging (use .mean())."] = -picked.sum()
+    return out
+
+
+@pytest.mark.blank("cross_entropy", points=0.375)
+@pytest.mark.parametrize("case", list(CE_CASES))
+def test_cross_entropy_values(sub, rng, ref, case):
+    """equals nn.CrossEntropyLoss() on random logits and targets"""
+    n, k = CE_CASES[case]
+    logits = make_input(rng, (n, k), "permuted" if n == 3 else "contiguous")
+    target = torch.randint(0, k, (n,), generator=rng)
+    out = sub.call("cross_entropy", logits, target)
+    name = f"cross_entropy for {n} rows of {k} classes"
+    if isinstance(out, torch.Tensor) and tuple(out.shape) == (n,) and n > 1:
+        raise Mismatch(f"{name}: expected a 0-dim tensor, got shape ({n},): one loss per row; take the mean "
+                       f"over the batch (.mean()).")
+    zero_dim(out, name)
+    expect(out, name).close_to(ref.cross_entropy(logits, target),
+                               hints=[close_to_one_of(ce_alternatives(logits, target))])
+
+
+@pytest.mark.blank("cross_entropy", points=0.5)
+def test_cross_entropy_large_logits(sub, rng, ref):
+    """finite and correct for logits of magnitude up to 50"""
+    n, k = 6, 5
+    logits = (torch.rand(n, k, generator=rng) * 2 - 1) * 50
+    target = torch.randint(0, k, (n,), generator=rng)
+    logits[0] = 50.0
+    logits[1, :] = -50.0
+    logits[1, (int(target[1]) + 1) % k] = 50.0  # the target class far below the best one
+    out = sub.call("cross_entropy", logits, target)
+    name = "cross_entropy for logits up to ±50"
+    if isinstance(out, torch.Tensor) and out.dim() == 0 and not math.isfinite(float(out)):
+        raise Mismatch(f"{name}: the loss is {float(out)}: exp overflows or a probability underflows to 0 before "
+                       f"the log. Hint: compute log-probabilities as logits - logsumexp(logits) instead.")
+    zero_dim(out, name)
+    expect(out, name).close_to(ref.cross_entropy(logits, target), rtol=1e-4, atol=1e-4,
+                               hints=[close_to_one_of(ce_alternatives(logits, target))])
+
+
+@pytest.mark.blank("cross_entropy", points=0.5)
+def test_cross_entropy_leaves_inputs(sub, rng):
+    """cross_entropy leaves its inputs unchanged"""
+    logits = make_input(rng, (4, 3))
+    target = torch.randint(0, 3, (4,), generator=rng)
+    result = sub.run("cross_entropy", logits, target)
+    unchanged(logits, result.args[0], "logits")
+    unchanged(target, result.args[1], "target")
+
+
+@pytest.mark.blank("cross_entropy", points=0.5)
+def test_cross_entropy_no_builtin(sub, rng):
+    """cross_entropy is written by hand (no cross_entropy, nll_loss or log_softmax)"""
+    logits = make_input(rng, (4, 3))
+    target = torch.randint(0, 3, (4,), generator=rng)
+    used = forbidden_used(sub.run("cross_entropy", logits, target, watch=True).torch_calls,
+                          {"cross_entropy", "cross_entropy_loss", "nll_loss", "nll_loss_nd", "nll_loss2d",
+                           "log_softmax"})
+    if used:
+        raise Mismatch(f"cross_entropy uses {', '.join(used)}, which is forbidden here: the point of this exercise "
+                       f"is to compute it yourself (logits minus logsumexp, pick the target column of each row, "
+                       f"mean, minus sign).")
+
+
+# ------------------------------------------------------------------------------------- binary_entropy
+
+NATS = hints.ratio({math.log(2): "these are nats (natural log): the entropy is in bits, use log2 or divide by "
+                                 "log(2)."})
+
+
+def entropy_alternatives(p: torch.Tensor) -> dict[str, torch.Tensor]:
+    xlogy = torch.special.xlogy
+    return {
+        "the (1 - p) log2 (1 - p) term is missing.": -xlogy(p, p) / math.log(2),
+        "the minus sign is missing: H(p) = -(p log2 p + (1 - p) log2 (1 - p)) is >= 0.":
+            (xlogy(p, p) + xlogy(1 - p, 1 - p)) / math.log(2),
+    }
+
+
+ENTROPY_CASES = {"(7,)": ((7,), "contiguous"), "(3, 4)": ((3, 4), "contiguous"),
+                 "(2, 3, 4) non-contiguous": ((2, 3, 4), "permuted"), "(1,)": ((1,), "contiguous")}
+
+
+@pytest.mark.blank("binary_entropy", points=0.25)
+@pytest.mark.parametrize("case", list(ENTROPY_CASES))
+def test_entropy_values(sub, rng, ref, case):
+    """elementwise entropy in bits: same values as the reference"""
+    shape, layout = ENTROPY_CASES[case]
+    p = torch.sigmoid(make_input(rng, shape, layout, scale=2.0)).clamp(1e-3, 1 - 1e-3)
+    out = sub.call("binary_entropy", p)
+    want = ref.binary_entropy(p)
+    extra = ""
+    if isinstance(out, torch.Tensor) and out.dim() == 0 and p.numel() > 1:
+        extra = " (one entropy per element: do not sum or average)"
+    name = f"binary_entropy of a {case} tensor{extra}"
+    expect(out, name).tensor(shape=shape).close_to(want, hints=[NATS, close_to_one_of(entropy_alternatives(p))])
+
+
+@pytest.mark.blank("binary_entropy", points=0.5)
+def test_entropy_at_0_and_1(sub, rng, ref):
+    """H(0) = H(1) = 0 without NaN, H(0.5) = 1"""
+    p = torch.rand(8, generator=rng)
+    p[:3] = torch.tensor([0.0, 1.0, 0.5])
+    perm = torch.randperm(8, generator=rng)
+    p = p[perm]
+    out = sub.call("binary_entropy", p)
+    name = "binary_entropy of a tensor containing 0, 0.5 and 1"
+    if isinstance(out, torch.Tensor) and out.shape == p.shape and not bool(torch.isfinite(out).all()):
+        bad = [float(v) for v in p[~torch.isfinite(out)]]
+        raise Mismatch(f"{name}: the entropy is NaN or infinite at p = {', '.join(f'{v:g}' for v in bad)}. "
+                       f"Hint: 0 * log(0) is NaN in floating point although H(0) = H(1) = 0: use "
+                       f"torch.special.xlogy(p, p), or torch.where to put 0 where p is 0 or 1.")
+    expect(out, name).tensor(shape=(8,)).close_to(ref.binary_entropy(p), hints=[NATS])
+
+
+@pytest.mark.blank("binary_entropy", points=0.5)
+def test_entropy_leaves_input(sub, rng):
+    """binary_entropy leaves its input unchanged"""
+    p = torch.rand(3, 5, generator=rng)
+    p[0, 0], p[1, 1] = 0.0, 1.0
+    unchanged(p, sub.run("binary_entropy", p).args[0], "p")

@@ -1,0 +1,473 @@
+"""Start, limit, talk to and kill the untrusted process that runs one submission.
+
+Student code never runs in the grader's process. A :class:`Zygote` is a warm helper process, started once per
+grading run with ``subprocess`` and a cleared environment (never forked from the grader, which holds the reference
+solutions); it imports torch once and forks one sandbox per submission (:mod:`autograder._sandbox_entry`):
+
+* a fresh PID namespace whose PID 1 is the submission: when it ends or is killed, everything it started dies;
+* no network (a fresh network namespace), private IPC and hostname;
+* a private root: read-only system folders and Python, a fresh /proc, /dev (null, zero, full, random, urandom),
+  writable /tmp and scratch folder (the working directory, with the data files given to :meth:`Zygote.spawn`),
+  and nothing of the repository (``solutions/``, ``autograder/hidden``), of other submissions or of results;
+* rlimits (:class:`Limits`), ``no_new_privs``, an unprivileged uid of its own, no inherited file descriptors but
+  the submission socket (fd 3); stdin, stdout and stderr are /dev/null.
+
+    with Zygote(entry="autograder.child:serve", limits=Limits(memory_bytes=2 << 30)) as zygote:
+        with zygote.spawn(files={"points.csv": data}) as sandbox:
+            header, blobs = sandbox.request({"op": "run", ...}, [], timeout=30)
+
+A :class:`Sandbox` speaks :mod:`autograder.wire` frames. A request that times out, a sandbox that dies, or a
+frame that breaks the protocol kill the sandbox and raise :class:`SandboxTimeout`, :class:`SandboxDied` or
+:class:`SandboxProtocolError` -- subclasses of :class:`wire.Timeout`, :class:`wire.Closed` and
+:class:`wire.WireError`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import autograder
+from autograder import wire
+
+PACKAGE_DIR = Path(autograder.__file__).resolve().parent
+REPO = PACKAGE_DIR.parent  # the folder holding autograder/ and solutions/: never visible in a sandbox
+DEFAULT_ENTRY = "autograder.child:serve"
+SCRATCH = "/scratch"  # the sandbox's working directory
+
+
+class SandboxError(Exception):
+    """Something went wrong with a sandbox (not with the code inside it)."""
+
+
+class SandboxUnavailable(SandboxError):
+    """Submissions cannot be isolated on this machine (no namespaces)."""
+
+
+class SandboxTimeout(SandboxError, wire.Timeout):
+    """The sandbox did not answer in time; it has been killed."""
+
+
+class SandboxDied(SandboxError, wire.Closed):
+    """The sandbox ended (exit, crash, kill, limit); ``reason`` says how."""
+
+    def __init__(self, message: str, reason: str | None = None):
+        super().__init__(message)
+        self.reason = reason
+
+
+class SandboxProtocolError(SandboxError, wire.WireError):
+    """The sandbox sent something that is not a valid frame; it has been killed."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use. ``None`` means no limit."""
+
+    memory_bytes: int | None = 4 << 30  # address space on top of what the warm zygote already maps
+    cpu_seconds: int | None = 300  # CPU time of each process
+    file_bytes: int | None = 64 << 20  # the largest file it may write
+    disk_bytes: int = 256 << 20  # size of each of its tmpfs (scratch folder, /tmp)
+    open_files: int | None = 256
+    processes: int | None = 64  # processes and threads of its uid
+    call_timeout: float = 10.0  # default wait for one answer
+    wall_timeout: float | None = 600.0  # the whole life of the sandbox
+
+
+def _python_env() -> dict[str, str]:
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": "/tmp",
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+_BOOT = ("import sys; sys.path.insert(0, sys.argv[2]); "
+         "from autograder._sandbox_entry import main; main()")
+
+
+def _readable(fd: int | socket.socket, timeout: float | None) -> bool:
+    try:
+        return bool(select.select([fd], [], [], timeout)[0])
+    except (OSError, ValueError):
+        return True  # closed: nothing left to wait for
+
+
+class Zygote:
+    """The warm process that forks sandboxes. Start one per grading run; it is safe to share between threads.
+
+    ``entry`` ("module:function" or "/path/file.py:function") is imported once in the zygote and called as
+    ``entry(sock)`` inside every sandbox; it should import everything it needs at import time (the repository
+    is not visible from a sandbox). ``isolate=False`` (the instructor's ``--no-sandbox``) keeps the fork and the
+    rlimits but no namespaces, private root or uid change. ``hide`` adds folders a sandbox must not see
+    (submissions, results); the repository is always hidden. ``launcher`` prefixes the zygote's command line
+    (e.g. ``["unshare", "--user", "--map-root-user"]``); ``log`` receives the zygote's stderr.
+    """
+
+    def __init__(self, entry: str = DEFAULT_ENTRY, *, limits: Limits | None = None, isolate: bool = True,
+                 hide: Iterable[str | os.PathLike] = (), preload: Sequence[str] = ("numpy", "torch"),
+                 launcher: Sequence[str] = (), log: Any = None, base_uid: int = 60001, uid_count: int = 1000,
+                 start_timeout: float = 120.0):
+        self.entry = entry
+        self.limits = limits or Limits()
+        self.isolate = isolate
+        self.hide = sorted({str(Path(h).resolve()) for h in hide} | {str(REPO), str(PACKAGE_DIR)})
+        self._lock = threading.Lock()
+        self._sandboxes: weakref.WeakSet[Sandbox] = weakref.WeakSet()
+        self._closed = False
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._ctrl = ours
+        config = {"ctrl_fd": theirs.fileno(), "entry": entry, "isolate": isolate, "hide": self.hide,
+                  "preload": list(preload), "base_uid": base_uid, "uid_count": uid_count, "scratch": SCRATCH}
+        command = [*launcher, sys.executable, "-s", "-B", "-c", _BOOT, json.dumps(config), str(REPO)]
+        try:
+            self._process = subprocess.Popen(
+                command, env=_python_env(), cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=log, pass_fds=[theirs.fileno()], start_new_session=True)
+        finally:
+            theirs.close()
+        self._finalizer = weakref.finalize(self, Zygote._shutdown, self._ctrl, self._process, self._sandboxes)
+        try:
+            if not _readable(self._ctrl, start_timeout):
+                raise SandboxError(f"the sandbox zygote did not start within {start_timeout:g} s")
+            data = self._ctrl.recv(1 << 20)
+            hello = json.loads(data) if data else {"ready": False, "error": "it exited"}
+            if not hello.get("ready"):
+                raise SandboxError(f"the sandbox zygote could not start: {hello.get('error')}")
+            self.pid: int = hello["pid"]
+            self.mode: str = hello["mode"]  # "root", "userns" or "none"
+            self.info = hello
+            if isolate:
+                self._probe()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+    def _probe(self) -> None:
+        """Build one sandbox and throw it away, so a machine that cannot isolate says so at once."""
+        try:
+            sandbox = self.spawn(probe=True)
+        except SandboxError as error:
+            raise SandboxUnavailable(self._unavailable(str(error))) from None
+        with sandbox:
+            sandbox.wait(30)
+            if "ready" not in sandbox.status:
+                raise SandboxUnavailable(self._unavailable(sandbox.exit_reason or "no answer"))
+
+    def _unavailable(self, why: str) -> str:
+        return (f"cannot isolate submissions here ({why}); run the grader as root or where user namespaces "
+                "are allowed, or grade only trusted notebooks with --no-sandbox")
+
+    @property
+    def alive(self) -> bool:
+        return not self._closed and self._process.poll() is None
+
+    def close(self) -> None:
+        """Kill every sandbox and stop the zygote. Idempotent."""
+        self._closed = True
+        self._finalizer()
+
+    @staticmethod
+    def _shutdown(ctrl: socket.socket, process: subprocess.Popen, sandboxes: weakref.WeakSet) -> None:
+        for sandbox in list(sandboxes):
+            sandbox.close()
+        try:
+            ctrl.send(b'{"op": "stop"}')
+        except OSError:
+            pass
+        ctrl.close()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> "Zygote":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- talking to the zygote -----------------------------------------------------------------------------
+    def _call(self, message: dict, fds: Sequence[int] = (), timeout: float = 30.0) -> tuple[dict, list[int]]:
+        if self._closed:
+            raise SandboxError("the sandbox zygote is closed")
+        with self._lock:
+            try:
+                socket.send_fds(self._ctrl, [json.dumps(message).encode()], list(fds))
+                if not _readable(self._ctrl, timeout):
+                    raise SandboxError(f"the sandbox zygote did not answer within {timeout:g} s")
+                data, got, _, _ = socket.recv_fds(self._ctrl, 1 << 22, 2)
+            except OSError as error:
+                raise SandboxError(f"the sandbox zygote is gone ({error})") from None
+        if not data:
+            raise SandboxError(f"the sandbox zygote is gone (exit status {self._process.poll()})")
+        reply = json.loads(data)
+        if not reply.get("ok"):
+            for fd in got:
+                os.close(fd)
+            raise SandboxError(f"the sandbox zygote refused: {reply.get('error')}")
+        return reply, got
+
+    def modules(self) -> list[str]:
+        """The modules imported in the zygote (every sandbox starts with them)."""
+        return self._call({"op": "modules"})[0]["modules"]
+
+    def environ(self) -> dict[str, str]:
+        return self._call({"op": "modules"})[0]["environ"]
+
+    def spawn(self, files: Mapping[str, bytes | str] | None = None, *, limits: Limits | None = None,
+              hide: Iterable[str | os.PathLike] = (), probe: bool = False) -> "Sandbox":
+        """Start a sandbox for one submission, with ``files`` (relative name -> content) in its working folder."""
+        limits = limits or self.limits
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        status, status_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        message = {"op": "spawn", "limits": asdict(limits), "probe": probe,
+                   "hide": sorted(str(Path(h).resolve()) for h in hide)}
+        try:
+            reply, fds = self._call(message, [theirs.fileno(), status_theirs.fileno()])
+        except BaseException:
+            for s in (ours, theirs, status, status_theirs):
+                s.close()
+            raise
+        finally:
+            theirs.close()
+            status_theirs.close()
+        sandbox = Sandbox(ours, status, fds[0], reply["pid"], reply["uid"], limits)
+        self._sandboxes.add(sandbox)
+        try:
+            names, blobs = [], []
+            for name, content in (files or {}).items():
+                data = content.encode() if isinstance(content, str) else bytes(content)
+                names.append([str(name), len(data)])
+                blobs.append(data)
+            try:
+                ours.settimeout(30)
+                wire.send_frame(ours, {"files": names}, blobs)
+            except OSError:
+                pass  # it died already: the status says why
+            sandbox._await_start(30.0)
+        except BaseException:
+            sandbox.close()
+            raise
+        return sandbox
+
+
+class Sandbox:
+    """The grader's handle on one running submission: ``request``, ``kill``, ``alive``; a context manager."""
+
+    def __init__(self, sock: socket.socket, status: socket.socket, pidfd: int, pid: int, uid: int, limits: Limits):
+        self.sock = sock
+        self.pid = pid  # the relay outside the namespaces (C1)
+        self.uid = uid
+        self.limits = limits
+        self.started = time.monotonic()
+        self.status: dict[str, Any] = {}  # what the relay and the sandbox reported
+        self.killed_because: str | None = None
+        self._status = status
+        self._pidfd: int | None = pidfd  # C1
+        self._pidfd2: int | None = None  # C2, PID 1 of the sandbox
+        self._lock = threading.RLock()
+
+    # -- status -------------------------------------------------------------------------------------------
+    def _pump(self, timeout: float | None = 0) -> bool:
+        """Read status messages for up to ``timeout`` s; False once the relay's channel is closed."""
+        with self._lock:
+            if self._status.fileno() < 0:
+                return False
+            if not _readable(self._status, timeout):
+                return True
+            try:
+                data, fds, _, _ = socket.recv_fds(self._status, 1 << 16, 2)
+            except OSError:
+                data, fds = b"", []
+            if not data:
+                self._status.close()
+                return False
+            try:
+                message = json.loads(data)
+            except ValueError:
+                message = {}
+            if "c2" in message and fds and self._pidfd2 is None:
+                self._pidfd2 = fds.pop(0)
+            for fd in fds:
+                os.close(fd)
+            self.status.update(message)
+            return True
+
+    def _await_start(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while "c2" not in self.status:
+            if "setup_error" in self.status:
+                raise SandboxError(f"the sandbox could not be built: {self.status['setup_error']}")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SandboxError(f"the sandbox did not start within {timeout:g} s")
+            if not self._pump(left):
+                raise SandboxError(f"the sandbox could not be built: {self.exit_reason}")
+
+    @property
+    def alive(self) -> bool:
+        for fd in (self._pidfd2, self._pidfd):
+            if fd is not None:
+                return not _readable(fd, 0)
+        return False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the sandbox has ended and its relay has reported; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            if not self._pump(left):
+                return True
+
+    @property
+    def exit_reason(self) -> str | None:
+        """How the sandbox ended, in words (None while it runs)."""
+        while self._pump(0):
+            if not self.status or "c2" in self.status and len(self.status) <= 2:
+                break
+        s = self.status
+        if "setup_error" in s:
+            return f"the sandbox could not be built: {s['setup_error']}"
+        why = f"; {self.killed_because}" if self.killed_because else ""
+        if s.get("wall"):
+            return f"killed after its wall-clock limit of {self.limits.wall_timeout:g} s"
+        if "signal" in s:
+            name = s.get("name", str(s["signal"]))
+            hint = {"SIGXCPU": " (CPU time limit)", "SIGSEGV": " (segmentation fault)", "SIGBUS": " (bus error)",
+                    "SIGABRT": " (aborted)", "SIGXFSZ": " (file size limit)"}.get(name, "")
+            return f"killed by {name}{hint}{why}"
+        if "exit" in s:
+            return f"exited with status {s['exit']}{why}"
+        if not self.alive:
+            return f"ended{why}"
+        return None
+
+    # -- talking ------------------------------------------------------------------------------------------
+    def _budget(self, timeout: float | None) -> tuple[float, str]:
+        wanted = self.limits.call_timeout if timeout is None else timeout
+        if self.limits.wall_timeout is None:
+            return wanted, f"no answer within {wanted:g} s"
+        left = self.limits.wall_timeout - (time.monotonic() - self.started)
+        if left < wanted:
+            return left, f"the sandbox's wall-clock limit of {self.limits.wall_timeout:g} s ran out"
+        return wanted, f"no answer within {wanted:g} s"
+
+    def send(self, header: dict[str, Any], blobs: Sequence[bytes] = (), timeout: float | None = None) -> None:
+        budget, why = self._budget(timeout)
+        self._check_usable(why, budget)
+        try:
+            self.sock.settimeout(budget)
+            wire.send_frame(self.sock, header, list(blobs))
+        except (TimeoutError, socket.timeout):
+            self._fail(SandboxTimeout, why)
+        except OSError:
+            self._fail(SandboxDied, "it ended")
+
+    def recv(self, timeout: float | None = None, max_bytes: int = wire.MAX_FRAME) -> tuple[dict, memoryview]:
+        budget, why = self._budget(timeout)
+        self._check_usable(why, budget)
+        try:
+            return wire.recv_frame(self.sock, timeout=budget, max_bytes=max_bytes)
+        except wire.Timeout:
+            self._fail(SandboxTimeout, why)
+        except (wire.Closed, ConnectionError):
+            self._fail(SandboxDied, "it ended")
+        except wire.WireError as error:
+            self._fail(SandboxProtocolError, f"it broke the protocol ({error})")
+        except OSError as error:
+            self._fail(SandboxDied, f"its connection failed ({error})")
+
+    def request(self, header: dict[str, Any], blobs: Sequence[bytes] = (), timeout: float | None = None,
+                max_bytes: int = wire.MAX_FRAME) -> tuple[dict, memoryview]:
+        """Send one frame, wait for the answer (``timeout`` defaults to ``limits.call_timeout``)."""
+        deadline = time.monotonic() + self._budget(timeout)[0]
+        self.send(header, blobs, timeout)
+        left = max(deadline - time.monotonic(), 0.001) if timeout is not None else None
+        return self.recv(left, max_bytes)
+
+    def _check_usable(self, why: str, budget: float) -> None:
+        if self.sock.fileno() < 0 or self.killed_because:
+            raise SandboxDied(f"the sandbox is gone: {self.exit_reason}", self.exit_reason)
+        if budget <= 0:
+            self._fail(SandboxTimeout, why)
+
+    def _fail(self, kind: type[SandboxError], why: str) -> None:
+        if kind is SandboxDied:
+            self.wait(2)
+        else:
+            self.kill(why)
+        reason = self.exit_reason
+        if kind is SandboxDied:
+            self.kill("it ended")
+            raise SandboxDied(f"the sandbox ended: {reason}", reason)
+        raise kind(f"{why}; the sandbox was killed" if kind is SandboxTimeout else f"{why}; the sandbox was killed")
+
+    # -- ending -------------------------------------------------------------------------------------------
+    def kill(self, why: str = "killed by the grader") -> None:
+        """SIGKILL the sandbox's PID 1 (and with it everything in its namespace); wait until all are gone.
+        Idempotent; never raises."""
+        try:
+            with self._lock:
+                if self.killed_because is None and self.alive:
+                    self.killed_because = why
+                for fd in (self._pidfd2, self._pidfd):
+                    if fd is not None:
+                        try:
+                            signal.pidfd_send_signal(fd, signal.SIGKILL)
+                        except OSError:
+                            pass
+                        break
+                if not self.wait(5) and self._pidfd is not None:
+                    signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+                for fd in (self._pidfd, self._pidfd2):
+                    if fd is not None:
+                        _readable(fd, 5)
+        except Exception:  # noqa: BLE001 - kill must never fail
+            pass
+
+    def close(self) -> None:
+        """Kill the sandbox and release its descriptors. Idempotent."""
+        self.kill("closed by the grader")
+        with self._lock:
+            for fd in (self._pidfd, self._pidfd2):
+                if fd is not None:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+            self._pidfd = self._pidfd2 = None
+            self.sock.close()
+            self._status.close()
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001
+            pass
