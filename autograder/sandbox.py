@@ -287,20 +287,20 @@ class Sandbox:
         self._lock = threading.RLock()
 
     # -- status -------------------------------------------------------------------------------------------
-    def _pump(self, timeout: float | None = 0) -> bool:
-        """Read status messages for up to ``timeout`` s; False once the relay's channel is closed."""
+    def _pump(self, timeout: float | None = 0) -> str:
+        """Read one status message within ``timeout`` s: "message", "idle" or "closed" (the relay is gone)."""
         with self._lock:
             if self._status.fileno() < 0:
-                return False
+                return "closed"
             if not _readable(self._status, timeout):
-                return True
+                return "idle"
             try:
                 data, fds, _, _ = socket.recv_fds(self._status, 1 << 16, 2)
             except OSError:
                 data, fds = b"", []
             if not data:
                 self._status.close()
-                return False
+                return "closed"
             try:
                 message = json.loads(data)
             except ValueError:
@@ -309,8 +309,9 @@ class Sandbox:
                 self._pidfd2 = fds.pop(0)
             for fd in fds:
                 os.close(fd)
-            self.status.update(message)
-            return True
+            if isinstance(message, dict):
+                self.status.update(message)
+            return "message"
 
     def _await_start(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -320,11 +321,12 @@ class Sandbox:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise SandboxError(f"the sandbox did not start within {timeout:g} s")
-            if not self._pump(left):
+            if self._pump(left) == "closed":
                 raise SandboxError(f"the sandbox could not be built: {self.exit_reason}")
 
     @property
     def alive(self) -> bool:
+        """True while the sandbox's PID 1 runs."""
         for fd in (self._pidfd2, self._pidfd):
             if fd is not None:
                 return not _readable(fd, 0)
@@ -337,19 +339,18 @@ class Sandbox:
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 return False
-            if not self._pump(left):
+            if self._pump(left) == "closed":
                 return True
 
     @property
     def exit_reason(self) -> str | None:
         """How the sandbox ended, in words (None while it runs)."""
-        while self._pump(0):
-            if not self.status or "c2" in self.status and len(self.status) <= 2:
-                break
+        while self._pump(0) == "message":
+            pass
         s = self.status
         if "setup_error" in s:
             return f"the sandbox could not be built: {s['setup_error']}"
-        why = f"; {self.killed_because}" if self.killed_because else ""
+        why = f" ({self.killed_because})" if self.killed_because else ""
         if s.get("wall"):
             return f"killed after its wall-clock limit of {self.limits.wall_timeout:g} s"
         if "signal" in s:
@@ -366,14 +367,14 @@ class Sandbox:
     # -- talking ------------------------------------------------------------------------------------------
     def _budget(self, timeout: float | None) -> tuple[float, str]:
         wanted = self.limits.call_timeout if timeout is None else timeout
-        if self.limits.wall_timeout is None:
-            return wanted, f"no answer within {wanted:g} s"
-        left = self.limits.wall_timeout - (time.monotonic() - self.started)
-        if left < wanted:
-            return left, f"the sandbox's wall-clock limit of {self.limits.wall_timeout:g} s ran out"
+        if self.limits.wall_timeout is not None:
+            left = self.limits.wall_timeout - (time.monotonic() - self.started)
+            if left < wanted:
+                return left, f"its wall-clock limit of {self.limits.wall_timeout:g} s ran out"
         return wanted, f"no answer within {wanted:g} s"
 
     def send(self, header: dict[str, Any], blobs: Sequence[bytes] = (), timeout: float | None = None) -> None:
+        """Send one frame (waiting at most ``timeout`` s for room in the socket)."""
         budget, why = self._budget(timeout)
         self._check_usable(why, budget)
         try:
@@ -385,6 +386,7 @@ class Sandbox:
             self._fail(SandboxDied, "it ended")
 
     def recv(self, timeout: float | None = None, max_bytes: int = wire.MAX_FRAME) -> tuple[dict, memoryview]:
+        """Wait for one frame (``timeout`` defaults to ``limits.call_timeout``)."""
         budget, why = self._budget(timeout)
         self._check_usable(why, budget)
         try:
@@ -397,31 +399,33 @@ class Sandbox:
             self._fail(SandboxProtocolError, f"it broke the protocol ({error})")
         except OSError as error:
             self._fail(SandboxDied, f"its connection failed ({error})")
+        raise AssertionError("unreachable")
 
     def request(self, header: dict[str, Any], blobs: Sequence[bytes] = (), timeout: float | None = None,
                 max_bytes: int = wire.MAX_FRAME) -> tuple[dict, memoryview]:
-        """Send one frame, wait for the answer (``timeout`` defaults to ``limits.call_timeout``)."""
-        deadline = time.monotonic() + self._budget(timeout)[0]
-        self.send(header, blobs, timeout)
-        left = max(deadline - time.monotonic(), 0.001) if timeout is not None else None
-        return self.recv(left, max_bytes)
+        """Send one frame and wait for the answer, all within ``timeout`` s (default ``limits.call_timeout``,
+        never past the wall-clock limit). Raises SandboxTimeout, SandboxDied or SandboxProtocolError, after
+        which the sandbox is dead."""
+        budget, _ = self._budget(timeout)
+        deadline = time.monotonic() + budget
+        self.send(header, blobs, budget)
+        return self.recv(max(deadline - time.monotonic(), 1e-3), max_bytes)
 
     def _check_usable(self, why: str, budget: float) -> None:
         if self.sock.fileno() < 0 or self.killed_because:
-            raise SandboxDied(f"the sandbox is gone: {self.exit_reason}", self.exit_reason)
+            reason = self.exit_reason
+            raise SandboxDied(f"the sandbox is gone: {reason}", reason)
         if budget <= 0:
             self._fail(SandboxTimeout, why)
 
     def _fail(self, kind: type[SandboxError], why: str) -> None:
         if kind is SandboxDied:
-            self.wait(2)
-        else:
+            self.wait(2)  # let the relay say how it ended
+            reason = self.exit_reason
             self.kill(why)
-        reason = self.exit_reason
-        if kind is SandboxDied:
-            self.kill("it ended")
             raise SandboxDied(f"the sandbox ended: {reason}", reason)
-        raise kind(f"{why}; the sandbox was killed" if kind is SandboxTimeout else f"{why}; the sandbox was killed")
+        self.kill(why)
+        raise kind(f"{why}; the sandbox was killed")
 
     # -- ending -------------------------------------------------------------------------------------------
     def kill(self, why: str = "killed by the grader") -> None:
