@@ -75,7 +75,7 @@ def _where(error: dict[str, str]) -> str:
 class Submission:
     """Runs a notebook's cells once, then answers calls; reopens the process if a call killed it."""
 
-    MAX_RESTARTS = 3
+    MAX_RESTARTS = 10  # each costs at most one call timeout: a loop in one blank must not cost the others
 
     def __init__(self, open_transport: Callable[[], Transport], cells: list[str], *, label: str = "",
                  cell_timeout: float = 30.0, call_timeout: float = 10.0, notebook_timeout: float = 120.0,
