@@ -462,15 +462,18 @@ def _relay(job: dict, sock_fd: int, status_fd: int, zygote_pid: int) -> None:
     _report(status, {"c2": child}, [pidfd])
     wall = job["limits"].get("wall_timeout")
     timed_out = False
-    if not select.select([pidfd], [], [], None if wall is None else wall + 5)[0]:
+    grace = None if wall is None else wall + min(5.0, 0.5 + wall / 2)  # the grader enforces ``wall`` itself
+    if not select.select([pidfd], [], [], grace)[0]:
         timed_out = True
         signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-    _, wait_status = os.waitpid(child, 0)
+    _, wait_status, usage = os.wait4(child, 0)
+    report = {"wall": timed_out, "cpu": round(usage.ru_utime + usage.ru_stime, 3), "max_rss": usage.ru_maxrss}
     if os.WIFSIGNALED(wait_status):
         number = os.WTERMSIG(wait_status)
-        _report(status, {"signal": number, "name": signal.Signals(number).name, "wall": timed_out})
+        report.update({"signal": number, "name": signal.Signals(number).name})
     else:
-        _report(status, {"exit": os.waitstatus_to_exitcode(wait_status), "wall": timed_out})
+        report["exit"] = os.waitstatus_to_exitcode(wait_status)
+    _report(status, report)
     os._exit(0)
 
 
@@ -531,7 +534,7 @@ def main() -> None:
     ctrl.send(json.dumps({"ready": True, "pid": os.getpid(), "mode": mode, "vm_bytes": vm,
                           "threads": len(os.listdir("/proc/self/task")), "plan": plan}).encode())
     children: dict[int, tuple[int, int, str | None]] = {}  # pidfd -> (pid, uid, host scratch folder)
-    next_uid = 0
+    next_uid = -1
     try:
         while True:
             ready = select.select([ctrl, *children], [], [], 1.0)[0]

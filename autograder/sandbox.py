@@ -353,6 +353,9 @@ class Sandbox:
         why = f" ({self.killed_because})" if self.killed_because else ""
         if s.get("wall"):
             return f"killed after its wall-clock limit of {self.limits.wall_timeout:g} s"
+        cpu = self.limits.cpu_seconds
+        if "signal" in s and cpu is not None and s.get("cpu", 0) >= cpu - 0.05:
+            return f"killed after its CPU time limit of {cpu:g} s"  # PID 1 gets no SIGXCPU, only the SIGKILL
         if "signal" in s:
             name = s.get("name", str(s["signal"]))
             hint = {"SIGXCPU": " (CPU time limit)", "SIGSEGV": " (segmentation fault)", "SIGBUS": " (bus error)",
