@@ -1,0 +1,186 @@
+"""The hidden tests of 01_tensors_autograd, 02_linear_regression and 03_logistic_regression, graded against the
+reference solutions and the catalog of student answers (catalog/<stem>.py).
+
+- the reference gets full marks, for several course secrets, quickly;
+- every CORRECT variant gets full marks on every blank, for several secrets;
+- every MISTAKE loses marks on its blank (and only there, unless the blank it breaks calls it), and a failing
+  test of that blank says its hint;
+- the points of every blank's tests add up to its points in autograder/course.py.
+
+The variants of an assignment are graded together, in one pytest run of the hidden tests (the grading plugin
+takes several notebooks at once), so that the whole file stays fast.
+"""
+from __future__ import annotations
+
+import functools
+import time
+import warnings
+from typing import Any
+
+import pytest
+import torch
+
+from autograder.catalog import Variant, load_catalog, variant_namespace
+from autograder.course import ASSIGNMENTS
+from autograder.nbgrader_hidden import DEFAULT_SECRET, grade_in_process
+from autograder.plugin import Entry, GradingPlugin, load_reference, run_pytest
+from autograder.results import TestResult
+from autograder.submission import Submission
+
+NAMES = ["01_tensors_autograd", "02_linear_regression", "03_logistic_regression"]
+SECRETS = [DEFAULT_SECRET, "fall-2026", "spring-2027", "k3y-without-meaning", "0"]
+
+# A blank whose code calls another blank: a mistake in the callee may cost the caller's points too.
+CALLS = {"train_linear": {"linear_model", "mse_loss"}, "train_logistic": {"logistic_forward"}}
+
+
+def reference(name: str):
+    return load_reference(ASSIGNMENTS[name])
+
+
+def reference_namespace(name: str) -> dict[str, Any]:
+    ns = {k: v for k, v in vars(reference(name)).items() if not k.startswith("__")}
+    ns["__name__"] = "__main__"
+    return ns
+
+
+def catalog(name: str):
+    module = load_catalog(ASSIGNMENTS[name])
+    assert module is not None, f"catalog/{ASSIGNMENTS[name].stem}.py is missing"
+    return module
+
+
+def variants(name: str, which: str) -> list[Variant]:
+    module = load_catalog(ASSIGNMENTS[name])
+    return list(getattr(module, which)) if module is not None else []
+
+
+class OwnBlanks(GradingPlugin):
+    """Runs, for each notebook, only the tests of the blanks it is meant for (``blanks[entry key]``)."""
+
+    def __init__(self, entries: list[Entry], secret: str, blanks: dict[str, set[str]]):
+        super().__init__(entries, secret)
+        self.blanks = blanks
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        keep = [i for i in items if i.get_closest_marker("blank").args[0] in self.blanks[i.callspec.params["sub"].key]]
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
+def grade_many(name: str, namespaces: dict[str, dict[str, Any]], secret: str = DEFAULT_SECRET,
+               blanks: dict[str, set[str]] | None = None) -> dict[str, list[TestResult]]:
+    """What grade_in_process does, for several notebooks in one pytest run of the hidden tests; with ``blanks``,
+    only the tests of ``blanks[key]`` run for notebook ``key``."""
+    assignment = ASSIGNMENTS[name]
+    entries = [Entry(key=key, assignment=name, open=lambda ns=ns: Submission.in_process(ns))
+               for key, ns in namespaces.items()]
+    plugin = GradingPlugin(entries, secret) if blanks is None else OwnBlanks(entries, secret, blanks)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: waking a thread pool costs more than the work
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            code = run_pytest([assignment], plugin)
+    finally:
+        torch.set_num_threads(threads)
+    assert not plugin.internal_errors and code in (0, 1), plugin.internal_errors or code
+    return plugin.results
+
+
+def by_blank(results: list[TestResult]) -> dict[str, tuple[float, float]]:
+    marks: dict[str, list[float]] = {}
+    for r in results:
+        m = marks.setdefault(r.blank, [0.0, 0.0])
+        m[0] += r.score
+        m[1] += r.max_score
+    return {b: (round(s, 9), round(t, 9)) for b, (s, t) in marks.items()}
+
+
+def key(v: Variant) -> str:
+    return f"{v.blank}: {v.name}"
+
+
+def namespaces(name: str, variants: list[Variant]) -> dict[str, dict[str, Any]]:
+    ref = reference(name)
+    out = {key(v): variant_namespace(ref, v) for v in variants}
+    assert len(out) == len(variants), "two variants of a blank share a name"
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ reference
+@pytest.mark.parametrize("name", NAMES)
+def test_points_add_up_to_the_course_table(name):
+    results = grade_in_process(name, reference_namespace(name))
+    totals = {b: t for b, (_, t) in by_blank(results).items()}
+    assert totals == {b: float(p) for b, p in ASSIGNMENTS[name].blanks.items()}
+    for r in results:  # every test judges one blank and has a name students can read
+        assert r.name.startswith(f"{r.blank}: ") and len(r.name) > len(r.blank) + 10, r.name
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+@pytest.mark.parametrize("name", NAMES)
+def test_reference_gets_full_marks(name, secret):
+    start = time.perf_counter()
+    results = grade_in_process(name, reference_namespace(name), secret=secret)
+    seconds = time.perf_counter() - start
+    failed = [f"{r.name}: {r.output}" for r in results if r.score != r.max_score]
+    assert not failed, "\n".join(failed)
+    assert seconds < 1.5, f"grading the reference took {seconds:.2f} s"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_catalog_covers_every_blank(name):
+    cat = catalog(name)
+    for blank in ASSIGNMENTS[name].blanks:
+        assert sum(v.blank == blank for v in cat.CORRECT) >= 3, f"{blank}: fewer than 3 correct variants"
+        assert sum(v.blank == blank for v in cat.MISTAKES) >= 2, f"{blank}: fewer than 2 mistakes"
+    for v in cat.CORRECT + cat.MISTAKES:
+        assert v.blank in ASSIGNMENTS[name].blanks, key(v)
+    for v in cat.MISTAKES:
+        assert v.hint, f"{key(v)}: a mistake needs the hint its feedback must contain"
+
+
+# --------------------------------------------------------------------------------------------------- correct
+@functools.lru_cache(maxsize=None)
+def graded(name: str, which: str, secret: str = DEFAULT_SECRET) -> dict[str, list[TestResult]]:
+    """The results of every variant in catalog list ``which`` of ``name``, graded in one run (cached).
+
+    Mistakes are graded on every blank (they must cost marks only where they are); a correct variant only on its
+    blank and the blanks that call it (the others are the reference's).
+    """
+    vs = variants(name, which)
+    blanks = None if which == "MISTAKES" else {
+        key(v): {v.blank} | {caller for caller, callees in CALLS.items() if v.blank in callees} for v in vs}
+    return grade_many(name, namespaces(name, vs), secret, blanks)
+
+
+def _correct_cases():
+    return [pytest.param(name, v, id=f"{name}/{key(v)}") for name in NAMES for v in variants(name, "CORRECT")]
+
+
+@pytest.mark.parametrize("name, variant", _correct_cases())
+def test_correct_variant_gets_full_marks(name, variant):
+    for secret in SECRETS:
+        failed = [f"{r.name}: {r.output}" for r in graded(name, "CORRECT", secret)[key(variant)]
+                  if r.score != r.max_score]
+        assert not failed, f"secret {secret!r}:\n" + "\n".join(failed)
+
+
+# -------------------------------------------------------------------------------------------------- mistakes
+def _mistake_cases():
+    return [pytest.param(name, v, id=f"{name}/{key(v)}") for name in NAMES for v in variants(name, "MISTAKES")]
+
+
+@pytest.mark.parametrize("name, variant", _mistake_cases())
+def test_mistake_loses_marks_with_its_hint(name, variant):
+    results = graded(name, "MISTAKES")[key(variant)]
+    marks = by_blank(results)
+    score, total = marks[variant.blank]
+    assert score < total, f"{key(variant)} got full marks"
+    for blank, (s, t) in marks.items():
+        if blank != variant.blank and variant.blank not in CALLS.get(blank, ()):
+            assert s == t, f"{key(variant)} also lost marks on {blank}"
+    outputs = [r.output for r in results if r.blank == variant.blank and r.score < r.max_score]
+    assert any(variant.hint.lower() in out.lower() for out in outputs), \
+        f"{key(variant)}: no feedback contains {variant.hint!r}:\n" + "\n".join(outputs)
