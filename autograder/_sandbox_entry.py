@@ -490,6 +490,17 @@ def _load_entry(spec: str):
     return getattr(module, func)
 
 
+def _preload(name: str) -> None:
+    """Import ``name`` ("package.*": a package and all its submodules) so that sandboxes find it in memory."""
+    import pkgutil
+    if not name.endswith(".*"):
+        importlib.import_module(name)
+        return
+    package = importlib.import_module(name[:-2])
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        importlib.import_module(info.name)
+
+
 def _warm_up() -> None:
     """Import and run once what every notebook uses, so that no sandbox pays for it."""
     if "torch" in sys.modules:
@@ -521,7 +532,7 @@ def main() -> None:
     try:
         prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a killed relay come back here to be reaped
         for name in config.get("preload", []):
-            importlib.import_module(name)
+            _preload(name)
         _warm_up()
         entry = _load_entry(config["entry"])
         mode = mode_for(config["isolate"])

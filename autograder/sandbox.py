@@ -43,6 +43,9 @@ from autograder import wire
 PACKAGE_DIR = Path(autograder.__file__).resolve().parent
 REPO = PACKAGE_DIR.parent  # the folder holding autograder/ and solutions/: never visible in a sandbox
 DEFAULT_ENTRY = "autograder.child:serve"
+# Imported once in the zygote. The repository is invisible from a sandbox, so what a notebook may import from the
+# kit (the students' self-check) must already be in memory; "pkg.*" means the package and all its submodules.
+DEFAULT_PRELOAD = ("numpy", "torch", "autograder.selfcheck.*")
 SCRATCH = "/scratch"  # the sandbox's working directory
 
 
@@ -121,7 +124,7 @@ class Zygote:
     """
 
     def __init__(self, entry: str = DEFAULT_ENTRY, *, limits: Limits | None = None, isolate: bool = True,
-                 hide: Iterable[str | os.PathLike] = (), preload: Sequence[str] = ("numpy", "torch"),
+                 hide: Iterable[str | os.PathLike] = (), preload: Sequence[str] = DEFAULT_PRELOAD,
                  launcher: Sequence[str] = (), log: Any = None, base_uid: int = 60001, uid_count: int = 1000,
                  start_timeout: float = 120.0):
         self.entry = entry
