@@ -523,10 +523,13 @@ def mode_for(isolate: bool) -> str:
     return "root" if os.geteuid() == 0 and in_initial_user_namespace() else "userns"
 
 
-def main() -> None:
+def main(ctrl_fd: int) -> None:
     global _CTRL
-    config = json.loads(sys.argv[1])
-    ctrl = _CTRL = socket.socket(fileno=config["ctrl_fd"])
+    ctrl = _CTRL = socket.socket(fileno=ctrl_fd)
+    data = ctrl.recv(1 << 20)
+    if not data:
+        return
+    config = json.loads(data)
     sys.meta_path.insert(0, _Blocker(config.get("block", list(BLOCKED))))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
@@ -625,4 +628,4 @@ def _reap(children: dict[int, tuple[int, int, str | None]]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]))

@@ -102,7 +102,7 @@ def _python_env() -> dict[str, str]:
 
 
 _BOOT = ("import sys; sys.path.insert(0, sys.argv[2]); "
-         "from autograder._sandbox_entry import main; main()")
+         "from autograder._sandbox_entry import main; main(int(sys.argv[1]))")
 
 
 def _readable(fd: int | socket.socket, timeout: float | None) -> bool:
@@ -131,31 +131,17 @@ class Zygote:
         self.limits = limits or Limits()
         self.isolate = isolate
         self.hide = sorted({str(Path(h).resolve()) for h in hide} | {str(REPO), str(PACKAGE_DIR)})
+        self.restarts = 0
+        self._config = {"entry": entry, "isolate": isolate, "hide": self.hide, "preload": list(preload),
+                        "base_uid": base_uid, "uid_count": uid_count, "scratch": SCRATCH}
+        self._launcher, self._log, self._start_timeout = list(launcher), log, start_timeout
         self._lock = threading.Lock()
         self._sandboxes: weakref.WeakSet[Sandbox] = weakref.WeakSet()
         self._closed = False
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self._ctrl = ours
-        config = {"ctrl_fd": theirs.fileno(), "entry": entry, "isolate": isolate, "hide": self.hide,
-                  "preload": list(preload), "base_uid": base_uid, "uid_count": uid_count, "scratch": SCRATCH}
-        command = [*launcher, sys.executable, "-s", "-B", "-c", _BOOT, json.dumps(config), str(REPO)]
+        self._state: dict[str, Any] = {}  # the zygote's control socket and process, shared with the finalizer
+        self._finalizer = weakref.finalize(self, Zygote._shutdown, self._state, self._sandboxes)
         try:
-            self._process = subprocess.Popen(
-                command, env=_python_env(), cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=log, pass_fds=[theirs.fileno()], start_new_session=True)
-        finally:
-            theirs.close()
-        self._finalizer = weakref.finalize(self, Zygote._shutdown, self._ctrl, self._process, self._sandboxes)
-        try:
-            if not _readable(self._ctrl, start_timeout):
-                raise SandboxError(f"the sandbox zygote did not start within {start_timeout:g} s")
-            data = self._ctrl.recv(1 << 20)
-            hello = json.loads(data) if data else {"ready": False, "error": "it exited"}
-            if not hello.get("ready"):
-                raise SandboxError(f"the sandbox zygote could not start: {hello.get('error')}")
-            self.pid: int = hello["pid"]
-            self.mode: str = hello["mode"]  # "root", "userns" or "none"
-            self.info = hello
+            self._start()
             if isolate:
                 self._probe()
         except BaseException:
@@ -163,6 +149,42 @@ class Zygote:
             raise
 
     # -- lifecycle ---------------------------------------------------------------------------------------
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        command = [*self._launcher, sys.executable, "-s", "-B", "-c", _BOOT, str(theirs.fileno()), str(REPO)]
+        try:
+            process = subprocess.Popen(
+                command, env=_python_env(), cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=self._log, pass_fds=[theirs.fileno()], start_new_session=True)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self._state.update(ctrl=ours, process=process)
+        self._ctrl, self._process = ours, process
+        ours.send(json.dumps(self._config).encode())
+        if not _readable(ours, self._start_timeout):
+            raise SandboxError(f"the sandbox zygote did not start within {self._start_timeout:g} s")
+        data = ours.recv(1 << 20)
+        hello = json.loads(data) if data else {"ready": False, "error": f"it exited ({process.wait()})"}
+        if not hello.get("ready"):
+            raise SandboxError(f"the sandbox zygote could not start: {hello.get('error')}")
+        self.pid: int = hello["pid"]
+        self.mode: str = hello["mode"]  # "root", "userns" or "none"
+        self.info = hello
+
+    def _restart_if_dead(self) -> None:
+        """A zygote that died (killed from outside, out of memory) is replaced, once per call."""
+        if self._closed or self._process.poll() is None:
+            return
+        with self._lock:
+            if self._process.poll() is None:
+                return
+            Zygote._stop(self._state)
+            self.restarts += 1
+            self._start()
+
     def _probe(self) -> None:
         """Build one sandbox and throw it away, so a machine that cannot isolate says so at once."""
         try:
@@ -180,7 +202,7 @@ class Zygote:
 
     @property
     def alive(self) -> bool:
-        return not self._closed and self._process.poll() is None
+        return not self._closed and "process" in self._state and self._process.poll() is None
 
     def close(self) -> None:
         """Kill every sandbox and stop the zygote. Idempotent."""
@@ -188,19 +210,26 @@ class Zygote:
         self._finalizer()
 
     @staticmethod
-    def _shutdown(ctrl: socket.socket, process: subprocess.Popen, sandboxes: weakref.WeakSet) -> None:
+    def _stop(state: dict[str, Any]) -> None:
+        ctrl, process = state.pop("ctrl", None), state.pop("process", None)
+        if ctrl is not None:
+            try:
+                ctrl.send(b'{"op": "stop"}')
+            except OSError:
+                pass
+            ctrl.close()
+        if process is not None:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    @staticmethod
+    def _shutdown(state: dict[str, Any], sandboxes: weakref.WeakSet) -> None:
         for sandbox in list(sandboxes):
             sandbox.close()
-        try:
-            ctrl.send(b'{"op": "stop"}')
-        except OSError:
-            pass
-        ctrl.close()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        Zygote._stop(state)
 
     def __enter__(self) -> "Zygote":
         return self
@@ -240,6 +269,7 @@ class Zygote:
               hide: Iterable[str | os.PathLike] = (), probe: bool = False) -> "Sandbox":
         """Start a sandbox for one submission, with ``files`` (relative name -> content) in its working folder."""
         limits = limits or self.limits
+        self._restart_if_dead()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         status, status_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         message = {"op": "spawn", "limits": asdict(limits), "probe": probe,
@@ -342,8 +372,11 @@ class Sandbox:
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 return False
-            if self._pump(left) == "closed":
-                return True
+            if self._pump(left) == "closed":  # the relay is gone; so is the sandbox, or it is dying with it
+                if self._pidfd2 is None:
+                    return True
+                left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+                return _readable(self._pidfd2, left)
 
     @property
     def exit_reason(self) -> str | None:

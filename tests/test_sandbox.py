@@ -533,6 +533,22 @@ def test_no_zombies_and_close_stops_everything(zlog):
         z.spawn()
 
 
+def test_zygote_death_kills_its_sandboxes_and_is_replaced():
+    if os.geteuid() != 0:
+        pytest.skip("these tests build sandboxes as root")
+    with Zygote(ENTRY, preload=(), limits=LIMITS) as z:
+        live = [z.spawn() for _ in range(2)]
+        for s in live:
+            run(s, "result = 1")
+        old = z.pid
+        os.kill(old, signal.SIGKILL)
+        assert all(s.wait(5) for s in live)  # relays die with the zygote, sandboxes with their relay
+        assert not any(s.alive for s in live)
+        with z.spawn() as s:
+            assert run(s, "result = 2") == 2
+        assert z.pid != old and z.restarts == 1
+
+
 def test_without_isolation_still_limits(tmp_path):
     """--no-sandbox: still one fork per submission with rlimits, in a scratch folder removed afterwards."""
     with Zygote(ENTRY, preload=(), isolate=False, limits=LIMITS) as z:
