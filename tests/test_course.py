@@ -1,0 +1,223 @@
+"""The course as a whole: notebooks agree with course.py and solutions/, release/ is fresh, nbgrader grades it.
+
+(a) every blank has its solution cell (AST-identical to solutions/), its self-check cell and its hidden cell with
+    course.py's points; (b) release/ equals what tools/build_release.py generates now; (c) every source notebook runs
+    top to bottom; (d) real `nbgrader autograde` + `generate_feedback` give a filled-in submission full marks and the
+    untouched release notebook 0. Assignments whose source notebook does not exist yet are skipped.
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.course import ASSIGNMENTS, REPO
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location("build_release", REPO / "tools" / "build_release.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build_release = _load_tool()
+PRESENT = build_release.with_source()
+PER_ASSIGNMENT = [
+    pytest.param(name, marks=pytest.mark.skipif(name not in PRESENT, reason=f"no source notebook for {name} yet"))
+    for name in ASSIGNMENTS
+]
+MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+def source_notebook(name: str) -> nbformat.NotebookNode:
+    return nbformat.read(REPO / "source" / name / ASSIGNMENTS[name].notebook, as_version=4)
+
+
+def graded_cells(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
+    """The cells that carry nbgrader metadata, by grade_id."""
+    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
+
+
+def without_markers(source: str) -> str:
+    """A solution cell as a student would write it: the solution markers removed."""
+    return "\n".join(line for line in source.splitlines() if line.strip() not in MARKERS)
+
+
+def definition(code: str, name: str) -> ast.AST | None:
+    for node in ast.parse(code).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
+            return node
+    return None
+
+
+def kernel_env(monkeypatch) -> None:
+    """Kernels and nbgrader started from here import the repository's autograder and find nbgrader's `alembic`."""
+    for key, value in build_release.nbgrader_env().items():
+        if key == "PATH":
+            monkeypatch.setenv(key, value)
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p] + [str(REPO)]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
+
+
+# ------------------------------------------------------------------------------------------ (a) notebook structure
+@pytest.mark.parametrize("name", PER_ASSIGNMENT)
+def test_solution_cells_define_the_reference_code(name):
+    a = ASSIGNMENTS[name]
+    cells = graded_cells(source_notebook(name))
+    reference = Path(importlib.import_module(f"solutions.{a.stem}").__file__).read_text()
+    for blank in a.blanks:
+        assert blank in cells, f"{name}: no cell with grade_id {blank}"
+        meta = cells[blank].metadata["nbgrader"]
+        assert (meta.get("solution"), meta.get("grade"), meta.get("locked")) == (True, False, False), \
+            f"{name}: cell {blank} is not an unlocked nbgrader solution cell"
+        assert all(m in cells[blank].source for m in MARKERS), f"{name}: cell {blank} has no solution markers"
+        mine = definition(without_markers(cells[blank].source), blank)
+        assert mine is not None, f"{name}: cell {blank} does not define {blank}"
+        theirs = definition(reference, blank)
+        assert theirs is not None, f"solutions/{a.stem}.py does not define {blank}"
+        assert ast.dump(mine) == ast.dump(theirs), \
+            f"{name}: the solution cell {blank} has drifted from solutions/{a.stem}.py"
+
+
+@pytest.mark.parametrize("name", PER_ASSIGNMENT)
+def test_self_check_and_hidden_cells(name):
+    a = ASSIGNMENTS[name]
+    cells = graded_cells(source_notebook(name))
+    for blank, points in a.blanks.items():
+        check = cells.get(f"check_{blank}")
+        assert check is not None, f"{name}: no self-check cell check_{blank}"
+        assert check.metadata["nbgrader"].get("locked") and not check.metadata["nbgrader"].get("grade")
+        assert check.source == f"from autograder.selfcheck import check\ncheck({blank})"
+
+        test = cells.get(f"test_{blank}")
+        assert test is not None, f"{name}: no hidden test cell test_{blank}"
+        meta = test.metadata["nbgrader"]
+        assert meta.get("grade") and meta.get("locked") and not meta.get("solution"), f"{name}: test_{blank} metadata"
+        assert meta.get("points") == points, f"{name}: test_{blank} has {meta.get('points')} points, course.py {points}"
+        assert test.source == (
+            f"# Hidden tests for {blank}: the grader runs them after you submit.\n### BEGIN HIDDEN TESTS\n"
+            f"from autograder.nbgrader_hidden import grade_blank\ngrade_blank(\"{blank}\", globals())\n"
+            "### END HIDDEN TESTS"
+        )
+    graded = {gid for gid, c in cells.items() if c.metadata["nbgrader"].get("grade")}
+    assert graded == {f"test_{b}" for b in a.blanks}, f"{name}: graded cells other than the blanks' hidden tests"
+
+
+# ---------------------------------------------------------------------------------------------- (b) release fresh
+@pytest.fixture(scope="module")
+def fresh_release(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("release")
+    build_release.build(out=out)
+    return out
+
+
+def _cells(path: Path) -> list[tuple]:
+    nb = nbformat.read(path, as_version=4)
+    return [(c.cell_type, c.source, c.metadata) for c in nb.cells]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PER_ASSIGNMENT)
+def test_release_is_not_stale(name, fresh_release):
+    committed, fresh = REPO / "release" / name, fresh_release / name
+    assert committed.is_dir(), f"release/{name} is missing: run tools/build_release.py"
+    files = sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(committed) for p in committed.rglob("*") if p.is_file()), \
+        f"release/{name} has other files than a fresh build: run tools/build_release.py {name}"
+    for rel in files:
+        if rel.suffix == ".ipynb":
+            assert _cells(committed / rel) == _cells(fresh / rel), \
+                f"release/{name}/{rel} is stale: run tools/build_release.py {name}"
+        else:
+            assert (committed / rel).read_bytes() == (fresh / rel).read_bytes(), f"release/{name}/{rel} is stale"
+
+
+# ----------------------------------------------------------------------------------------- (c) notebooks run
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PER_ASSIGNMENT)
+def test_source_notebook_runs(name, tmp_path, monkeypatch):
+    from nbclient import NotebookClient
+
+    kernel_env(monkeypatch)
+    folder = tmp_path / name
+    shutil.copytree(REPO / "source" / name, folder, ignore=build_release.IGNORE)  # the notebook may write files
+    nb = source_notebook(name)
+    NotebookClient(nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(folder)}}).execute()
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            stderr = [o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stderr"]
+            assert not stderr, f"{name}: hidden cell {meta['grade_id']} wrote to stderr (nbgrader scores it 0): {stderr}"
+
+
+# -------------------------------------------------------------------------------------------- (d) nbgrader grades
+STUDENTS = ("filled", "untouched")
+
+
+def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True,
+                          timeout=900)
+
+
+def _filled(name: str) -> nbformat.NotebookNode:
+    """The release notebook with every solution cell holding the source's solution code (markers removed)."""
+    a = ASSIGNMENTS[name]
+    solutions = {gid: c.source for gid, c in graded_cells(source_notebook(name)).items()
+                 if c.metadata["nbgrader"].get("solution")}
+    nb = nbformat.read(REPO / "release" / name / a.notebook, as_version=4)
+    for gid, cell in graded_cells(nb).items():
+        if cell.metadata["nbgrader"].get("solution"):
+            cell.source = without_markers(solutions[gid])
+    return nb
+
+
+@pytest.fixture(scope="module")
+def autograded(tmp_path_factory):
+    """A scratch course holding every assignment with a source notebook, and two submissions of each: one filled in
+    with the reference code, one the untouched release notebook; graded by real `nbgrader autograde` and
+    `generate_feedback` (one run each for all assignments, to keep the test short). Returns (course, log)."""
+    course = tmp_path_factory.mktemp("nbgrader") / "course"
+    for name in PRESENT:
+        a = ASSIGNMENTS[name]
+        shutil.copytree(REPO / "source" / name, course / "source" / name, ignore=build_release.IGNORE)
+        for student in STUDENTS:
+            folder = course / "submitted" / student / name
+            shutil.copytree(REPO / "release" / name, folder)  # the data files travel with the notebook
+            nb = _filled(name) if student == "filled" else nbformat.read(folder / a.notebook, as_version=4)
+            nbformat.write(nb, folder / a.notebook)
+    shutil.copy2(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
+    log = []
+    with pytest.MonkeyPatch.context() as mp:
+        kernel_env(mp)
+        for step in (["generate_assignment", "*", "--force"], ["autograde", "*"], ["generate_feedback", "*"]):
+            done = _nbgrader(course, *step)  # generate_assignment puts the assignments in the gradebook
+            log.append(f"$ nbgrader {' '.join(step)} -> {done.returncode}\n{done.stdout}{done.stderr}")
+    return course, "\n".join(log)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PER_ASSIGNMENT)
+def test_nbgrader_autograde_and_feedback(name, autograded, monkeypatch):
+    from nbgrader.api import Gradebook
+
+    course, log = autograded
+    kernel_env(monkeypatch)  # the Gradebook runs `alembic`
+    a = ASSIGNMENTS[name]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="torch-basics") as gradebook:
+        scores = {s: gradebook.find_submission(name, s) for s in STUDENTS}
+        filled, untouched = scores["filled"], scores["untouched"]
+        assert filled.max_score == a.max_score, log[-4000:]
+        assert filled.score == a.max_score, f"{name}: the reference code got {filled.score} / {a.max_score}"
+        assert untouched.score == 0, f"{name}: the untouched release notebook got {untouched.score} points"
+    for student in STUDENTS:
+        html = course / "feedback" / student / name / f"{a.stem}.html"
+        assert html.is_file() and html.stat().st_size > 0, f"no feedback {html}\n{log[-4000:]}"
