@@ -106,8 +106,11 @@ _BOOT = ("import sys; sys.path.insert(0, sys.argv[2]); "
 
 
 def _readable(fd: int | socket.socket, timeout: float | None) -> bool:
+    """Whether ``fd`` is readable (or at its end) within ``timeout`` s. poll, not select: fds may pass 1023."""
     try:
-        return bool(select.select([fd], [], [], timeout)[0])
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(None if timeout is None else max(0, int(timeout * 1000 + 0.999))))
     except (OSError, ValueError):
         return True  # closed: nothing left to wait for
 

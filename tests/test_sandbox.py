@@ -563,6 +563,12 @@ def test_without_isolation_still_limits(tmp_path):
                 "result = [os.getcwd(), open('f.txt').read(), memory]"))
         assert data == "data" and memory == "MemoryError"
         assert wait_for(lambda: not os.path.exists(cwd), 3)
+        marker = "agnoiso" + uuid.uuid4().hex
+        with z.spawn() as sandbox:  # what stays in its session dies with it (no PID namespace here)
+            run(sandbox, f"import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import time; "
+                         f"time.sleep(60)', {marker!r}])")
+            assert wait_for(lambda: host_processes(lambda cmd, uid: marker in cmd), 10)
+        assert wait_for(lambda: not host_processes(lambda cmd, uid: marker in cmd), 3)
 
 
 @needs_root
