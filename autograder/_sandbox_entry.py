@@ -34,7 +34,6 @@ import resource
 import select
 import signal
 import socket
-import stat
 import sys
 import time
 import traceback

@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 import weakref
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -291,6 +291,9 @@ class Zygote:
         try:
             names, blobs = [], []
             for name, content in (files or {}).items():
+                parts = str(name).split("/")
+                if any(p in ("", ".", "..") for p in parts) or "\0" in str(name):
+                    raise ValueError(f"a sandbox file needs a plain relative name, not {name!r}")
                 data = content.encode() if isinstance(content, str) else bytes(content)
                 names.append([str(name), len(data)])
                 blobs.append(data)

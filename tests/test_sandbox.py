@@ -119,6 +119,7 @@ def wait_for(condition, timeout: float) -> bool:
 def test_spawn_latency_and_view(zygote):
     """A sandbox answers within milliseconds, as PID 1 of its own namespace, unprivileged, in its scratch dir."""
     times = []
+    mounts = Path("/proc/self/mountinfo").read_text()
     for _ in range(5):
         start = time.monotonic()
         with zygote.spawn(files={"linear_points.csv": b"x,y\n1,2\n", "data/more.txt": "hi"}) as sandbox:
@@ -133,6 +134,10 @@ def test_spawn_latency_and_view(zygote):
     assert "scratch" in root and threads == 1 and executable == sys.executable
     print(f"\nspawn -> first answer: best {min(times) * 1000:.1f} ms, worst {max(times) * 1000:.1f} ms")
     assert min(times) < 0.5
+    assert Path("/proc/self/mountinfo").read_text() == mounts  # nothing of the sandboxes' mounts leaks out
+    for bad in ("../escape", "/etc/passwd", "a/../../b"):
+        with pytest.raises(ValueError):
+            zygote.spawn(files={bad: b"x"})
 
 
 def test_limits_and_privileges_inside(zygote):
