@@ -36,6 +36,13 @@ def expect_tensor(value: Any, what: str) -> torch.Tensor:
     return value
 
 
+def number(value: Any, what: str = "the loss") -> float:
+    """``value`` as a float when it is a single number (a float or a one-element tensor), else a failed check."""
+    if isinstance(value, (int, float)) or isinstance(value, torch.Tensor) and value.numel() == 1:
+        return float(value)
+    raise AssertionError(f"{what} should be a single number, got {fmt(value)}.")
+
+
 def expect_dtype(value: torch.Tensor, dtype: torch.dtype, what: str, hint: str = "") -> None:
     if value.dtype != dtype:
         raise AssertionError(f"{what} has dtype {value.dtype}, expected {dtype}" + (f": {hint}" if hint else "."))

@@ -5,7 +5,7 @@ import torch
 
 from autograder.selfcheck import selfcheck
 from autograder.selfcheck._common import (
-    call_recording, close, expect_dtype, expect_tensor, fmt, forbidden_calls, ratio, unchanged,
+    call_recording, close, expect_dtype, expect_tensor, fmt, forbidden_calls, number, ratio, unchanged,
 )
 
 # The 15 points of linear_points.csv (the notebook's x_train, y_train), so that the checks know the course's numbers.
@@ -102,13 +102,6 @@ def _zero_model_loss(fn):
     return _loss(fn, torch.zeros(15, 1), y)
 
 
-def _number(value) -> float:
-    """The loss as a float, or a failed check when it is not a single number."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1 or isinstance(value, (int, float)):
-        return float(value)
-    raise AssertionError(f"the loss should be a single number, got {fmt(value)}.")
-
-
 @selfcheck("mse_loss")
 def _loss_zero_dim(fn):
     """returns a 0-dim tensor"""
@@ -132,7 +125,7 @@ def _loss_dtype(fn):
 @selfcheck("mse_loss")
 def _loss_course_value(fn):
     """is about 5.9467 on the 15 points with w = b = 0"""
-    out = _number(_zero_model_loss(fn))
+    out = number(_zero_model_loss(fn))
     if abs(out - MSE_AT_ZERO) < 1e-3:
         return
     if abs(out - 15 * MSE_AT_ZERO) < 1e-2:
@@ -150,7 +143,7 @@ def _loss_course_value(fn):
 @selfcheck("mse_loss")
 def _loss_uses_arguments(fn):
     """uses its arguments, not notebook globals"""
-    out = _number(_loss(fn, torch.tensor([[1.0], [2.0]]), torch.tensor([[0.0], [4.0]])))
+    out = number(_loss(fn, torch.tensor([[1.0], [2.0]]), torch.tensor([[0.0], [4.0]])))
     if abs(out - 2.5) > 1e-5:
         hint = "does it read the notebook's y_train instead of its argument y?" \
             if abs(out - MSE_AT_ZERO) < 0.5 else "it should be the mean of (y_pred - y) ** 2."
@@ -362,7 +355,7 @@ def _train_keeps_leaves(fn):
 def _train_first_loss(fn):
     """the first loss is measured before any update (about 5.9467 from w = b = 0)"""
     losses, _, _ = _train(fn)
-    first = _number(losses[0])
+    first = number(losses[0])
     if abs(first - MSE_AT_ZERO) > 1e-3:
         raise AssertionError(f"the first loss from w = b = 0 should be about {MSE_AT_ZERO}, got {first:.4f}: record "
                              "each epoch's loss before its update, with mse_loss(linear_model(x, w, b), y).")
@@ -371,7 +364,7 @@ def _train_first_loss(fn):
 @selfcheck("train_linear")
 def _train_losses(fn):
     """the losses follow gradient descent with gradients zeroed every epoch"""
-    losses = [_number(v) for v in _train(fn)[0]]
+    losses = [number(v) for v in _train(fn)[0]]
     expected, _, _ = _simulate()
     if close(torch.tensor(losses), torch.tensor(expected), rtol=1e-3):
         return

@@ -8,14 +8,8 @@ from torch import nn
 
 from autograder.selfcheck import selfcheck
 from autograder.selfcheck._common import (
-    call_recording, close, expect_dtype, expect_tensor, fmt, forbidden_calls, ratio, unchanged,
+    call_recording, close, expect_dtype, expect_tensor, fmt, forbidden_calls, number, ratio, unchanged,
 )
-
-
-def _number(value, what: str) -> float:
-    if isinstance(value, torch.Tensor) and value.numel() == 1 or isinstance(value, (int, float)):
-        return float(value)
-    raise AssertionError(f"{what} should be a single number, got {fmt(value)}.")
 
 
 # ---------------------------------------------------------------------------------------------------------- sigmoid
@@ -141,7 +135,7 @@ def _bce_not_forbidden(fn):
 @selfcheck("bce_loss")
 def _bce_half(fn):
     """is log 2 ≈ 0.6931 when every p is 0.5"""
-    out = _number(_bce(fn, torch.full((4, 1), 0.5)), "the loss")
+    out = number(_bce(fn, torch.full((4, 1), 0.5)), "the loss")
     if abs(out - math.log(2)) < 1e-4:
         return
     if abs(out - 1.0) < 1e-4:
@@ -292,7 +286,7 @@ def _train(fn):
         raise AssertionError(f"train_logistic should return a list of losses, got {type(losses).__name__}.")
     if len(losses) != EPOCHS:
         raise AssertionError(f"for epochs={EPOCHS} the list should hold {EPOCHS} losses, it holds {len(losses)}.")
-    return [_number(v, "each loss") for v in losses], losses, w, b
+    return [number(v, "each loss") for v in losses], losses, w, b
 
 
 @selfcheck("train_logistic")
