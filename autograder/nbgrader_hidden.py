@@ -41,7 +41,7 @@ def grade_in_process(assignment: str, namespace: dict[str, Any], *, only_blank: 
         code = run_pytest([a], plugin)
     if plugin.internal_errors or code not in (0, 1):
         raise RuntimeError("hidden tests could not run: " + "; ".join(plugin.internal_errors or [f"pytest exit {code}"]))
-    return plugin.results["notebook"]
+    return plugin.final_results("notebook")
 
 
 def grade_blank(blank: str, namespace: dict[str, Any]) -> float:

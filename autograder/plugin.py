@@ -26,7 +26,7 @@ import torch
 
 from autograder.compare import Mismatch
 from autograder.course import ASSIGNMENTS, REPO, Assignment
-from autograder.results import TestResult
+from autograder.results import TestResult, gate_properties
 from autograder.submission import Submission, SubmissionError
 
 HIDDEN = Path(__file__).resolve().parent / "hidden"
@@ -80,7 +80,8 @@ class GradingPlugin:
     # -- collection ----------------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[PLUGIN] = self
-        config.addinivalue_line("markers", "blank(name, points): the blank a hidden test judges, and its points")
+        config.addinivalue_line("markers", "blank(name, points, property=False): the blank a hidden test judges, its "
+                                           "points, and whether it checks a property that counts only with right values")
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "sub" in metafunc.fixturenames:
@@ -108,8 +109,12 @@ class GradingPlugin:
             output = "" if passed else self._feedback(item, call)
             self.results[entry.key].append(TestResult(
                 name=_test_name(item), blank=blank, score=points if passed else 0.0, max_score=points,
-                output=output or "Passed.",
+                output=output or "Passed.", is_property=bool(item.get_closest_marker("blank").kwargs.get("property")),
             ))
+
+    def final_results(self, key: str) -> list[TestResult]:
+        """The results of one notebook, with property tests gated on right values."""
+        return gate_properties(self.results[key])
 
     def reference(self, assignment: Assignment) -> ModuleType:
         if assignment.name not in self._references:
@@ -142,7 +147,7 @@ def sub(request: pytest.FixtureRequest) -> Iterator[Submission]:
     finally:
         submission.close()
         if plugin._on_done is not None:
-            plugin._on_done(entry.key, plugin.results[entry.key], submission)
+            plugin._on_done(entry.key, plugin.final_results(entry.key), submission)
 
 
 @pytest.fixture

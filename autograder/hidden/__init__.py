@@ -17,6 +17,9 @@ How to write one (the plugin in :mod:`autograder.plugin` supplies the fixtures):
   ``returned_arg``, ``torch_calls`` (with ``watch=True``) and ``files`` (torch.save/torch.load calls seen).
   A call that fails raises :class:`~autograder.submission.SubmissionError` whose message is the feedback.
 - ``rng``: a seeded ``torch.Generator``; ``ref``: the reference solutions module (trusted side only).
+- ``@pytest.mark.blank(name, points=p, property=True)`` marks a test of a *property* of a right answer
+  (inputs left unchanged, no forbidden API, the same object returned...): it earns its points only if the
+  blank passes at least one value test, so a function that returns zeros earns nothing.
 - Checks: :func:`autograder.compare.expect` and the hints of :mod:`autograder.hints`. A failing check
   raises :class:`~autograder.compare.Mismatch`; its message is what the student reads. One property per test.
 """
