@@ -258,10 +258,24 @@ def test_two_branch_differentiable(sub, rng, ref):
 # -------------------------------------------------------------------------------------- save_weights
 
 
+PLACEHOLDER = "grader placeholder: save_weights wrote nothing here"
+
+
+def save_call(sub, net: nn.Module, path: str):
+    """save_weights(net, path) after the grader put a placeholder at ``path``, so a file left from an earlier
+    run is never mistaken for the one save_weights writes."""
+    sub.save({PLACEHOLDER: torch.zeros(1)}, path)
+    return sub.run("save_weights", net, path, watch=True)
+
+
 def read_back(sub, result, path: str, what: str = "save_weights") -> Any:
     """The file at ``path`` read with torch.load(weights_only=True) in the sandbox, or a clear Mismatch."""
     try:
-        return sub.load(path)
+        data = sub.load(path)
+        if isinstance(data, dict) and PLACEHOLDER in data:
+            raise Mismatch(f"{what}: no file was written at the path it was given ({path!r}): save to the "
+                           f"argument path, not to a fixed file name.")
+        return data
     except SubmissionError as error:
         text = str(error)
         saved = [f.get("saved") for f in result.files if f.get("fn") == "torch.save"]
@@ -279,7 +293,7 @@ def test_save_weights_loadable(sub, rng):
     """writes a file at path that torch.load(path, weights_only=True) reads"""
     net = net_for_files(rng, "seq")
     path = scratch_name(rng, "hidden_save")
-    result = sub.run("save_weights", net, path, watch=True)
+    result = save_call(sub, net, path)
     read_back(sub, result, path)
 
 
@@ -289,7 +303,7 @@ def test_save_weights_state_dict(sub, rng, kind):
     """the file holds the state_dict: the same keys (buffers included) and values"""
     net = net_for_files(rng, kind)
     path = scratch_name(rng, "hidden_save")
-    result = sub.run("save_weights", net, path, watch=True)
+    result = save_call(sub, net, path)
     data = read_back(sub, result, path)
     want = net.state_dict()
     if not isinstance(data, dict):

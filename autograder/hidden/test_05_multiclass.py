@@ -97,8 +97,10 @@ def softmax_alternatives(z: torch.Tensor) -> dict[str, torch.Tensor]:
         out["you normalised over dim 1; softmax is over the last dimension (dim=-1), not a fixed dim."] = norm(e, 1)
     out["you normalised over all elements at once: each slice along the last dimension must sum to 1."] = e / e.sum()
     if z.dim() == 2 and z.shape[0] == z.shape[1]:
-        out["sum(dim=-1) without keepdim=True divides row i by the sum of row j (broadcasting): use keepdim=True."] \
-            = e / e.sum(dim=-1)
+        text = "sum(dim=-1) without keepdim=True divides row i by the sum of row j (broadcasting): use keepdim=True."
+        row = torch.exp(z - z.amax(dim=-1, keepdim=True))
+        out[text] = e / e.sum(dim=-1)
+        out[text + " "] = row / row.sum(dim=-1)
     return out
 
 

@@ -1,0 +1,280 @@
+"""The hidden tests of 04_modules, 05_multiclass and 06_initialization, judged on the catalogs of answers
+(catalog/<stem>.py) and the reference solutions.
+
+- the reference earns full marks, for several course secrets, quickly;
+- every CORRECT variant earns its blank's full marks, for several secrets;
+- every MISTAKE loses marks on its blank and only there (for two secrets), and a failing test of that blank
+  says its hint;
+- the points of every blank's tests add up to autograder/course.py;
+- the statistical checks of 06 accept correct initialisations for many seeds and reject the wrong
+  distributions (these checks are called directly, on many samples, without the grader).
+
+The variants of an assignment are graded together in one pytest run of the hidden tests (the grading plugin
+takes several notebooks at once), so that the whole file stays fast.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.util
+import math
+import os
+import tempfile
+import time
+import warnings
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+from autograder.catalog import Variant, load_catalog, variant_namespace
+from autograder.course import ASSIGNMENTS
+from autograder.nbgrader_hidden import DEFAULT_SECRET, grade_in_process
+from autograder.plugin import HIDDEN, Entry, GradingPlugin, load_reference, run_pytest
+from autograder.results import TestResult as Result
+from autograder.submission import Submission
+
+NAMES = ["04_modules", "05_multiclass", "06_initialization"]
+SECRETS = [DEFAULT_SECRET, "fall-2026", "spring-2027", "k3y-without-meaning", "0"]
+SCRATCH = tempfile.mkdtemp(prefix="hidden_04_06_")  # save_weights / load_weights write relative paths
+
+
+@pytest.fixture(autouse=True)
+def in_scratch(monkeypatch):
+    monkeypatch.chdir(SCRATCH)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Small tensors: waking torch's thread pool costs more than the work (and 3x the time on a busy machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def reference(name: str):
+    return load_reference(ASSIGNMENTS[name])
+
+
+def reference_namespace(name: str) -> dict[str, Any]:
+    ns = {k: v for k, v in vars(reference(name)).items() if not k.startswith("__")}
+    ns["__name__"] = "__main__"
+    return ns
+
+
+def variants(name: str, which: str) -> list[Variant]:
+    module = load_catalog(ASSIGNMENTS[name])
+    return list(getattr(module, which)) if module is not None else []
+
+
+def key(v: Variant) -> str:
+    return f"{v.blank}: {v.name}"
+
+
+class OwnBlanks(GradingPlugin):
+    """Runs, for each notebook, only the tests of the blanks it is meant for (``blanks[entry key]``)."""
+
+    def __init__(self, entries: list[Entry], secret: str, blanks: dict[str, set[str]]):
+        super().__init__(entries, secret)
+        self.blanks = blanks
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        keep = [i for i in items if i.get_closest_marker("blank").args[0] in self.blanks[i.callspec.params["sub"].key]]
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
+def grade_many(name: str, namespaces: dict[str, dict[str, Any]], secret: str = DEFAULT_SECRET,
+               blanks: dict[str, set[str]] | None = None) -> dict[str, list[Result]]:
+    """grade_in_process for several notebooks in one pytest run; with ``blanks``, notebook ``key`` is graded
+    only on ``blanks[key]``."""
+    entries = [Entry(key=k, assignment=name, open=lambda ns=ns: Submission.in_process(ns))
+               for k, ns in namespaces.items()]
+    plugin = GradingPlugin(entries, secret) if blanks is None else OwnBlanks(entries, secret, blanks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code = run_pytest([ASSIGNMENTS[name]], plugin)
+    assert not plugin.internal_errors and code in (0, 1), plugin.internal_errors or code
+    return plugin.results
+
+
+def by_blank(results: list[Result]) -> dict[str, tuple[float, float]]:
+    marks: dict[str, list[float]] = {}
+    for r in results:
+        m = marks.setdefault(r.blank, [0.0, 0.0])
+        m[0] += r.score
+        m[1] += r.max_score
+    return {b: (round(s, 9), round(t, 9)) for b, (s, t) in marks.items()}
+
+
+def failed(results: list[Result], blank: str | None = None) -> list[str]:
+    return [f"{r.name}: {r.output}" for r in results if r.score != r.max_score and blank in (None, r.blank)]
+
+
+@functools.lru_cache(maxsize=None)
+def graded(name: str, which: str, secret: str = DEFAULT_SECRET) -> dict[str, list[Result]]:
+    """Every variant of catalog list ``which`` graded in one run (cached): mistakes with the first secret on
+    every blank (they must cost marks only on their own), otherwise each variant on its blank only."""
+    vs = variants(name, which)
+    namespaces = {key(v): variant_namespace(reference(name), v) for v in vs}
+    assert len(namespaces) == len(vs), "two variants of a blank share a name"
+    blanks = None if which == "MISTAKES" and secret == DEFAULT_SECRET else {key(v): {v.blank} for v in vs}
+    return grade_many(name, namespaces, secret, blanks)
+
+
+# ------------------------------------------------------------------------------------------------ reference
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_points_add_up_to_the_course_table(name):
+    results = grade_in_process(name, reference_namespace(name))
+    totals = {b: t for b, (_, t) in by_blank(results).items()}
+    assert totals == {b: float(p) for b, p in ASSIGNMENTS[name].blanks.items()}
+    names = [r.name for r in results]
+    assert len(set(names)) == len(names), "two tests have the same name"
+    for r in results:  # every test judges one blank and has a name students can read
+        assert r.name.startswith(f"{r.blank}: ") and len(r.name) > len(r.blank) + 10, r.name
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+@pytest.mark.parametrize("name", NAMES)
+def test_reference_gets_full_marks(name, secret):
+    ns = reference_namespace(name)
+    start = time.perf_counter()
+    results = grade_in_process(name, ns, secret=secret)
+    seconds = time.perf_counter() - start
+    assert not failed(results), "\n".join(failed(results))
+    assert seconds < 2.0, f"grading the reference took {seconds:.2f} s"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_catalog_covers_every_blank(name):
+    correct, mistakes = variants(name, "CORRECT"), variants(name, "MISTAKES")
+    for blank in ASSIGNMENTS[name].blanks:
+        assert sum(v.blank == blank for v in correct) >= 3, f"{blank}: fewer than 3 correct variants"
+        assert sum(v.blank == blank for v in mistakes) >= 3, f"{blank}: fewer than 3 mistakes"
+    for v in correct + mistakes:
+        assert v.blank in ASSIGNMENTS[name].blanks, key(v)
+    for v in mistakes:
+        assert v.hint, f"{key(v)}: a mistake needs the hint its feedback must contain"
+
+
+def test_unwritten_blanks_say_so():
+    for name in NAMES:
+        ns = reference_namespace(name)
+        for blank in ASSIGNMENTS[name].blanks:
+            exec(f"def {blank}(*args, **kwargs):\n    raise NotImplementedError()\n", ns)
+        results = grade_in_process(name, ns)
+        assert all(r.score == 0 for r in results)
+        assert all("not written yet" in r.output or "raise" in r.output or "NotImplementedError" in r.output
+                   for r in results), [r.output for r in results]
+
+
+# --------------------------------------------------------------------------------------------------- correct
+
+
+def _correct_cases():
+    return [pytest.param(name, v, id=f"{name}/{key(v)}") for name in NAMES for v in variants(name, "CORRECT")]
+
+
+@pytest.mark.parametrize("name, variant", _correct_cases())
+def test_correct_variant_gets_full_marks(name, variant):
+    for secret in SECRETS:
+        results = graded(name, "CORRECT", secret)[key(variant)]
+        assert results, f"{key(variant)} was not graded"
+        assert not failed(results), f"secret {secret!r}:\n" + "\n".join(failed(results))
+
+
+# -------------------------------------------------------------------------------------------------- mistakes
+
+
+def _mistake_cases():
+    return [pytest.param(name, v, id=f"{name}/{key(v)}") for name in NAMES for v in variants(name, "MISTAKES")]
+
+
+@pytest.mark.parametrize("name, variant", _mistake_cases())
+def test_mistake_loses_marks_with_its_hint(name, variant):
+    results = graded(name, "MISTAKES")[key(variant)]
+    marks = by_blank(results)
+    score, total = marks[variant.blank]
+    assert score < total, f"{key(variant)} got full marks"
+    for blank, (s, t) in marks.items():
+        if blank != variant.blank:
+            assert s == t, f"{key(variant)} also lost marks on {blank}: {failed(results, blank)}"
+    outputs = [r.output for r in results if r.blank == variant.blank and r.score < r.max_score]
+    assert any(variant.hint.lower() in out.lower() for out in outputs), \
+        f"{key(variant)}: no feedback contains {variant.hint!r}:\n" + "\n".join(outputs)
+    other = by_blank(graded(name, "MISTAKES", SECRETS[1])[key(variant)])[variant.blank]
+    assert other[0] < other[1], f"{key(variant)} got full marks for secret {SECRETS[1]!r}"
+
+
+# ---------------------------------------------------------------------------------------- 06 statistics
+
+
+@functools.lru_cache(maxsize=None)
+def hidden(name: str):
+    spec = importlib.util.spec_from_file_location(f"_hidden_{name}", HIDDEN / f"test_{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SEEDS = range(300)
+SHAPES_NORMAL = [(300, 400), (100, 300), (50, 100), (100, 200)]  # as in the hidden tests' networks
+SHAPES_XAVIER = [(300, 420), (50, 600), (420, 50), (400, 300), (700, 50), (40, 700), (100, 200)]
+
+
+def test_normal_checks_accept_normal_samples_for_every_seed():
+    h = hidden("06_initialization")
+    g = torch.Generator().manual_seed(1)
+    for seed in SEEDS:
+        torch.manual_seed(seed)
+        for shape in SHAPES_NORMAL:
+            std = float(torch.empty(1).uniform_(0.1, 4.0, generator=g))
+            w = nn.init.normal_(torch.empty(shape), 0.0, std)
+            assert h.normal_problem(w, std) is None, (seed, shape, std, h.normal_problem(w, std))
+            assert h.normal_shape_problem(w) is None, (seed, shape, h.normal_shape_problem(w))
+
+
+def test_normal_checks_reject_wrong_distributions():
+    h = hidden("06_initialization")
+    for seed in range(20):
+        torch.manual_seed(seed)
+        for shape in SHAPES_NORMAL:
+            for std in (0.1, 0.5, 2.0, 4.0):
+                variance = nn.init.normal_(torch.empty(shape), 0.0, std * std)
+                assert "variance" in h.normal_problem(variance, std)
+                small_uniform = nn.init.uniform_(torch.empty(shape), -std, std)
+                assert "uniform samples on [-std, std]" in h.normal_problem(small_uniform, std)
+            uniform = nn.init.uniform_(torch.empty(shape), -math.sqrt(3), math.sqrt(3))
+            assert h.normal_problem(uniform, 1.0) is None  # the right std ...
+            assert "not uniform_" in h.normal_shape_problem(uniform)  # ... but not a normal distribution
+
+
+def test_xavier_checks_accept_xavier_samples_for_every_seed():
+    h = hidden("06_initialization")
+    for seed in SEEDS:
+        torch.manual_seed(seed)
+        for fan_out, fan_in in SHAPES_XAVIER:
+            w = nn.init.xavier_uniform_(torch.empty(fan_out, fan_in))
+            assert h.uniform_bound_problem(w, fan_in, fan_out) is None, (seed, fan_out, fan_in)
+            if w.numel() >= 100_000:
+                assert h.uniform_shape_problem(w) is None, (seed, fan_out, fan_in, h.uniform_shape_problem(w))
+
+
+def test_xavier_checks_reject_wrong_bounds_and_shapes():
+    h = hidden("06_initialization")
+    for seed in range(20):
+        torch.manual_seed(seed)
+        for fan_out, fan_in in [(50, 600), (420, 50), (40, 700)]:
+            w = torch.empty(fan_out, fan_in)
+            for bound, hint in ((math.sqrt(3 / fan_in), "fan_in only"), (math.sqrt(6 / fan_in), "fan_in only"),
+                                (math.sqrt(2 / (fan_in + fan_out)), "std of Xavier normal"),
+                                (math.sqrt(12 / (fan_in + fan_out)), "gain")):
+                nn.init.uniform_(w, -bound, bound)
+                assert hint in h.uniform_bound_problem(w, fan_in, fan_out), (fan_out, fan_in, hint)
+            nn.init.xavier_normal_(w)
+            assert "not a normal one" in h.uniform_bound_problem(w, fan_in, fan_out)
+        w = nn.init.normal_(torch.empty(300, 420))
+        assert "xavier_normal_" in h.uniform_shape_problem(w)
