@@ -179,6 +179,10 @@ def set_weight_from_numpy(layer, array):
             nn.init.uniform_(module.weight, -std * 3 ** 0.5, std * 3 ** 0.5)
             if module.bias is not None:
                 nn.init.zeros_(module.bias)"""), hint="not uniform_"),
+    Variant("init_linear_normal", "std passed as the mean", normal_with("""\
+            nn.init.normal_(module.weight, std)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)"""), hint="passes std as the mean"),
     Variant("init_linear_normal", "bias left alone", normal_with("""\
             nn.init.normal_(module.weight, mean=0.0, std=std)"""), hint="bias values are not 0"),
     Variant("init_linear_normal", "crashes on bias=False", normal_with("""\
@@ -223,12 +227,12 @@ def init_linear_normal(net, std):
             a = math.sqrt(3 / module.in_features)
             nn.init.uniform_(module.weight, -a, a)
             if module.bias is not None:
-                nn.init.zeros_(module.bias)"""), hint="fan_in only"),
+                nn.init.zeros_(module.bias)"""), hint="only fan_in"),
     Variant("init_xavier", "fan_in only, 6 / fan_in", xavier_with("""\
             a = math.sqrt(6 / module.in_features)
             nn.init.uniform_(module.weight, -a, a)
             if module.bias is not None:
-                nn.init.zeros_(module.bias)"""), hint="fan_in only"),
+                nn.init.zeros_(module.bias)"""), hint="only fan_in"),
     Variant("init_xavier", "ReLU gain", xavier_with("""\
             nn.init.xavier_uniform_(module.weight, gain=nn.init.calculate_gain("relu"))
             if module.bias is not None:
@@ -238,6 +242,17 @@ def init_linear_normal(net, std):
             nn.init.uniform_(module.weight, -a, a)
             if module.bias is not None:
                 nn.init.zeros_(module.bias)"""), hint="std of Xavier normal"),
+    Variant("init_xavier", "uniform_(w, a): positional bound", xavier_with("""\
+            a = math.sqrt(6 / (module.in_features + module.out_features))
+            nn.init.uniform_(module.weight, a)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)"""), hint="all the weights are >= 0"),
+    Variant("init_xavier", "rand * a (only positive)", xavier_with("""\
+            a = math.sqrt(6 / (module.in_features + module.out_features))
+            with torch.no_grad():
+                module.weight.copy_(torch.rand(module.weight.shape) * a)
+                if module.bias is not None:
+                    module.bias.zero_()"""), hint="all the weights are >= 0"),
     Variant("init_xavier", "bias left alone", xavier_with("""\
             nn.init.xavier_uniform_(module.weight)"""), hint="bias values are not 0"),
     Variant("init_xavier", "crashes on bias=False", xavier_with("""\

@@ -195,7 +195,7 @@ def save_weights(net, path):
     Variant("save_weights", "state_dict method not called", """\
 def save_weights(net, path):
     torch.save(net.state_dict, path)
-""", hint="cannot read the file"),
+""", hint="call it, torch.save(net.state_dict(), path)"),
     Variant("save_weights", "list of parameters", """\
 def save_weights(net, path):
     torch.save([p.detach() for p in net.parameters()], path)

@@ -269,7 +269,7 @@ def test_xavier_checks_reject_wrong_bounds_and_shapes():
         torch.manual_seed(seed)
         for fan_out, fan_in in [(50, 600), (420, 50), (40, 700)]:
             w = torch.empty(fan_out, fan_in)
-            for bound, hint in ((math.sqrt(3 / fan_in), "fan_in only"), (math.sqrt(6 / fan_in), "fan_in only"),
+            for bound, hint in ((math.sqrt(3 / fan_in), "only fan_in"), (math.sqrt(6 / fan_in), "only fan_in"),
                                 (math.sqrt(2 / (fan_in + fan_out)), "std of Xavier normal"),
                                 (math.sqrt(12 / (fan_in + fan_out)), "gain")):
                 nn.init.uniform_(w, -bound, bound)

@@ -116,14 +116,14 @@ def test_softmax_values(sub, rng, ref, case):
         want, hints=[close_to_one_of(softmax_alternatives(z))])
 
 
-@pytest.mark.blank("softmax", points=0.25)
+@pytest.mark.blank("softmax", points=0.125)
 def test_softmax_one_class(sub, rng):
     """softmax over a last dimension of size 1 gives 1"""
     z = make_input(rng, (5, 1), scale=20.0)
     expect(sub.call("softmax", z), "softmax of a (5, 1) input").tensor(shape=(5, 1)).close_to(torch.ones(5, 1))
 
 
-@pytest.mark.blank("softmax", points=0.25)
+@pytest.mark.blank("softmax", points=0.375)
 @pytest.mark.parametrize("case", ["(3, 6)", "3-D (2, 2, 4)"])
 def test_softmax_large_logits(sub, rng, ref, case):
     """finite and correct for logits of magnitude up to 1000"""
@@ -148,7 +148,7 @@ def test_softmax_leaves_input(sub, rng):
     unchanged(z, sub.run("softmax", z).args[0], "z")
 
 
-@pytest.mark.blank("softmax", points=0.5)
+@pytest.mark.blank("softmax", points=0.375)
 def test_softmax_no_builtin(sub, rng):
     """softmax is written by hand (no built-in softmax or log_softmax)"""
     z = make_input(rng, (3, 5))
@@ -279,7 +279,7 @@ def test_entropy_values(sub, rng, ref, case):
     expect(out, name).tensor(shape=shape).close_to(want, hints=[NATS, close_to_one_of(entropy_alternatives(p))])
 
 
-@pytest.mark.blank("binary_entropy", points=0.5)
+@pytest.mark.blank("binary_entropy", points=0.75)
 def test_entropy_at_0_and_1(sub, rng, ref):
     """H(0) = H(1) = 0 without NaN, H(0.5) = 1"""
     p = torch.rand(8, generator=rng)
@@ -296,7 +296,7 @@ def test_entropy_at_0_and_1(sub, rng, ref):
     expect(out, name).tensor(shape=(8,)).close_to(ref.binary_entropy(p), hints=[NATS])
 
 
-@pytest.mark.blank("binary_entropy", points=0.5)
+@pytest.mark.blank("binary_entropy", points=0.25)
 def test_entropy_leaves_input(sub, rng):
     """binary_entropy leaves its input unchanged"""
     p = torch.rand(3, 5, generator=rng)

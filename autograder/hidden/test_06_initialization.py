@@ -93,6 +93,9 @@ def normal_problem(w: torch.Tensor, std: float, before: torch.Tensor | None = No
     tol_sd = 6 / math.sqrt(2 * n)  # relative: ~6 standard errors of a sample standard deviation
     if abs(mean) > tol_mean or abs(sd / std - 1) > tol_sd:
         text = f"its weights have mean {mean:.4g} and standard deviation {sd:.4g}, expected mean 0 and std = {std:g}."
+        if abs(mean - std) < tol_mean + 6 / math.sqrt(n) and abs(sd - 1) < tol_sd:
+            return (f"{text} Hint: normal_(w, std) passes std as the mean (the second argument) with std 1: "
+                    f"write nn.init.normal_(w, mean=0.0, std=std).")
         for value, hint in ((std * std, "you passed the variance std**2 as the standard deviation (normal_ takes std)."),
                             (std / math.sqrt(3), "uniform samples on [-std, std] have std/sqrt(3): draw from a normal "
                                                  "distribution (nn.init.normal_)."),
@@ -125,23 +128,30 @@ def uniform_bound_problem(w: torch.Tensor, fan_in: int, fan_out: int,
     if before is not None and torch.equal(w, before):
         return ("its weight was not changed. Hint: a nested layer is reached by net.modules(), which yields every "
                 "module at any depth; net.children() only yields the direct children.")
-    top = float(w.detach().abs().max())
+    low, high = float(w.detach().min()), float(w.detach().max())
+    top = max(high, -low)
     n = w.numel()
-    # n uniform samples on [-a, a] leave a gap above the largest of about a / n: 0.9 a is dozens of gaps away
-    if top <= a * (1 + 1e-5) and top >= a * (1 - 30 / n) - 1e-7:
+    # n samples of U(-a, a) leave gaps of about 2a / n at either end; one wider than 30 a / n has chance ~e^-15
+    if top <= a * (1 + 1e-5) and min(high, -low) >= a * (1 - 30 / n) - 1e-7:
         return None
-    text = (f"its largest |weight| is {top:.4g}, expected values filling [-a, a] with a = sqrt(6 / (fan_in + fan_out))"
+    text = (f"its weights range over [{low:.4g}, {high:.4g}], expected values filling [-a, a] with "
+            f"a = sqrt(6 / (fan_in + fan_out))"
             f" = {a:.4g} (fan_in = {fan_in}, fan_out = {fan_out}).")
+    one_fan = "the bound uses only fan_in (or only fan_out): a = sqrt(6 / (fan_in + fan_out)) uses both."
     known = {
-        math.sqrt(6.0 / (2 * fan_in)): "the bound uses fan_in only: a = sqrt(6 / (fan_in + fan_out)).",
-        math.sqrt(6.0 / fan_in): "the bound uses fan_in only: a = sqrt(6 / (fan_in + fan_out)).",
-        1 / math.sqrt(fan_in): "the bound uses fan_in only (this is PyTorch's default init): a = sqrt(6 / (fan_in + "
+        math.sqrt(6.0 / (2 * fan_in)): one_fan,
+        math.sqrt(6.0 / fan_in): one_fan,
+        1 / math.sqrt(fan_in): "the bound uses only fan_in (this is PyTorch's default init): a = sqrt(6 / (fan_in + "
                                "fan_out)).",
-        math.sqrt(6.0 / (2 * fan_out)): "the bound uses fan_out only: a = sqrt(6 / (fan_in + fan_out)).",
+        math.sqrt(6.0 / (2 * fan_out)): one_fan,
+        math.sqrt(6.0 / fan_out): one_fan,
         math.sqrt(2) * a: "a gain of sqrt(2) (ReLU's) is applied: Xavier here has gain 1.",
         math.sqrt(2.0 / (fan_in + fan_out)): "sqrt(2 / (fan_in + fan_out)) is the std of Xavier normal, not the bound "
                                              "of Xavier uniform.",
     }
+    if low >= 0:
+        return (f"{text} Hint: all the weights are >= 0: draw from [-a, a] (uniform_(w, -a, a) takes both ends; "
+                f"uniform_(w, a) draws from [a, 1]).")
     if top > a * (1 + 1e-5) and excess_kurtosis(w) > -0.6:
         return f"{text} Hint: values beyond the bound: draw from a uniform distribution on [-a, a], not a normal one."
     for bound, hint in known.items():
