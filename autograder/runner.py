@@ -122,9 +122,13 @@ def shard(jobs: list[Job], n: int) -> list[list[Job]]:
 
 
 def _worker(jobs: list[Job], settings: Settings, out: multiprocessing.Queue) -> None:
+    from autograder.sandbox import SandboxError
+
     try:
         errors = grade_shard(jobs, settings, lambda key, r: out.put(("result", (key, r))))
         out.put(("done", errors))
+    except SandboxError as error:  # e.g. namespaces not permitted: nothing can be graded safely
+        out.put(("unavailable", str(error)))
     except BaseException as error:  # noqa: BLE001 - the parent must hear about it, whatever it was
         out.put(("failed", f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}"))
 
@@ -151,6 +155,12 @@ def grade_parallel(jobs: list[Job], settings: Settings, n_jobs: int) -> Iterator
             continue
         if kind == "result":
             yield payload  # (key, NotebookResult)
+        elif kind == "unavailable":
+            from autograder.sandbox import SandboxUnavailable
+
+            for w in workers:
+                w.kill()
+            raise SandboxUnavailable(payload)
         elif kind == "done":
             running -= 1
             for e in payload:
