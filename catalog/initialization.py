@@ -205,6 +205,19 @@ def init_linear_normal(net, std):
             nn.init.normal_(module.weight, mean=0.0, std=0.01)
             if module.bias is not None:
                 nn.init.zeros_(module.bias)"""), hint="standard deviation"),
+    Variant("init_linear_normal", "initialises and returns a copy", """\
+import copy
+
+
+def init_linear_normal(net, std):
+    new_net = copy.deepcopy(net)
+    for module in new_net.modules():
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=std)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+    return new_net
+""", hint="returned another network"),
     Variant("init_linear_normal", "returns nothing", """\
 def init_linear_normal(net, std):
     for module in net.modules():
@@ -253,6 +266,20 @@ def init_linear_normal(net, std):
                 module.weight.copy_(torch.rand(module.weight.shape) * a)
                 if module.bias is not None:
                     module.bias.zero_()"""), hint="all the weights are >= 0"),
+    Variant("init_xavier", "builds a new network", """\
+def init_xavier(net):
+    layers = []
+    for module in net.children():
+        if isinstance(module, nn.Linear):
+            new = nn.Linear(module.in_features, module.out_features, bias=module.bias is not None)
+            nn.init.xavier_uniform_(new.weight)
+            if new.bias is not None:
+                nn.init.zeros_(new.bias)
+            layers.append(new)
+        else:
+            layers.append(module)
+    return nn.Sequential(*layers)
+""", hint="unchanged"),
     Variant("init_xavier", "bias left alone", xavier_with("""\
             nn.init.xavier_uniform_(module.weight)"""), hint="bias values are not 0"),
     Variant("init_xavier", "crashes on bias=False", xavier_with("""\

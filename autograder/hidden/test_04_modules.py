@@ -342,7 +342,8 @@ def test_save_weights_leaves_net(sub, rng):
 
 
 def load_case(sub, rng, kind: str = "nested"):
-    """(result of load_weights(net, path), the saved state, the net as it was before): file written by the grader."""
+    """(result of load_weights(net, path), the saved state_dict); the file is written by the grader itself and net
+    has the same architecture with other values."""
     source = net_for_files(rng, kind)
     saved = {k: v.clone() for k, v in source.state_dict().items()}
     net = copy.deepcopy(source)  # same architecture, other values

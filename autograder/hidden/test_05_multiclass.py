@@ -118,7 +118,7 @@ def test_softmax_values(sub, rng, ref, case):
 
 @pytest.mark.blank("softmax", points=0.125)
 def test_softmax_one_class(sub, rng):
-    """softmax over a last dimension of size 1 gives 1"""
+    """a last dimension of size 1 gives probability 1"""
     z = make_input(rng, (5, 1), scale=20.0)
     expect(sub.call("softmax", z), "softmax of a (5, 1) input").tensor(shape=(5, 1)).close_to(torch.ones(5, 1))
 
@@ -143,14 +143,14 @@ def test_softmax_large_logits(sub, rng, ref, case):
 
 @pytest.mark.blank("softmax", points=0.25)
 def test_softmax_leaves_input(sub, rng):
-    """softmax leaves its input unchanged"""
+    """leaves its input z unchanged"""
     z = make_input(rng, (4, 6))
     unchanged(z, sub.run("softmax", z).args[0], "z")
 
 
 @pytest.mark.blank("softmax", points=0.375)
 def test_softmax_no_builtin(sub, rng):
-    """softmax is written by hand (no built-in softmax or log_softmax)"""
+    """written by hand: no built-in softmax or log_softmax"""
     z = make_input(rng, (3, 5))
     used = forbidden_used(sub.run("softmax", z, watch=True).torch_calls, {"softmax", "log_softmax"})
     if used:
@@ -217,13 +217,15 @@ def test_cross_entropy_large_logits(sub, rng, ref):
         raise Mismatch(f"{name}: the loss is {float(out)}: exp overflows or a probability underflows to 0 before "
                        f"the log. Hint: compute log-probabilities as logits - logsumexp(logits) instead.")
     zero_dim(out, name)
-    expect(out, name).close_to(ref.cross_entropy(logits, target), rtol=1e-4, atol=1e-4,
+    # rtol 1e-3: log(softmax) is allowed, and a probability of e^-100 is a float32 denormal (2% precise): each
+    # such row adds at most 0.02 to a sum it adds at least 87 to, a relative error below 2.5e-4
+    expect(out, name).close_to(ref.cross_entropy(logits, target), rtol=1e-3, atol=1e-4,
                                hints=[close_to_one_of(ce_alternatives(logits, target))])
 
 
 @pytest.mark.blank("cross_entropy", points=0.5)
 def test_cross_entropy_leaves_inputs(sub, rng):
-    """cross_entropy leaves its inputs unchanged"""
+    """leaves logits and target unchanged"""
     logits = make_input(rng, (4, 3))
     target = torch.randint(0, 3, (4,), generator=rng)
     result = sub.run("cross_entropy", logits, target)
@@ -233,7 +235,7 @@ def test_cross_entropy_leaves_inputs(sub, rng):
 
 @pytest.mark.blank("cross_entropy", points=0.5)
 def test_cross_entropy_no_builtin(sub, rng):
-    """cross_entropy is written by hand (no cross_entropy, nll_loss or log_softmax)"""
+    """written by hand: no built-in cross_entropy, nll_loss or log_softmax"""
     logits = make_input(rng, (4, 3))
     target = torch.randint(0, 3, (4,), generator=rng)
     used = forbidden_used(sub.run("cross_entropy", logits, target, watch=True).torch_calls,
@@ -298,7 +300,7 @@ def test_entropy_at_0_and_1(sub, rng, ref):
 
 @pytest.mark.blank("binary_entropy", points=0.25)
 def test_entropy_leaves_input(sub, rng):
-    """binary_entropy leaves its input unchanged"""
+    """leaves its input p unchanged"""
     p = torch.rand(3, 5, generator=rng)
     p[0, 0], p[1, 1] = 0.0, 1.0
     unchanged(p, sub.run("binary_entropy", p).args[0], "p")

@@ -171,6 +171,17 @@ def uniform_shape_problem(w: torch.Tensor) -> str | None:
     return None
 
 
+def initialised(result, blank: str, before: dict[str, torch.Tensor]) -> ModuleInfo:
+    """The network passed in, as it is after the call; a clear failure if none of its Linear weights changed."""
+    info = result.args[0]
+    names = linear_names(info)
+    if names and all(torch.equal(info.state[f"{n}.weight"], before[f"{n}.weight"]) for n in names):
+        extra = (" It returned another network: initialise the network it is given, in place, and return that one."
+                 if isinstance(result.value, ModuleInfo) and result.returned_arg != 0 else "")
+        raise Mismatch(f"{blank} left every Linear weight of the network it was given unchanged.{extra}")
+    return info
+
+
 def first_problem(info: ModuleInfo, check, names: list[str] | None = None) -> None:
     for name in names if names is not None else linear_names(info):
         problem = check(name, info.state[f"{name}.weight" if name else "weight"])
@@ -257,7 +268,7 @@ def test_numpy_returns_layer(sub, rng):
 
 @pytest.mark.blank("set_weight_from_numpy", points=0.25)
 def test_numpy_leaves_bias(sub, rng):
-    """leaves the bias and the array unchanged"""
+    """leaves layer.bias and the NumPy array unchanged"""
     layer, array, result = numpy_case(sub, rng)
     if not torch.equal(result.args[0].state.get("bias", torch.empty(0)), layer.bias.detach()):
         raise Mismatch("set_weight_from_numpy changed layer.bias: only the weight is to be set.")
@@ -297,7 +308,7 @@ def test_normal_std(sub, rng, case):
     """every Linear weight, nested ones included, has mean 0 and standard deviation std"""
     net, std = normal_net(rng, big=True), std_of(rng, case)
     before = net.state_dict()
-    info = init_call(sub, "init_linear_normal", net, std).args[0]
+    info = initialised(init_call(sub, "init_linear_normal", net, std), "init_linear_normal", before)
     first_problem(info, lambda name, w: normal_problem(w, std, before[f"{name}.weight"]))
 
 
@@ -403,7 +414,7 @@ def test_xavier_bound(sub, rng, case):
     """every Linear weight, nested ones included, fills [-a, a] with a = sqrt(6 / (fan_in + fan_out))"""
     net = xavier_net(rng, XAVIER_CASES[case])
     before = net.state_dict()
-    info = init_call(sub, "init_xavier", net).args[0]
+    info = initialised(init_call(sub, "init_xavier", net), "init_xavier", before)
     first_problem(info, lambda name, w: uniform_bound_problem(w, *fans(info, name), before[f"{name}.weight"]))
 
 
