@@ -362,6 +362,18 @@ def train_linear(x, y, w, b, lr, epochs):
         optimizer.step()
     return losses
 """, hint="momentum"),
+    Variant("train_linear", "Adam", """
+def train_linear(x, y, w, b, lr, epochs):
+    optimizer = torch.optim.Adam([w, b], lr=lr)
+    losses = []
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        loss = mse_loss(linear_model(x, w, b), y)
+        losses.append(loss.item())
+        loss.backward()
+        optimizer.step()
+    return losses
+""", hint="Adam"),
     Variant("train_linear", "trains on the notebook's data", NOTEBOOK_DATA + """
 def train_linear(x, y, w, b, lr, epochs):
     losses = []

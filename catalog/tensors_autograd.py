@@ -118,11 +118,18 @@ MISTAKES = [
             "def swap_and_flatten(x):\n    return x.permute(1, 2, 0).reshape(x.shape[1], -1)\n", hint="wrong order"),
     Variant("swap_and_flatten", "flattened completely",
             "def swap_and_flatten(x):\n    return x.permute(1, 0, 2).flatten()\n", hint="expected shape"),
+    Variant("swap_and_flatten", "transpose_ in place", """
+def swap_and_flatten(x):
+    B = x.shape[1]
+    return x.transpose_(0, 1).reshape(B, -1)
+""", hint="modified its input x"),
     # ------------------------------------------------------------------------------- drop_channel_dim
     Variant("drop_channel_dim", "squeeze() with a batch of one", "def drop_channel_dim(x):\n    return x.squeeze()\n",
             hint="squeeze(1)"),
     Variant("drop_channel_dim", "squeeze(0)", "def drop_channel_dim(x):\n    return x.squeeze(0)\n",
             hint="expected shape"),
+    Variant("drop_channel_dim", "squeeze_ in place", "def drop_channel_dim(x):\n    return x.squeeze_(1)\n",
+            hint="in-place squeeze_"),
     Variant("drop_channel_dim", "first example only", "def drop_channel_dim(x):\n    return x[0]\n",
             hint="expected shape"),
     # -------------------------------------------------------------------------------- double_backward

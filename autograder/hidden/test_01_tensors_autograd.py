@@ -45,7 +45,9 @@ def _row_max_input(rng, case):
 
 
 def _row_max_result(sub, x):
-    result = run(sub, "row_max", x).value
+    call = run(sub, "row_max", x)
+    unchanged(x, call.args[0], "x")
+    result = call.value
     expect(result, "row_max(x)").tuple_of(2)
     values, indices = result
     if isinstance(values, torch.Tensor) and isinstance(indices, torch.Tensor) \
@@ -95,7 +97,9 @@ def test_row_max_indices(sub, rng, ref, case):
 # ------------------------------------------------------------------------------------------ swap_and_flatten
 def _swap_check(sub, ref, x):
     a, b, c = x.shape
-    out = run(sub, "swap_and_flatten", x).value
+    call = run(sub, "swap_and_flatten", x)
+    unchanged(x, call.args[0], "x")
+    out = call.value
     expect(out, "swap_and_flatten(x)").tensor(shape=(b, a * c)).close_to(
         ref.swap_and_flatten(x), rtol=0, atol=0, hints=[hints.sorted_same],
         what=" (row j must be x[:, j, :] flattened)")
@@ -124,7 +128,11 @@ def test_swap_non_contiguous(sub, rng, ref, made_by):
 # ------------------------------------------------------------------------------------------ drop_channel_dim
 def _drop_check(sub, ref, x):
     n, _, d = x.shape
-    out = run(sub, "drop_channel_dim", x).value
+    call = run(sub, "drop_channel_dim", x)
+    if call.args[0].shape != x.shape:
+        raise Mismatch(f"x: the caller's x changed shape from {tuple(x.shape)} to {tuple(call.args[0].shape)}: an "
+                       f"in-place squeeze_ changes the caller's tensor; use squeeze(1), which returns a new view.")
+    out = call.value
     if isinstance(out, torch.Tensor) and tuple(out.shape) != (n, d) and tuple(out.shape) == tuple(x.squeeze().shape):
         raise Mismatch(f"drop_channel_dim(x): for x of shape {tuple(x.shape)} expected shape {(n, d)}, got "
                        f"{tuple(out.shape)}. Hint: squeeze() without an argument removes every dimension of size 1, "
