@@ -27,6 +27,7 @@ import fcntl
 import importlib
 import importlib.abc
 import importlib.util
+import io
 import json
 import os
 import platform
@@ -527,6 +528,16 @@ def _warm_up() -> None:
         loss = torch.nn.functional.mse_loss(layer(x), torch.zeros(2))
         loss.backward()
         torch.optim.SGD(layer.parameters(), lr=0.1).step()
+        torch.optim.Adam(layer.parameters()).step()
+        torch.nn.init.xavier_uniform_(layer.weight)
+        torch.nn.init.normal_(layer.weight, 0.0, 1.0)
+        torch.nn.BCEWithLogitsLoss()(torch.zeros(2), torch.ones(2))
+        torch.nn.CrossEntropyLoss()(torch.zeros(2, 3), torch.tensor([0, 1]))
+        torch.special.xlogy(torch.zeros(2), torch.zeros(2))
+        buffer = io.BytesIO()
+        torch.save(layer.state_dict(), buffer)
+        buffer.seek(0)
+        torch.load(buffer, weights_only=True)
 
 
 def mode_for(isolate: bool) -> str:
