@@ -195,3 +195,7 @@ class Submission:
     def save(self, obj: Any, path: str) -> None:
         """``torch.save(obj, path)`` inside the submission's process (``obj`` crosses as data)."""
         self.call("__save__", obj, path)
+
+    def remove(self, path: str) -> None:
+        """Delete the file at ``path`` inside the submission's process, if there is one."""
+        self.call("__remove__", path)

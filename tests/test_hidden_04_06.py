@@ -148,6 +148,16 @@ def test_reference_gets_full_marks(name, secret):
     assert seconds < 2.0, f"grading the reference took {seconds:.2f} s"
 
 
+def test_grading_leaves_no_files_behind(tmp_path, monkeypatch):
+    """Under nbgrader the hidden tests run in the notebook's folder: the files they write must not stay there."""
+    monkeypatch.chdir(tmp_path)
+    failing_load = next(v for v in variants("04_modules", "MISTAKES") if v.name == "returns nothing")
+    for name in NAMES:
+        grade_in_process(name, reference_namespace(name))
+    grade_in_process("04_modules", variant_namespace(reference("04_modules"), failing_load))
+    assert not list(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_catalog_covers_every_blank(name):
     correct, mistakes = variants(name, "CORRECT"), variants(name, "MISTAKES")
