@@ -17,7 +17,6 @@ from autograder.catalog import Variant, load_catalog
 from autograder.course import ASSIGNMENTS, Assignment, find_assignment
 from autograder.discover import InputError, find_jobs
 from autograder.fill import filled_release, write
-from autograder.results import NotebookResult
 
 
 @dataclass
@@ -26,16 +25,25 @@ class AuditRow:
     variant: Variant
     correct: bool  # from CORRECT (must pass) or MISTAKES (must be caught)
     marks: tuple[float, float] = (0.0, 0.0)  # the blank's marks: got, out of
-    feedback: str = ""  # the first failing output on the blank
+    failures: tuple[str, ...] = ()  # the outputs of the blank's failing tests
+
+    @property
+    def feedback(self) -> str:
+        """The failing output that shows the intended hint, else the first one with a hint, else the first."""
+        hint = (self.variant.hint or "").lower()
+        for choice in ([f for f in self.failures if hint and hint in f.lower()],
+                       [f for f in self.failures if "Hint:" in f], list(self.failures)):
+            if choice:
+                return choice[0]
+        return ""
 
     @property
     def ok(self) -> bool:
         got, out_of = self.marks
         if self.correct:
             return out_of > 0 and got == out_of
-        caught = got < out_of
-        hint = self.variant.hint
-        return caught and (not hint or hint.lower() in self.feedback.lower())
+        hint = (self.variant.hint or "").lower()
+        return got < out_of and (not hint or any(hint in f.lower() for f in self.failures))
 
     @property
     def verdict(self) -> str:
@@ -45,12 +53,6 @@ class AuditRow:
         if got >= out_of:
             return "MISSED"
         return "caught" if self.ok else "caught, other hint"
-
-
-def _feedback(result: NotebookResult, blank: str) -> str:
-    fails = [t.output for t in result.tests if t.blank == blank and t.score < t.max_score]
-    hinted = [f for f in fails if "Hint:" in f]
-    return (hinted or fails or [""])[0]
 
 
 def audit(assignments: list[Assignment], secret: str, jobs: int = 2, sandbox: bool = True) -> list[AuditRow]:
@@ -78,7 +80,7 @@ def audit(assignments: list[Assignment], secret: str, jobs: int = 2, sandbox: bo
                 raise RuntimeError(f"audit could not grade: {result}")
             row = rows[key]
             row.marks = result.by_blank().get(row.variant.blank, (0.0, 0.0))
-            row.feedback = _feedback(result, row.variant.blank)
+            row.failures = tuple(t.output for t in result.tests if t.blank == row.variant.blank and t.score < t.max_score)
     return list(rows.values())
 
 

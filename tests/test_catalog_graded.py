@@ -1,0 +1,46 @@
+"""Every catalogued answer, graded by the real grader (sandbox and all) through ``audit``:
+correct variants earn their blank's full marks, mistakes lose marks there and show their hint."""
+from __future__ import annotations
+
+import pytest
+
+from autograder.audit import audit
+from autograder.catalog import load_catalog
+from autograder.course import ASSIGNMENTS
+
+pytestmark = pytest.mark.slow
+
+
+def catalogued():
+    for a in ASSIGNMENTS.values():
+        catalog = load_catalog(a)
+        for kind in ("CORRECT", "MISTAKES"):
+            for i, v in enumerate(getattr(catalog, kind, []) if catalog else []):
+                yield pytest.param(a.name, kind, i, id=f"{a.name}-{kind.lower()}-{v.blank}-{v.name}")
+
+
+@pytest.fixture(scope="module")
+def rows():
+    found = audit(list(ASSIGNMENTS.values()), secret="catalog-secret", jobs=2)
+    return {(r.assignment, r.correct, r.variant.blank, r.variant.name): r for r in found}
+
+
+def test_every_blank_has_correct_variants_and_mistakes():
+    for a in ASSIGNMENTS.values():
+        catalog = load_catalog(a)
+        assert catalog is not None, a.name
+        for blank in a.blanks:
+            assert any(v.blank == blank for v in catalog.CORRECT), (a.name, blank, "no correct variant")
+            assert any(v.blank == blank for v in catalog.MISTAKES), (a.name, blank, "no mistake")
+
+
+@pytest.mark.parametrize("assignment, kind, index", list(catalogued()))
+def test_graded_as_intended(rows, assignment, kind, index):
+    variant = getattr(load_catalog(ASSIGNMENTS[assignment]), kind)[index]
+    row = rows[(assignment, kind == "CORRECT", variant.blank, variant.name)]
+    got, out_of = row.marks
+    if kind == "CORRECT":
+        assert got == out_of > 0, f"a correct answer lost marks: {row.feedback}"
+    else:
+        assert got < out_of, "the hidden tests did not catch this mistake"
+        assert row.ok, f"expected the hint {variant.hint!r}, the student reads: {row.failures}"
