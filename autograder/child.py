@@ -4,7 +4,7 @@ Everything here runs next to untrusted code, so nothing here is trusted by the g
 requests into calls and results into data (:mod:`autograder.codec`). It imports no solutions and no tests.
 
 Requests (one frame each, answered by one frame):
-    {"op": "run", "cells": [code, ...], "cell_timeout": s}   -> {"ok": true, "cells": [report, ...]}
+    {"op": "run", "cells": [code, ...], "first": i, "cell_timeout": s} -> {"ok": true, "cells": [report, ...]}
     {"op": "call", "target": name | {"handle": id}, "method": name | null,
      "payload": encoded {"args": [...], "kwargs": {...}}, "watch": bool, "seed": int, "timeout": s}
         -> {"ok": true, "payload": encoded {"result": v, "args": [v after the call, ...]},
@@ -190,7 +190,8 @@ class Servant:
     def handle(self, header: dict[str, Any], blobs: memoryview) -> tuple[dict[str, Any], list[bytes]]:
         op = header.get("op")
         if op == "run":
-            return {"ok": True, "cells": self.run_cells(header["cells"], header.get("cell_timeout"))}, []
+            return {"ok": True, "cells": self.run_cells(header["cells"], header.get("cell_timeout"),
+                                                         int(header.get("first", 0)))}, []
         if op == "call":
             return self.call(header, blobs)
         if op == "defines":
@@ -203,9 +204,9 @@ class Servant:
             return self.call({**header, "target": "__load__"}, blobs)
         return {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}", "where": ""}}, []
 
-    def run_cells(self, cells: list[str], cell_timeout: float | None) -> list[dict[str, Any]]:
+    def run_cells(self, cells: list[str], cell_timeout: float | None, first: int = 0) -> list[dict[str, Any]]:
         reports = []
-        for i, source in enumerate(cells):
+        for i, source in enumerate(cells, start=first):
             out = CappedText()
             report: dict[str, Any] = {"cell": i, "ok": True}
             try:

@@ -50,7 +50,10 @@ def notebook_notes(submission: Submission | None) -> str:
         if not report.ok and report.error:
             e = report.error
             where = f" ({e['where']})" if e.get("where") else ""
-            notes.append(f"Cell {report.cell + 1} raised {e['type']}: {e['message'][:300]}{where}.")
+            if e["type"] == "Stopped":
+                notes.append(f"Cell {report.cell + 1} was skipped: {e['message']}.")
+            else:
+                notes.append(f"Cell {report.cell + 1} raised {e['type']}: {e['message'][:300]}{where}.")
     if submission.unusable:
         notes.append(submission.unusable)
     if submission.lost:

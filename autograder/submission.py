@@ -7,6 +7,7 @@ so a test sees exactly the same thing in both modes.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
@@ -89,6 +90,7 @@ class Submission:
         self._restarts = 0
         self.cell_reports: list[CellReport] = []
         self.lost: str | None = None  # why the process was last lost, for feedback
+        self.skipped: dict[int, str] = {}  # cells that killed or hung the process -> why
         self.unusable = unusable  # set when the notebook cannot be run at all (e.g. unreadable file)
 
     @classmethod
@@ -99,24 +101,39 @@ class Submission:
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> None:
-        if self._transport is not None:
-            return
-        if self.unusable:
-            raise SubmissionError(self.unusable)
-        if self._restarts > self.MAX_RESTARTS:
-            raise ProcessLost(f"not run again: your notebook's process was lost {self._restarts} times "
-                              f"({self.lost})")
-        self._restarts += 1
-        self._transport = self._open()
-        if self.cells:
+        """Open the process and run the notebook's cells, once; again after a call lost the process."""
+        while self._transport is None:
+            if self.unusable:
+                raise SubmissionError(self.unusable)
+            if self._restarts > self.MAX_RESTARTS:
+                raise ProcessLost(f"not run again: your notebook's process was lost {self._restarts} times "
+                                  f"({self.lost})")
+            self._restarts += 1
+            self._transport = self._open()
+            self._run_cells()
+
+    def _run_cells(self) -> None:
+        """Run the cells one request each, like "Run All" with errors allowed. A cell that kills or hangs the
+        process is skipped from then on, and the notebook is run again without it (by :meth:`start`)."""
+        reports, started = [], time.monotonic()
+        for i, cell in enumerate(self.cells):
+            if i in self.skipped:
+                reports.append(CellReport(i, False, "", {"type": "Stopped", "message": self.skipped[i], "where": ""}))
+                continue
+            left = self.notebook_timeout - (time.monotonic() - started)
+            if left <= 0:
+                self.unusable = f"running your notebook took more than {self.notebook_timeout:g} s"
+                self.close()
+                raise ProcessLost(self.unusable + ".")
             try:
-                reply, _ = self._request({"op": "run", "cells": self.cells, "cell_timeout": self.cell_timeout},
-                                         [], self.notebook_timeout, what="running your notebook")
-            except ProcessLost as lost:  # running it again would end the same way: grade nothing more
-                self.unusable = str(lost)
-                raise
-            self.cell_reports = [CellReport(r["cell"], r["ok"], r.get("output", ""), r.get("error"))
-                                 for r in reply["cells"]]
+                reply, _ = self._request({"op": "run", "cells": [cell], "first": i, "cell_timeout": self.cell_timeout},
+                                         [], min(self.cell_timeout + 2, left), what=f"running cell {i + 1}")
+            except ProcessLost:
+                self.skipped[i] = f"{self.lost}; the notebook was run again without it"
+                return
+            r = reply["cells"][0]
+            reports.append(CellReport(i, bool(r["ok"]), r.get("output", ""), r.get("error")))
+        self.cell_reports = reports
 
     def close(self) -> None:
         if self._transport is not None:
@@ -136,9 +153,9 @@ class Submission:
         except Timeout:
             self.lost = f"{what} did not finish within {timeout:g} s"
         except Closed:
-            self.lost = f"your notebook's process ended while {what} (sys.exit, os._exit, a crash, or out of memory)"
+            self.lost = f"{what} ended your notebook's process (sys.exit, os._exit, a crash, or out of memory)"
         except WireError as error:
-            self.lost = f"your notebook's process sent something unreadable while {what} ({error})"
+            self.lost = f"{what} made your notebook's process send something unreadable ({error})"
         self.close()
         raise ProcessLost(self.lost + ".")
 
