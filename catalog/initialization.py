@@ -206,11 +206,11 @@ def init_linear_normal(net, std):
             if module.bias is not None:
                 nn.init.zeros_(module.bias)"""), hint="standard deviation"),
     Variant("init_linear_normal", "initialises and returns a copy", """\
-import copy
+from copy import deepcopy
 
 
 def init_linear_normal(net, std):
-    new_net = copy.deepcopy(net)
+    new_net = deepcopy(net)
     for module in new_net.modules():
         if isinstance(module, nn.Linear):
             nn.init.normal_(module.weight, mean=0.0, std=std)

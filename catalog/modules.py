@@ -234,10 +234,10 @@ def load_weights(net, path):
     return net
 """, hint="new Parameter objects"),
     Variant("load_weights", "loads into a copy", """\
-import copy
+from copy import deepcopy
 
 def load_weights(net, path):
-    new_net = copy.deepcopy(net)
+    new_net = deepcopy(net)
     new_net.load_state_dict(torch.load(path, weights_only=True))
     return new_net
 """, hint="differ from the saved values"),
