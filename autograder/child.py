@@ -23,6 +23,7 @@ import sys
 import time
 import traceback
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from pathlib import Path
 from typing import Any, Iterator
 
 import torch
@@ -32,6 +33,7 @@ from torch.overrides import TorchFunctionMode
 from autograder import codec
 from autograder.wire import Closed, WireError, recv_frame, send_frame
 
+_KIT = str(Path(__file__).resolve().parent)
 OUTPUT_CAP = 20_000  # characters of a cell's or call's printed output kept for feedback
 
 
@@ -131,12 +133,15 @@ def _remove_file(path: str) -> None:
 
 def _describe_error(error: BaseException) -> dict[str, Any]:
     frames = traceback.extract_tb(error.__traceback__)
-    user = [f for f in frames if f.filename.startswith("<cell")]
+    # The student's frames: cells here, or the kernel's cell files under nbgrader; not the kit or libraries.
+    user = [f for f in frames if f.filename.startswith("<cell")
+            or not (f.filename.startswith(_KIT) or "site-packages" in f.filename or f.filename.startswith("<frozen"))]
     where = ""
     if user:
         f = user[-1]
         inside = f"in {f.name}, " if f.name != "<module>" else ""
-        where = f"{inside}{f.filename.strip('<>')}, line {f.lineno}"
+        cell = f.filename.strip("<>") + ", " if f.filename.startswith("<cell") else ""
+        where = f"{inside}{cell}line {f.lineno}"
     return {"type": type(error).__name__, "message": str(error)[:2000], "where": where}
 
 
@@ -237,8 +242,8 @@ class Servant:
         try:
             fn = self._target(header)
             request = codec.decode(header["payload"], blobs, resolve=self.resolve)
-        except KeyError as missing:
-            return {"ok": False, "error": {"type": "NameError", "message": f"{missing} is not defined",
+        except KeyError as missing:  # the notebook never defined what the grader calls
+            return {"ok": False, "error": {"type": "Undefined", "message": f"{missing} is not defined",
                                            "where": ""}, "output": ""}, []
         args, kwargs = list(request["args"]), dict(request["kwargs"])
         param_ids = [

@@ -180,7 +180,7 @@ class Submission:
         if not reply.get("ok"):
             error = reply.get("error") or {}
             kind, message = error.get("type", "Error"), error.get("message", "")
-            if kind == "NameError" and not error.get("where"):
+            if kind == "Undefined":
                 raise SubmissionError(f"{label} is not defined: did the cell that defines it run without errors?")
             if kind == "NotImplementedError":
                 raise SubmissionError(f"{label} is not written yet (it raises NotImplementedError).")

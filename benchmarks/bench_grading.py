@@ -86,7 +86,7 @@ def in_process_seconds(root: Path) -> float:
 
     def in_release_folder(a):
         def open_transport():
-            os.chdir(REPO / "release" / a.name)  # where the notebook's data files are
+            os.chdir(root / "release" / a.name)  # the scratch copy: notebooks write files there
             return InProcess()
         return open_transport
 
