@@ -247,7 +247,7 @@ def test_two_branch_forward(sub, rng, ref, case):
     expect(out, name).tensor(shape=tuple(want.shape)).close_to(want, hints=[close_to_one_of(alternatives)])
 
 
-@pytest.mark.blank("TwoBranchNet", points=0.5)
+@pytest.mark.blank("TwoBranchNet", points=0.5, property=True)
 def test_two_branch_differentiable(sub, rng, ref):
     """forward keeps the computation graph (its output requires grad)"""
     sizes, info, _, _ = two_branch(sub, rng, ref)
@@ -328,7 +328,7 @@ def test_save_weights_state_dict(sub, rng, scratch, kind):
             value, rtol=0, atol=0)
 
 
-@pytest.mark.blank("save_weights", points=0.5)
+@pytest.mark.blank("save_weights", points=0.5, property=True)
 def test_save_weights_leaves_net(sub, rng, scratch):
     """leaves the network's values and Parameter objects as they were"""
     net = net_for_files(rng, "nested")
@@ -373,7 +373,7 @@ def test_load_weights_values(sub, rng, scratch, kind):
                        f"values{extra}: call net.load_state_dict(torch.load(path, weights_only=True)).")
 
 
-@pytest.mark.blank("load_weights", points=0.5)
+@pytest.mark.blank("load_weights", points=0.5, property=True)
 def test_load_weights_returns_net(sub, rng, scratch):
     """returns the network it was given"""
     result, _ = load_case(sub, rng, scratch)
@@ -391,7 +391,7 @@ def test_load_weights_returns_net(sub, rng, scratch):
     raise Mismatch(f"load_weights should return the network it was given, got {describe(value)}: end with `return net`.")
 
 
-@pytest.mark.blank("load_weights", points=0.25)
+@pytest.mark.blank("load_weights", points=0.25, property=True)
 def test_load_weights_safely(sub, rng, scratch):
     """reads the file with torch.load(path, weights_only=True)"""
     result, _ = load_case(sub, rng, scratch)
@@ -404,7 +404,7 @@ def test_load_weights_safely(sub, rng, scratch):
                        "hidden in the file: a state_dict loads with weights_only=True.")
 
 
-@pytest.mark.blank("load_weights", points=0.25)
+@pytest.mark.blank("load_weights", points=0.25, property=True)
 def test_load_weights_in_place(sub, rng, scratch):
     """copies into the network's existing Parameter objects (an optimizer built earlier still sees them)"""
     result, _ = load_case(sub, rng, scratch)

@@ -230,7 +230,7 @@ def test_numpy_values(sub, rng, case):
         want.float(), rtol=1e-6, atol=1e-7, hints=[transposed])
 
 
-@pytest.mark.blank("set_weight_from_numpy", points=0.5)
+@pytest.mark.blank("set_weight_from_numpy", points=0.5, property=True)
 def test_numpy_same_parameter(sub, rng):
     """the weight stays the same Parameter object (an optimizer built earlier still sees it)"""
     _, _, result = numpy_case(sub, rng)
@@ -241,7 +241,7 @@ def test_numpy_same_parameter(sub, rng):
                        "instead of assigning a new nn.Parameter.")
 
 
-@pytest.mark.blank("set_weight_from_numpy", points=0.5)
+@pytest.mark.blank("set_weight_from_numpy", points=0.5, property=True)
 def test_numpy_float32(sub, rng):
     """the weight stays a float32 Parameter that requires grad"""
     _, _, result = numpy_case(sub, rng)
@@ -257,7 +257,7 @@ def test_numpy_float32(sub, rng):
         raise Mismatch("layer.weight no longer requires grad after the call: keep it a trainable Parameter.")
 
 
-@pytest.mark.blank("set_weight_from_numpy", points=0.25)
+@pytest.mark.blank("set_weight_from_numpy", points=0.25, property=True)
 def test_numpy_returns_layer(sub, rng):
     """returns the layer it was given"""
     _, _, result = numpy_case(sub, rng)
@@ -266,7 +266,7 @@ def test_numpy_returns_layer(sub, rng):
                        f"{' (another module)' if isinstance(result.value, ModuleInfo) else ''}: end with `return layer`.")
 
 
-@pytest.mark.blank("set_weight_from_numpy", points=0.25)
+@pytest.mark.blank("set_weight_from_numpy", points=0.25, property=True)
 def test_numpy_leaves_bias(sub, rng):
     """leaves layer.bias and the NumPy array unchanged"""
     layer, array, result = numpy_case(sub, rng)
@@ -332,7 +332,7 @@ def test_normal_bias_zero(sub, rng):
                            f"each Linear's bias to 0 (nn.init.zeros_(module.bias)).")
 
 
-@pytest.mark.blank("init_linear_normal", points=0.25)
+@pytest.mark.blank("init_linear_normal", points=0.25, property=True)
 def test_normal_without_bias(sub, rng):
     """works on Linear layers built with bias=False (and leaves them without bias)"""
     net, std = no_bias_net(rng), std_of(rng)
@@ -343,7 +343,7 @@ def test_normal_without_bias(sub, rng):
     first_problem(info, lambda name, w: normal_problem(w, std, before[f"{name}.weight"]), names=["0.0"])
 
 
-@pytest.mark.blank("init_linear_normal", points=0.25)
+@pytest.mark.blank("init_linear_normal", points=0.25, property=True)
 def test_normal_others_untouched(sub, rng):
     """leaves the parameters of other module types (LayerNorm, Conv1d) as they were"""
     net, std = normal_net(rng), std_of(rng)
@@ -355,7 +355,7 @@ def test_normal_others_untouched(sub, rng):
                        f"initialised (check isinstance(module, nn.Linear)).")
 
 
-@pytest.mark.blank("init_linear_normal", points=0.25)
+@pytest.mark.blank("init_linear_normal", points=0.25, property=True)
 def test_normal_in_place(sub, rng):
     """keeps the Parameter objects, float32"""
     net, std = normal_net(rng), std_of(rng)
@@ -369,7 +369,7 @@ def test_normal_in_place(sub, rng):
         raise Mismatch(f"after the call {', '.join(wrong)} are not float32 Parameters that require grad.")
 
 
-@pytest.mark.blank("init_linear_normal", points=0.25)
+@pytest.mark.blank("init_linear_normal", points=0.25, property=True)
 def test_normal_returns_net(sub, rng):
     """returns the network it was given"""
     net, std = normal_net(rng), std_of(rng)
@@ -437,7 +437,7 @@ def test_xavier_bias_zero(sub, rng):
                            f"each Linear's bias to 0 (nn.init.zeros_(module.bias)).")
 
 
-@pytest.mark.blank("init_xavier", points=0.25)
+@pytest.mark.blank("init_xavier", points=0.25, property=True)
 def test_xavier_without_bias(sub, rng):
     """works on Linear layers built with bias=False (and leaves them without bias)"""
     net = no_bias_net(rng)
@@ -449,7 +449,7 @@ def test_xavier_without_bias(sub, rng):
                   names=["0.0"])
 
 
-@pytest.mark.blank("init_xavier", points=0.25)
+@pytest.mark.blank("init_xavier", points=0.25, property=True)
 def test_xavier_others_untouched(sub, rng):
     """leaves the parameters of other module types (LayerNorm, Conv1d) as they were"""
     net = xavier_net(rng, big=False)
@@ -461,7 +461,7 @@ def test_xavier_others_untouched(sub, rng):
                        f"(check isinstance(module, nn.Linear)).")
 
 
-@pytest.mark.blank("init_xavier", points=0.25)
+@pytest.mark.blank("init_xavier", points=0.25, property=True)
 def test_xavier_in_place(sub, rng):
     """keeps the Parameter objects, float32"""
     info = init_call(sub, "init_xavier", xavier_net(rng, big=False)).args[0]
@@ -474,7 +474,7 @@ def test_xavier_in_place(sub, rng):
         raise Mismatch(f"after the call {', '.join(wrong)} are not float32 Parameters that require grad.")
 
 
-@pytest.mark.blank("init_xavier", points=0.25)
+@pytest.mark.blank("init_xavier", points=0.25, property=True)
 def test_xavier_returns_net(sub, rng):
     """returns the network it was given"""
     result = init_call(sub, "init_xavier", xavier_net(rng, big=False))
