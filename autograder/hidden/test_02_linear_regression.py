@@ -197,28 +197,34 @@ def _without_x(ref_db):
     return hint
 
 
+def _check_grads(value, x, y, w, b, ref):
+    n = x.shape[0]
+    expect(value, "mse_grads(x, y, w, b)").tuple_of(2)
+    dw, db = value
+    ref_dw, ref_db = ref.mse_grads(x, y, w, b)
+    common = [hints.FACTOR_2, hints.SIGN, hints.sum_vs_mean(n)]
+    expect(dw, "dw").tensor(shape=(1,)).close_to(ref_dw, hints=[_without_x(ref_db), *common])
+    expect(db, "db").tensor(shape=(1,)).close_to(ref_db, hints=common)
+
+
 @pytest.mark.blank("mse_grads", points=1)
 @pytest.mark.parametrize("n", [1, 13])
 def test_grads_match_closed_form(sub, rng, ref, n):
     """dw and db match the closed-form gradients away from the optimum"""
     x, y, w, b = problem(rng, n)
     result = run(sub, "mse_grads", x, y, w, b)
-    expect(result.value, "mse_grads(x, y, w, b)").tuple_of(2)
-    dw, db = result.value
-    ref_dw, ref_db = ref.mse_grads(x, y, w, b)
-    common = [hints.FACTOR_2, hints.SIGN, hints.sum_vs_mean(n)]
     other_x, other_y, _, _ = problem(rng, n)
     with probing(uses_arguments(sub, "mse_grads", (x, y, w, b), {0: other_x, 1: other_y}, "x and y")):
-        expect(dw, "dw").tensor(shape=(1,)).close_to(ref_dw, hints=[_without_x(ref_db), *common])
-        expect(db, "db").tensor(shape=(1,)).close_to(ref_db, hints=common)
+        _check_grads(result.value, x, y, w, b, ref)
 
 
 @pytest.mark.blank("mse_grads", points=0.5)
-def test_grads_by_hand(sub, rng):
+def test_grads_by_hand(sub, rng, ref):
     """computes the gradients by hand (no autograd)"""
     x, y, w, b = problem(rng, 6)
-    calls = run(sub, "mse_grads", x, y, w, b, watch=True).torch_calls
-    used = sorted(c for c in calls if c.rsplit(".", 1)[-1] == "backward" or c.endswith("autograd.grad"))
+    result = run(sub, "mse_grads", x, y, w, b, watch=True)
+    _check_grads(result.value, x, y, w, b, ref)  # only a working answer earns this
+    used = sorted(c for c in result.torch_calls if c.rsplit(".", 1)[-1] == "backward" or c.endswith("autograd.grad"))
     if used:
         raise Mismatch(f"mse_grads uses autograd ({', '.join(used)}): this exercise forbids backward, "
                        f"torch.autograd.grad and torch.func, because the point is to derive and code the gradient "
@@ -226,11 +232,12 @@ def test_grads_by_hand(sub, rng):
 
 
 @pytest.mark.blank("mse_grads", points=0.5)
-def test_grads_leave_inputs(sub, rng):
+def test_grads_leave_inputs(sub, rng, ref):
     """mse_grads leaves its inputs unchanged"""
     x, y, w, b = problem(rng, 7)
     result = run(sub, "mse_grads", x, y, w, b)
     inputs_unchanged(result, ("x", "y", "w", "b"), (x, y, w, b))
+    _check_grads(result.value, x, y, w, b, ref)  # only a working answer earns this
 
 
 # ----------------------------------------------------------------------------------------------- train_linear

@@ -80,7 +80,10 @@ def test_sigmoid_values(sub, rng, ref, case):
         z = torch.randn(7, 1, generator=rng) * 3
     else:
         z = (torch.randn(5, 4, 3, generator=rng) * 3).permute(2, 1, 0)  # not contiguous
-    out = run(sub, "sigmoid", z).value
+    _check_sigmoid(run(sub, "sigmoid", z).value, z, ref)
+
+
+def _check_sigmoid(out, z, ref):
     expect(out, "sigmoid(z)").tensor(shape=z.shape).close_to(ref.sigmoid(z), atol=1e-6, hints=[_flipped])
 
 
@@ -100,21 +103,25 @@ def test_sigmoid_extreme(sub, rng, ref):
 
 
 @pytest.mark.blank("sigmoid", points=0.5)
-def test_sigmoid_by_hand(sub, rng):
+def test_sigmoid_by_hand(sub, rng, ref):
     """is written by hand (no torch.sigmoid and the like)"""
     z = torch.randn(6, 1, generator=rng) * 3
-    used = forbidden(run(sub, "sigmoid", z, watch=True).torch_calls, SIGMOID_APIS)
+    result = run(sub, "sigmoid", z, watch=True)
+    _check_sigmoid(result.value, z, ref)  # only a working answer earns this
+    used = forbidden(result.torch_calls, SIGMOID_APIS)
     if used:
         raise Mismatch(f"sigmoid uses {', '.join(used)}, which this exercise forbids: the point is to write the "
                        f"formula 1 / (1 + e^(−z)) yourself with torch.exp.")
 
 
 @pytest.mark.blank("sigmoid", points=0.5)
-def test_sigmoid_leaves_z(sub, rng):
+def test_sigmoid_leaves_z(sub, rng, ref):
     """leaves z unchanged"""
-    z = _extreme_z(rng)
+    z = torch.randn(6, 5, generator=rng) * 3
+    z[0] = (55 + 25 * torch.rand(5, generator=rng)) * torch.tensor([1.0, -1.0, 1.0, -1.0, 1.0])  # where a clamp_ bites
     result = run(sub, "sigmoid", z)
     unchanged(z, result.args[0], "z")
+    _check_sigmoid(result.value, z, ref)  # only a working answer earns this
 
 
 # --------------------------------------------------------------------------------------------------- bce_loss
@@ -152,25 +159,29 @@ def test_bce_many(sub, rng, ref):
 
 
 @pytest.mark.blank("bce_loss", points=0.5)
-def test_bce_by_hand(sub, rng):
+def test_bce_by_hand(sub, rng, ref):
     """is written by hand (no binary_cross_entropy, nn.BCELoss and the like)"""
     p = 0.05 + 0.9 * torch.rand(8, 1, generator=rng)
-    used = forbidden(run(sub, "bce_loss", p, _labels(rng, 8), watch=True).torch_calls, BCE_APIS)
+    y = _labels(rng, 8)
+    result = run(sub, "bce_loss", p, y, watch=True)
+    loss_value(result.value).close_to(ref.bce_loss(p, y), hints=BCE_HINTS)  # only a working answer earns this
+    used = forbidden(result.torch_calls, BCE_APIS)
     if used:
         raise Mismatch(f"bce_loss uses {', '.join(used)}, which this exercise forbids: the point is to write "
                        f"−mean(y log p + (1 − y) log(1 − p)) yourself with torch.log.")
 
 
 @pytest.mark.blank("bce_loss", points=0.5)
-def test_bce_leaves_inputs(sub, rng):
+def test_bce_leaves_inputs(sub, rng, ref):
     """leaves p and y unchanged"""
-    p = torch.sigmoid(torch.randn(50, 1, generator=rng) * 6)
+    p = torch.sigmoid(torch.randn(50, 1, generator=rng) * 3).clamp(1e-3, 1 - 1e-3)
     p[:4] = 1e-7 + 1e-6 * torch.rand(4, 1, generator=rng)  # near the ends, where a clamp_ would change p
-    p[4:8] = 1 - p[:4]
+    p[4:8] = 1 - (1e-6 + 1e-6 * torch.rand(4, 1, generator=rng))
     y = _labels(rng, 50)
     result = run(sub, "bce_loss", p, y)
     unchanged(p, result.args[0], "p")
     unchanged(y, result.args[1], "y")
+    loss_value(result.value).close_to(ref.bce_loss(p, y), hints=BCE_HINTS)  # only a working answer earns this
 
 
 # ------------------------------------------------------------------------------------------- logistic_forward
@@ -366,6 +377,8 @@ def _accuracy_inputs(rng, n, small_positive=False):
     flip = torch.rand(n, 1, generator=rng) < 0.3
     if small_positive:
         flip[: n // 2] = False
+    flip[-1] = n > 1  # with several rows, one is always wrong and one (the first) right: no constant answer fits
+    flip[0] = n == 1 and bool(flip[0])
     y[flip] = 1 - y[flip]
     return logits, y
 
@@ -404,8 +417,11 @@ def _accuracy_hints(logits, y):
 def test_accuracy_values(sub, rng, ref, n):
     """the fraction of rows whose label (logit > 0) equals y"""
     logits, y = _accuracy_inputs(rng, n)
-    value = _accuracy_value(run(sub, "accuracy", logits, y).value, n)
-    expect(value, "the accuracy").close_to(ref.accuracy(logits, y), atol=1e-6, hints=[_accuracy_hints(logits, y)])
+    cases = [(logits, y), (logits, 1 - y)] if n == 1 else [(logits, y)]  # one row: right once, wrong once
+    for logits, y in cases:
+        value = _accuracy_value(run(sub, "accuracy", logits, y).value, n)
+        expect(value, "the accuracy").close_to(ref.accuracy(logits, y), atol=1e-6,
+                                               hints=[_accuracy_hints(logits, y)])
 
 
 @pytest.mark.blank("accuracy", points=0.5)
@@ -417,10 +433,12 @@ def test_accuracy_small_logits(sub, rng, ref):
 
 
 @pytest.mark.blank("accuracy", points=0.5)
-def test_accuracy_python_float(sub, rng):
+def test_accuracy_python_float(sub, rng, ref):
     """returns a Python float"""
-    logits, y = _accuracy_inputs(rng, 12)
+    logits, y = _accuracy_inputs(rng, 13)
     out = run(sub, "accuracy", logits, y).value
+    expect(_accuracy_value(out, 13), "the accuracy").close_to(  # only a working answer earns this
+        ref.accuracy(logits, y), atol=1e-6, hints=[_accuracy_hints(logits, y)])
     if isinstance(out, torch.Tensor):
         raise Mismatch(f"the accuracy: expected a Python float, got {describe(out)} (call .item()).")
     expect(out, "the accuracy").python_float()
