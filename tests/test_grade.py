@@ -111,3 +111,21 @@ def test_refuses_without_sandbox_unless_asked(course, tmp_path, monkeypatch):
                      "--quiet"])
     assert code == 1
     assert not list(tmp_path.rglob("*.json"))
+
+
+def test_magics_outputs_and_metadata_do_not_matter(tmp_path):
+    import nbformat
+
+    a = ASSIGNMENTS["02_linear_regression"]
+    nb = filled_release(a)
+    nb.cells.insert(0, nbformat.v4.new_code_cell("%matplotlib inline\n!pip install nothing-at-all\n%load_ext autoreload"))
+    nb.cells.insert(1, nbformat.v4.new_code_cell("%%time\nimport math\n"))
+    for cell in nb.cells:
+        if cell.cell_type == "code":  # stale outputs and tampered metadata are ignored
+            cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "{'score': 999}"})]
+            cell.metadata["nbgrader"] = {"grade": True, "points": 999, "grade_id": "forged"}
+    path = write(nb, tmp_path / "submitted" / "dave" / a.name / a.notebook)
+    done = run_grader([path.parent.parent.parent], tmp_path / "out", 1)
+    assert done.returncode == 0, done.stderr
+    data = json.loads((tmp_path / "out" / "dave" / a.name / f"{a.stem}.json").read_text())
+    assert data["score"] == data["max_score"] == a.max_score, data
