@@ -24,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import gc
 import importlib
 import importlib.abc
 import importlib.util
@@ -561,6 +562,10 @@ def main(ctrl_fd: int) -> None:
             _preload(name)
         _warm_up()
         entry = _load_entry(config["entry"])
+        # Every object so far is shared with the sandboxes copy-on-write: keep the garbage collector from
+        # touching them (and so copying their pages) in every sandbox.
+        gc.collect()
+        gc.freeze()
         mode = mode_for(config["isolate"])
         plan = view_plan(config["hide"]) if mode != "none" else None
     except BaseException as error:  # noqa: BLE001

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -60,12 +59,13 @@ def run(cmd: list[str], cwd: Path) -> float:
 
 
 def nbgrader_scores(root: Path) -> list[tuple[str, str, float, float]]:
-    db = sqlite3.connect(root / "gradebook.db")
-    rows = db.execute("""
-        select s.student_id, a.name, sum(coalesce(g.manual_score, g.auto_score, 0)), sum(gc.max_score)
-        from grade g join grade_cell gc on g.cell_id = gc.id join submitted_notebook sn on g.notebook_id = sn.id
-        join submitted_assignment sa on sn.assignment_id = sa.id join assignment a on sa.assignment_id = a.id
-        join student s on sa.student_id = s.id group by s.student_id, a.name""").fetchall()
+    from nbgrader.api import Gradebook
+
+    rows = []
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        for a in ASSIGNMENTS.values():
+            for submission in gradebook.assignment_submissions(a.name):
+                rows.append((submission.student_id, a.name, submission.score, submission.max_score))
     return rows
 
 
