@@ -117,7 +117,7 @@ def train_linear(x, y, w, b, lr, epochs):
                 p -= lr * g
     return losses
 """),
-    Variant("train_linear", "hand-written gradients, in-place update", """
+    Variant("train_linear", "add_ with alpha, zeroed inside no_grad", """
 def train_linear(x, y, w, b, lr, epochs):
     losses = []
     for _ in range(epochs):

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from autograder import hints
-from autograder.compare import Mismatch, describe, expect, unchanged
+from autograder.compare import Mismatch, expect, unchanged
 from autograder.submission import CallResult, SubmissionError
 
 ASSIGNMENT = "02_linear_regression"
@@ -49,8 +49,8 @@ def _same(a, b) -> bool:
 
 
 def uses_arguments(sub, name, args, replace, what):
-    """Run ``check`` afterwards: if it fails, and the result stays the same when the arguments ``replace``
-    (index -> new value) change, say that the function reads notebook globals instead of its arguments."""
+    """A probe for :class:`probing`: when the checks fail, call ``name`` again with the arguments ``replace``
+    (index -> new value) changed; if the result stays exactly the same, the function reads notebook globals."""
     def probe(error: Mismatch):
         try:
             first = sub.call(name, *args)
