@@ -132,24 +132,27 @@ def attacks(repo: Path, out: Path, port: int) -> dict[str, str]:
                         pass
                 raise RuntimeError("no answer")
             """,
-        "caller_frames_and_memory": ("""
+        "caller_frames_and_memory": """
             import sys, gc, torch
-            """, RIGHT, """
+            def _leaked(module):
+                # what the grader's side holds: the reference solutions, by any name it might use
+                return (getattr(module, "__name__", "") != "__main__" and callable(getattr(module, "mse_grads", None))
+                        and type(module).__name__ == "module")
             def mse_grads(x, y, w, b):
                 frame = sys._getframe(1)
                 while frame is not None:
                     for value in list(frame.f_locals.values()) + list(frame.f_globals.values()):
-                        if getattr(value, "__name__", "").endswith("linear_regression") and hasattr(value, "mse_grads"):
-                            return _right(x, y, w, b)
+                        if _leaked(value):
+                            return value.mse_grads(x, y, w, b)
                     frame = frame.f_back
                 for obj in gc.get_objects():
-                    if type(obj).__name__ == "module" and hasattr(obj, "mse_grads") and obj.__name__ != "__main__":
-                        return _right(x, y, w, b)
-                for name in list(sys.modules):
-                    if "solution" in name or "reference" in name or "hidden" in name:
-                        return _right(x, y, w, b)
+                    if _leaked(obj):
+                        return obj.mse_grads(x, y, w, b)
+                for module in list(sys.modules.values()):
+                    if _leaked(module):
+                        return module.mse_grads(x, y, w, b)
                 return torch.zeros(1), torch.zeros(1)
-            """),
+            """,
         "read_solutions": f"""
             import torch
             def mse_grads(x, y, w, b):
