@@ -142,6 +142,7 @@ def sub(request: pytest.FixtureRequest) -> Iterator[Submission]:
     plugin = request.config.stash[PLUGIN]
     entry: Entry = request.param
     submission = entry.open()
+    submission.error_hints = list(getattr(request.module, "ERROR_HINTS", ()))
     try:
         yield submission
     finally:

@@ -91,6 +91,8 @@ class Submission:
         self.cell_reports: list[CellReport] = []
         self.lost: str | None = None  # why the process was last lost, for feedback
         self.skipped: dict[int, str] = {}  # cells that killed or hung the process -> why
+        # (words all found in a failed call's message, hint): set from a hidden test module's ERROR_HINTS
+        self.error_hints: list[tuple[str | tuple[str, ...], str]] = []
         self.unusable = unusable  # set when the notebook cannot be run at all (e.g. unreadable file)
 
     @classmethod
@@ -168,7 +170,19 @@ class Submission:
 
     def run(self, target: str | Handle, *args: Any, method: str | None = None, watch: bool = False,
             timeout: float | None = None, **kwargs: Any) -> CallResult:
-        """Call ``target`` (a name the notebook defines, or a handle) and return everything seen of the call."""
+        """Call ``target`` (a name the notebook defines, or a handle) and return everything seen of the call.
+        A failed call raises :class:`SubmissionError`, with a hint when its message shows a known mistake."""
+        try:
+            return self._run(target, *args, method=method, watch=watch, timeout=timeout, **kwargs)
+        except SubmissionError as error:
+            text = str(error)
+            for needles, hint in self.error_hints:
+                if all(n in text.lower() for n in ((needles,) if isinstance(needles, str) else needles)):
+                    raise type(error)(f"{text} Hint: {hint}") from None
+            raise
+
+    def _run(self, target: str | Handle, *args: Any, method: str | None, watch: bool, timeout: float | None,
+             **kwargs: Any) -> CallResult:
         self.start()
         label = target if isinstance(target, str) else (method or "the module")
         payload, blobs = codec.encode({"args": list(args), "kwargs": kwargs})

@@ -20,6 +20,9 @@ How to write one (the plugin in :mod:`autograder.plugin` supplies the fixtures):
 - ``@pytest.mark.blank(name, points=p, property=True)`` marks a test of a *property* of a right answer
   (inputs left unchanged, no forbidden API, the same object returned...): it earns its points only if the
   blank passes at least one value test, so a function that returns zeros earns nothing.
+- ``ERROR_HINTS = [(words, hint), ...]`` at module level: when a call fails and its message contains all
+  ``words`` (lower case), the student's feedback gets ``hint`` (e.g. "backward through the graph a second
+  time" -> keep the graph with retain_graph=True).
 - Checks: :func:`autograder.compare.expect` and the hints of :mod:`autograder.hints`. A failing check
   raises :class:`~autograder.compare.Mismatch`; its message is what the student reads. One property per test.
 """

@@ -28,16 +28,6 @@ ERROR_HINTS = [
 ]
 
 
-def run(sub, name: str, *args, **kwargs) -> CallResult:
-    """sub.run, with a hint added to the error of a known mistake."""
-    try:
-        return sub.run(name, *args, **kwargs)
-    except SubmissionError as error:
-        text = str(error)
-        for needles, hint in ERROR_HINTS:
-            if all(n in text.lower() for n in ((needles,) if isinstance(needles, str) else needles)):
-                raise SubmissionError(f"{text} Hint: {hint}") from None
-        raise
 
 
 def _same(a, b) -> bool:
@@ -128,7 +118,7 @@ def _predictions(out, n):
 def test_linear_model_values(sub, rng, ref, n):
     """predictions are x * w + b, shape (N, 1)"""
     x, _, w, b = problem(rng, n)
-    out = run(sub, "linear_model", x, w, b).value
+    out = sub.run("linear_model", x, w, b).value
     _predictions(out, n).close_to(ref.linear_model(x, w, b), hints=[_model_hints(x, w, b)])
 
 
@@ -138,7 +128,7 @@ def test_linear_model_differentiable(sub, rng, ref):
     x, _, w, b = problem(rng, 9)
     w.requires_grad_(True)
     b.requires_grad_(True)
-    result = run(sub, "linear_model", x, w, b)
+    result = sub.run("linear_model", x, w, b)
     out = result.value
     _predictions(out, 9).close_to(ref.linear_model(x, w, b), hints=[_model_hints(x, w, b)])
     if not out.remote.requires_grad or out.remote.grad_fn is None:
@@ -168,7 +158,7 @@ def test_mse_loss_values(sub, rng, ref, n):
     """the mean of the squared errors of its arguments"""
     y_pred = torch.randn(n, 1, generator=rng) * 2
     y = torch.randn(n, 1, generator=rng) * 2
-    result = run(sub, "mse_loss", y_pred, y)
+    result = sub.run("mse_loss", y_pred, y)
     other_y = torch.randn(n, 1, generator=rng) * 2
     with probing(uses_arguments(sub, "mse_loss", (y_pred, y), {1: other_y}, "the targets y")):
         _loss_value(result.value).close_to(ref.mse_loss(y_pred, y),
@@ -181,7 +171,7 @@ def test_mse_loss_differentiable(sub, rng, ref):
     """is differentiable (keeps the graph for backward)"""
     y_pred = (torch.randn(11, 1, generator=rng) * 2).requires_grad_(True)
     y = torch.randn(11, 1, generator=rng) * 2
-    out = run(sub, "mse_loss", y_pred, y).value
+    out = sub.run("mse_loss", y_pred, y).value
     _loss_value(out).close_to(ref.mse_loss(y_pred, y), hints=[hints.sum_vs_mean(11)])
     if not out.remote.requires_grad or out.remote.grad_fn is None:
         raise Mismatch("the loss: for predictions that require grad the loss must require grad too, but it was cut "
@@ -212,7 +202,7 @@ def _check_grads(value, x, y, w, b, ref):
 def test_grads_match_closed_form(sub, rng, ref, n):
     """dw and db match the closed-form gradients away from the optimum"""
     x, y, w, b = problem(rng, n)
-    result = run(sub, "mse_grads", x, y, w, b)
+    result = sub.run("mse_grads", x, y, w, b)
     other_x, other_y, _, _ = problem(rng, n)
     with probing(uses_arguments(sub, "mse_grads", (x, y, w, b), {0: other_x, 1: other_y}, "x and y")):
         _check_grads(result.value, x, y, w, b, ref)
@@ -222,7 +212,7 @@ def test_grads_match_closed_form(sub, rng, ref, n):
 def test_grads_by_hand(sub, rng, ref):
     """computes the gradients by hand (no autograd)"""
     x, y, w, b = problem(rng, 6)
-    result = run(sub, "mse_grads", x, y, w, b, watch=True)
+    result = sub.run("mse_grads", x, y, w, b, watch=True)
     _check_grads(result.value, x, y, w, b, ref)  # only a working answer earns this
     used = sorted(c for c in result.torch_calls if c.rsplit(".", 1)[-1] == "backward" or c.endswith("autograd.grad"))
     if used:
@@ -235,7 +225,7 @@ def test_grads_by_hand(sub, rng, ref):
 def test_grads_leave_inputs(sub, rng, ref):
     """mse_grads leaves its inputs unchanged"""
     x, y, w, b = problem(rng, 7)
-    result = run(sub, "mse_grads", x, y, w, b)
+    result = sub.run("mse_grads", x, y, w, b)
     inputs_unchanged(result, ("x", "y", "w", "b"), (x, y, w, b))
     _check_grads(result.value, x, y, w, b, ref)  # only a working answer earns this
 
@@ -346,7 +336,7 @@ def losses_of(result, epochs):
 def test_train_losses(sub, rng, ref, lr, epochs, n):
     """every epoch's loss, before its update, matches gradient descent from the same start"""
     x, y, w, b = train_inputs(rng, n)
-    result = run(sub, "train_linear", x, y, w, b, lr, epochs)
+    result = sub.run("train_linear", x, y, w, b, lr, epochs)
     losses = losses_of(result, epochs)
     expected, _, _ = reference_run(ref, x, y, w, b, lr, epochs)
     other_x, other_y, _, _ = problem(rng, n)
@@ -361,7 +351,7 @@ def test_train_losses(sub, rng, ref, lr, epochs, n):
 def test_train_updates_callers_tensors(sub, rng, ref, lr, epochs, n):
     """the caller's w and b hold the trained values and are still leaves that require grad"""
     x, y, w, b = train_inputs(rng, n)
-    result = run(sub, "train_linear", x, y, w, b, lr, epochs)
+    result = sub.run("train_linear", x, y, w, b, lr, epochs)
     _, ref_w, ref_b = reference_run(ref, x, y, w, b, lr, epochs)
     for name, before, after, expected in (("w", w, result.args[2], ref_w), ("b", b, result.args[3], ref_b)):
         if after.shape == before.shape and torch.equal(after, before.detach()):

@@ -5,7 +5,6 @@ from torch import nn
 
 from autograder import hints
 from autograder.compare import Mismatch, describe, expect, unchanged
-from autograder.submission import CallResult, SubmissionError
 
 ASSIGNMENT = "03_logistic_regression"
 
@@ -20,16 +19,6 @@ ERROR_HINTS = [
 ]
 
 
-def run(sub, name: str, *args, **kwargs) -> CallResult:
-    """sub.run, with a hint added to the error of a known mistake."""
-    try:
-        return sub.run(name, *args, **kwargs)
-    except SubmissionError as error:
-        text = str(error)
-        for needle, hint in ERROR_HINTS:
-            if needle in text.lower():
-                raise SubmissionError(f"{text} Hint: {hint}") from None
-        raise
 
 
 def forbidden(calls, names: dict[str, str]) -> list[str]:
@@ -80,7 +69,7 @@ def test_sigmoid_values(sub, rng, ref, case):
         z = torch.randn(7, 1, generator=rng) * 3
     else:
         z = (torch.randn(5, 4, 3, generator=rng) * 3).permute(2, 1, 0)  # not contiguous
-    _check_sigmoid(run(sub, "sigmoid", z).value, z, ref)
+    _check_sigmoid(sub.run("sigmoid", z).value, z, ref)
 
 
 def _check_sigmoid(out, z, ref):
@@ -91,7 +80,7 @@ def _check_sigmoid(out, z, ref):
 def test_sigmoid_extreme(sub, rng, ref):
     """finite, in [0, 1] and accurate for |z| up to 1000"""
     z = _extreme_z(rng)
-    out = run(sub, "sigmoid", z).value
+    out = sub.run("sigmoid", z).value
     if isinstance(out, torch.Tensor) and out.shape == z.shape and out.is_floating_point():
         bad = ~torch.isfinite(out)
         if bool(bad.any()):
@@ -106,7 +95,7 @@ def test_sigmoid_extreme(sub, rng, ref):
 def test_sigmoid_by_hand(sub, rng, ref):
     """is written by hand (no torch.sigmoid and the like)"""
     z = torch.randn(6, 1, generator=rng) * 3
-    result = run(sub, "sigmoid", z, watch=True)
+    result = sub.run("sigmoid", z, watch=True)
     _check_sigmoid(result.value, z, ref)  # only a working answer earns this
     used = forbidden(result.torch_calls, SIGMOID_APIS)
     if used:
@@ -119,7 +108,7 @@ def test_sigmoid_leaves_z(sub, rng, ref):
     """leaves z unchanged"""
     z = torch.randn(6, 5, generator=rng) * 3
     z[0] = (55 + 25 * torch.rand(5, generator=rng)) * torch.tensor([1.0, -1.0, 1.0, -1.0, 1.0])  # where a clamp_ bites
-    result = run(sub, "sigmoid", z)
+    result = sub.run("sigmoid", z)
     unchanged(z, result.args[0], "z")
     _check_sigmoid(result.value, z, ref)  # only a working answer earns this
 
@@ -141,7 +130,7 @@ def test_bce_values(sub, rng, ref, n):
     """the mean binary cross-entropy of p against y"""
     p = 0.02 + 0.96 * torch.rand(n, 1, generator=rng)
     y = _labels(rng, n)
-    out = run(sub, "bce_loss", p, y).value
+    out = sub.run("bce_loss", p, y).value
     loss_value(out).close_to(ref.bce_loss(p, y), hints=[*BCE_HINTS, hints.sum_vs_mean(n)])
 
 
@@ -150,7 +139,7 @@ def test_bce_many(sub, rng, ref):
     """finite and correct on 400 examples with p from 1e-4 to 1 - 1e-4"""
     p = torch.sigmoid(torch.randn(400, 1, generator=rng) * 4).clamp(1e-4, 1 - 1e-4)
     y = _labels(rng, 400)
-    out = run(sub, "bce_loss", p, y).value
+    out = sub.run("bce_loss", p, y).value
     if isinstance(out, torch.Tensor) and out.numel() == 1 and out.is_floating_point() and not bool(out.isfinite().all()):
         raise Mismatch("the loss: it is infinite or NaN on 400 examples, although every p is strictly inside (0, 1): "
                        "a log(0) somewhere. Hint: a product of many probabilities underflows to 0 in float32; take "
@@ -163,7 +152,7 @@ def test_bce_by_hand(sub, rng, ref):
     """is written by hand (no binary_cross_entropy, nn.BCELoss and the like)"""
     p = 0.05 + 0.9 * torch.rand(8, 1, generator=rng)
     y = _labels(rng, 8)
-    result = run(sub, "bce_loss", p, y, watch=True)
+    result = sub.run("bce_loss", p, y, watch=True)
     loss_value(result.value).close_to(ref.bce_loss(p, y), hints=BCE_HINTS)  # only a working answer earns this
     used = forbidden(result.torch_calls, BCE_APIS)
     if used:
@@ -178,7 +167,7 @@ def test_bce_leaves_inputs(sub, rng, ref):
     p[:4] = 1e-7 + 1e-6 * torch.rand(4, 1, generator=rng)  # near the ends, where a clamp_ would change p
     p[4:8] = 1 - (1e-6 + 1e-6 * torch.rand(4, 1, generator=rng))
     y = _labels(rng, 50)
-    result = run(sub, "bce_loss", p, y)
+    result = sub.run("bce_loss", p, y)
     unchanged(p, result.args[0], "p")
     unchanged(y, result.args[1], "y")
     loss_value(result.value).close_to(ref.bce_loss(p, y), hints=BCE_HINTS)  # only a working answer earns this
@@ -207,7 +196,7 @@ def _forward_hints(x, w, b):
 def test_forward_values(sub, rng, ref, n):
     """the logits x @ w + b, shape (N, 1)"""
     x, w, b = _forward_inputs(rng, n)
-    out = run(sub, "logistic_forward", x, w, b).value
+    out = sub.run("logistic_forward", x, w, b).value
     expect(out, "the logits").tensor(shape=(n, 1)).close_to(ref.logistic_forward(x, w, b),
                                                            hints=[_forward_hints(x, w, b)])
 
@@ -217,7 +206,7 @@ def test_forward_differentiable(sub, rng, ref):
     """keeps the graph to the Parameters w and b"""
     x, w, b = _forward_inputs(rng, 13)
     w, b = nn.Parameter(w), nn.Parameter(b)
-    result = run(sub, "logistic_forward", x, w, b)
+    result = sub.run("logistic_forward", x, w, b)
     out = result.value
     expect(out, "the logits").tensor(shape=(13, 1)).close_to(ref.logistic_forward(x, w, b),
                                                             hints=[_forward_hints(x, w, b)])
@@ -335,7 +324,7 @@ def train_inputs(rng, n):
 def test_train_losses(sub, rng, ref, lr, epochs, n):
     """every epoch's loss, before its step, matches SGD with BCEWithLogitsLoss from the same start"""
     x, y, w, b = train_inputs(rng, n)
-    result = run(sub, "train_logistic", x, y, w, b, lr, epochs)
+    result = sub.run("train_logistic", x, y, w, b, lr, epochs)
     losses = result.value
     if type(losses) is list and len(losses) != epochs:
         raise Mismatch(f"the losses: expected {epochs} entries (one per epoch), got {len(losses)}: the number of "
@@ -352,7 +341,7 @@ def test_train_losses(sub, rng, ref, lr, epochs, n):
 def test_train_updates_parameters(sub, rng, ref, lr, epochs, n):
     """trains the caller's Parameters w and b in place"""
     x, y, w, b = train_inputs(rng, n)
-    result = run(sub, "train_logistic", x, y, w, b, lr, epochs)
+    result = sub.run("train_logistic", x, y, w, b, lr, epochs)
     _, ref_w, ref_b = reference_run(ref, x, y, w, b, lr, epochs)
     for name, before, after, expected in (("w", w, result.args[2], ref_w), ("b", b, result.args[3], ref_b)):
         if after.shape == before.shape and torch.equal(after, before.detach()):
@@ -419,7 +408,7 @@ def test_accuracy_values(sub, rng, ref, n):
     logits, y = _accuracy_inputs(rng, n)
     cases = [(logits, y), (logits, 1 - y)] if n == 1 else [(logits, y)]  # one row: right once, wrong once
     for logits, y in cases:
-        value = _accuracy_value(run(sub, "accuracy", logits, y).value, n)
+        value = _accuracy_value(sub.run("accuracy", logits, y).value, n)
         expect(value, "the accuracy").close_to(ref.accuracy(logits, y), atol=1e-6,
                                                hints=[_accuracy_hints(logits, y)])
 
@@ -428,7 +417,7 @@ def test_accuracy_values(sub, rng, ref, n):
 def test_accuracy_small_logits(sub, rng, ref):
     """small positive logits (between 0 and 0.5) count as class 1"""
     logits, y = _accuracy_inputs(rng, 40, small_positive=True)
-    value = _accuracy_value(run(sub, "accuracy", logits, y).value, 40)
+    value = _accuracy_value(sub.run("accuracy", logits, y).value, 40)
     expect(value, "the accuracy").close_to(ref.accuracy(logits, y), atol=1e-6, hints=[_accuracy_hints(logits, y)])
 
 
@@ -436,7 +425,7 @@ def test_accuracy_small_logits(sub, rng, ref):
 def test_accuracy_python_float(sub, rng, ref):
     """returns a Python float"""
     logits, y = _accuracy_inputs(rng, 13)
-    out = run(sub, "accuracy", logits, y).value
+    out = sub.run("accuracy", logits, y).value
     expect(_accuracy_value(out, 13), "the accuracy").close_to(  # only a working answer earns this
         ref.accuracy(logits, y), atol=1e-6, hints=[_accuracy_hints(logits, y)])
     if isinstance(out, torch.Tensor):
