@@ -69,4 +69,46 @@ def sorted_same(actual: torch.Tensor, expected: torch.Tensor) -> str | None:
     return None
 
 
+def _trajectories_close(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and torch.allclose(a.double(), b.double(), rtol=1e-4, atol=1e-5)
+
+
+def replayed_training(args: tuple, losses: object, simulate: Callable[..., tuple], mistakes: dict[str, str],
+                      learning_rates: list[float], rising: str) -> Hint:
+    """A hint from the losses a training loop returned: the known mistake (or other learning rate) whose
+    replay from the same start reproduces them. ``simulate(x, y, w0, b0, lr, epochs, mistake)`` replays the
+    loop (mistake None: the right one) and returns (losses, ...). Candidates are tried on the first epochs,
+    and only those that match there are run to the end; the diagnosis runs once, when a hint is asked for."""
+    x, y, w0, b0, lr, epochs = args
+    found: list[str | None] = []
+
+    def diagnose() -> str | None:
+        if type(losses) is not list or len(losses) != epochs or any(type(v) is not float for v in losses):
+            return None
+        actual = torch.tensor(losses, dtype=torch.float64)
+        k = min(epochs, 3)
+
+        def reproduces(mistake: str | None = None, rate: float = lr) -> bool:
+            return _trajectories_close(actual[:k], simulate(x, y, w0, b0, rate, k, mistake)[0]) and (
+                k == epochs or _trajectories_close(actual, simulate(x, y, w0, b0, rate, epochs, mistake)[0]))
+
+        for mistake, text in mistakes.items():
+            if reproduces(mistake):
+                return text
+        for other in learning_rates:
+            if abs(other - lr) > 1e-9 and reproduces(rate=other):
+                return (f"this is what a learning rate of {other:g} gives, not the lr argument ({lr:g}): "
+                        f"use the lr you are given (is it hard-coded?).")
+        if len(actual) > 1 and bool(torch.isfinite(actual).all()) and actual[-1] > actual[0]:
+            return rising
+        return None
+
+    def hint(actual: torch.Tensor, expected: torch.Tensor) -> str | None:
+        if not found:
+            found.append(diagnose())
+        return found[0]
+
+    return hint
+
+
 DEFAULT: tuple[Hint, ...] = (SIGN, FACTOR_2, transposed, sorted_same, any_constant_ratio)

@@ -272,37 +272,9 @@ LEARNING_RATES = [1e-4, 1e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]  # har
 
 
 def fingerprint(args, losses):
-    """A hint from the losses the submission returned: the known mistake (or other learning rate) that reproduces
-    them. Candidates are tried on the first epochs, and only those that match there are run to the end."""
-    x, y, w0, b0, lr, epochs = args
-    found: list[str | None] = []
-
-    def diagnose() -> str | None:
-        if type(losses) is not list or len(losses) != epochs or any(type(v) is not float for v in losses):
-            return None
-        actual = torch.tensor(losses, dtype=torch.float64)
-        k = min(epochs, 3)
-
-        def reproduces(mistake=None, rate=lr):
-            return _close(actual[:k], simulate(x, y, w0, b0, rate, k, mistake)[0]) and (
-                k == epochs or _close(actual, simulate(x, y, w0, b0, rate, epochs, mistake)[0]))
-
-        for mistake, text in MISTAKES.items():
-            if reproduces(mistake):
-                return text
-        for other in LEARNING_RATES:
-            if abs(other - lr) > 1e-9 and reproduces(rate=other):
-                return (f"this is what a learning rate of {other:g} gives, not the lr argument ({lr:g}): "
-                        f"use the lr you are given (is it hard-coded?).")
-        if len(actual) > 1 and bool(torch.isfinite(actual).all()) and actual[-1] > actual[0]:
-            return "the loss goes up: is the update's sign right (w -= lr * w.grad)?"
-        return None
-
-    def hint(actual, expected):
-        if not found:
-            found.append(diagnose())
-        return found[0]
-    return hint
+    """A hint naming the known mistake (or other learning rate) that reproduces the returned losses."""
+    return hints.replayed_training(args, losses, simulate, MISTAKES, LEARNING_RATES,
+                                   rising="the loss goes up: is the update's sign right (w -= lr * w.grad)?")
 
 
 def reference_run(ref, x, y, w, b, lr, epochs):
@@ -311,10 +283,6 @@ def reference_run(ref, x, y, w, b, lr, epochs):
     b = b.detach().clone().requires_grad_(True)
     losses = ref.train_linear(x, y, w, b, lr, epochs)
     return torch.tensor(losses, dtype=torch.float64), w.detach(), b.detach()
-
-
-def _close(a, b):
-    return a.shape == b.shape and torch.allclose(a.double(), b.double(), rtol=1e-4, atol=1e-5)
 
 
 def train_inputs(rng, n):
