@@ -253,6 +253,10 @@ def build_root(plan: dict, extra_hide: list[str], scratch: str, owner: int, disk
     mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
     mounted: dict[str, str] = {}
     readonly = []
+    # The private /tmp first: a repository (and its venv) may live under the host's /tmp, and its binds must
+    # end up inside this tmpfs, not under it.
+    mount("tmpfs", _mkdirs(new, "/tmp", mounted), "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={disk_bytes}")
+    mounted["/tmp"] = "tmpfs"
     ops = [(path, "bind") for path in sources] + [(m, "mask") for m in masks]
     for target, kind in sorted(ops, key=lambda o: (o[0], o[1] == "mask")):
         where = _mkdirs(new, target, mounted)
@@ -280,7 +284,6 @@ def build_root(plan: dict, extra_hide: list[str], scratch: str, owner: int, disk
         os.symlink(target, f"{dev}/{name}")
     readonly.append((dev, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC))
     mount("proc", _mkdirs(new, "/proc", mounted), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    mount("tmpfs", _mkdirs(new, "/tmp", mounted), "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={disk_bytes}")
     mount("tmpfs", _mkdirs(new, scratch, mounted), "tmpfs", MS_NOSUID | MS_NODEV,
           f"mode=0755,uid={owner},gid={owner},size={disk_bytes}")
     for path, flags in readonly:
