@@ -35,9 +35,15 @@ def load_catalog(assignment: Assignment) -> ModuleType | None:
     return module
 
 
-def variant_namespace(reference: ModuleType, variant: Variant) -> dict[str, Any]:
-    """The reference solutions with ``variant`` written over its blank, as a notebook's globals would be."""
+def reference_namespace(reference: ModuleType) -> dict[str, Any]:
+    """The reference solutions as a notebook's globals would hold them."""
     namespace = {k: v for k, v in vars(reference).items() if not k.startswith("__")}
     namespace["__name__"] = "__main__"
+    return namespace
+
+
+def variant_namespace(reference: ModuleType, variant: Variant) -> dict[str, Any]:
+    """The reference solutions with ``variant`` written over its blank, as a notebook's globals would be."""
+    namespace = reference_namespace(reference)
     exec(compile(variant.code, f"<{variant.blank}: {variant.name}>", "exec"), namespace)
     return namespace

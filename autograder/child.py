@@ -19,7 +19,6 @@ import io
 import os
 import signal
 import socket
-import sys
 import time
 import traceback
 from contextlib import contextmanager, redirect_stderr, redirect_stdout

@@ -9,7 +9,7 @@ the trusted side can say "expected a torch.Tensor, got MyTensor" without ever to
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np

@@ -29,7 +29,6 @@ from pathlib import Path
 
 from autograder.course import ASSIGNMENTS, REPO
 from autograder.fill import filled_release, write
-from autograder.notebook import read_code_cells
 
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent

@@ -17,22 +17,19 @@ from __future__ import annotations
 import functools
 import importlib.util
 import math
-import os
 import tempfile
 import time
-import warnings
-from typing import Any
 
 import pytest
 import torch
 from torch import nn
 
-from autograder.catalog import Variant, load_catalog, variant_namespace
+from autograder.catalog import variant_namespace
 from autograder.course import ASSIGNMENTS
+from autograder.plugin import HIDDEN
 from autograder.nbgrader_hidden import DEFAULT_SECRET, grade_in_process
-from autograder.plugin import HIDDEN, Entry, GradingPlugin, load_reference, run_pytest
 from autograder.results import TestResult as Result
-from autograder.submission import Submission
+from catalog_support import by_blank, grade_many, key, reference, reference_namespace, variants
 
 NAMES = ["04_modules", "05_multiclass", "06_initialization"]
 SECRETS = [DEFAULT_SECRET, "fall-2026", "spring-2027", "k3y-without-meaning", "0"]
@@ -51,61 +48,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def reference(name: str):
-    return load_reference(ASSIGNMENTS[name])
-
-
-def reference_namespace(name: str) -> dict[str, Any]:
-    ns = {k: v for k, v in vars(reference(name)).items() if not k.startswith("__")}
-    ns["__name__"] = "__main__"
-    return ns
-
-
-def variants(name: str, which: str) -> list[Variant]:
-    module = load_catalog(ASSIGNMENTS[name])
-    return list(getattr(module, which)) if module is not None else []
-
-
-def key(v: Variant) -> str:
-    return f"{v.blank}: {v.name}"
-
-
-class OwnBlanks(GradingPlugin):
-    """Runs, for each notebook, only the tests of the blanks it is meant for (``blanks[entry key]``)."""
-
-    def __init__(self, entries: list[Entry], secret: str, blanks: dict[str, set[str]]):
-        super().__init__(entries, secret)
-        self.blanks = blanks
-
-    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        keep = [i for i in items if i.get_closest_marker("blank").args[0] in self.blanks[i.callspec.params["sub"].key]]
-        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
-        items[:] = keep
-
-
-def grade_many(name: str, namespaces: dict[str, dict[str, Any]], secret: str = DEFAULT_SECRET,
-               blanks: dict[str, set[str]] | None = None) -> dict[str, list[Result]]:
-    """grade_in_process for several notebooks in one pytest run; with ``blanks``, notebook ``key`` is graded
-    only on ``blanks[key]``."""
-    entries = [Entry(key=k, assignment=name, open=lambda ns=ns: Submission.in_process(ns))
-               for k, ns in namespaces.items()]
-    plugin = GradingPlugin(entries, secret) if blanks is None else OwnBlanks(entries, secret, blanks)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        code = run_pytest([ASSIGNMENTS[name]], plugin)
-    assert not plugin.internal_errors and code in (0, 1), plugin.internal_errors or code
-    return plugin.results
-
-
-def by_blank(results: list[Result]) -> dict[str, tuple[float, float]]:
-    marks: dict[str, list[float]] = {}
-    for r in results:
-        m = marks.setdefault(r.blank, [0.0, 0.0])
-        m[0] += r.score
-        m[1] += r.max_score
-    return {b: (round(s, 9), round(t, 9)) for b, (s, t) in marks.items()}
 
 
 def failed(results: list[Result], blank: str | None = None) -> list[str]:

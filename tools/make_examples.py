@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-from pathlib import Path
 
 from autograder.catalog import load_catalog
 from autograder.course import ASSIGNMENTS, REPO

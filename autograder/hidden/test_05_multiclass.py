@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from autograder import hints
-from autograder.compare import Mismatch, describe, expect, unchanged
+from autograder.compare import Mismatch, expect, unchanged
 
 ASSIGNMENT = "05_multiclass"
 

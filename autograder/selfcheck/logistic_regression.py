@@ -324,7 +324,7 @@ def _train_losses(fn):
     elif close(losses, torch.tensor(_simulate("double_sigmoid")[0]), rtol=1e-3):
         hint = "double sigmoid: nn.BCEWithLogitsLoss takes logits, do not apply a sigmoid first."
     else:
-        hint = (f"use torch.optim.SGD([w, b], lr=lr) without momentum and, every epoch, forward, loss, "
+        hint = ("use torch.optim.SGD([w, b], lr=lr) without momentum and, every epoch, forward, loss, "
                 "zero_grad, backward, step.")
     want = ", ".join(f"{v:.4f}" for v in _simulate()[0][:3])
     got = ", ".join(f"{v:.4f}" for v in losses[:3].tolist())
