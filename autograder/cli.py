@@ -102,7 +102,7 @@ def grade(args: argparse.Namespace) -> int:
                     progress.console.print(f"  {item.student:<20} {item.assignment:<24} "
                                            f"{item.score:g}/{item.max_score:g}")
     except SandboxUnavailable as error:
-        errors.print(f"error: cannot build the sandbox: {error}. Grade only trusted notebooks with --no-sandbox.")
+        errors.print(f"error: {error}")
         return 1
     if results:
         write_scores_csv(results, out / "scores.csv")

@@ -1,0 +1,285 @@
+"""Linux isolation for one sandbox: namespaces, a private root, resource limits, an unprivileged uid.
+
+Thin ctypes wrappers over the kernel's own calls (unshare, mount, pivot_root, prctl, setrlimit), used by the
+zygote (:mod:`autograder._sandbox_entry`) in the child it forks for each submission.
+"""
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import platform
+import resource
+import sys
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+NAMESPACES = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND = 32, 1024, 2048, 4096
+MS_REC, MS_PRIVATE, MS_RELATIME = 16384, 1 << 18, 1 << 21
+MNT_DETACH = 2
+
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
+PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 36, 38, 47, 4
+
+SYSCALLS = {"x86_64": {"pivot_root": 155, "capset": 126}, "aarch64": {"pivot_root": 41, "capset": 91}}
+
+SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+DEVICES = ("null", "zero", "full", "random", "urandom")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+_libc.unshare.argtypes = [ctypes.c_int]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+_libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+_libc.syscall.restype = ctypes.c_long
+
+def _check(result: int, what: str) -> int:
+    if result < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"{what}: {os.strerror(code)}")
+    return result
+
+
+
+def _b(text: str | None) -> bytes | None:
+    return None if text is None else os.fsencode(text)
+
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    _check(_libc.mount(_b(source), _b(target), _b(fstype), flags, _b(data)), f"mount {target}")
+
+
+
+def prctl(option: int, arg: int = 0) -> None:
+    _check(_libc.prctl(option, arg, 0, 0, 0), f"prctl({option})")
+
+
+
+def set_hostname(name: str) -> None:
+    """Best effort: a sandbox's name is cosmetic."""
+    _libc.sethostname(name.encode(), len(name.encode()))
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(flags), "unshare")
+
+
+
+def _syscall(name: str, *args: object) -> int:
+    number = SYSCALLS.get(platform.machine(), {}).get(name)
+    if number is None:
+        raise OSError(errno.ENOSYS, f"{name}: unknown syscall number on {platform.machine()}")
+    return _check(_libc.syscall(ctypes.c_long(number), *args), name)
+
+
+
+def in_initial_user_namespace() -> bool:
+    try:
+        with open("/proc/self/uid_map") as f:
+            return f.read().split() == ["0", "0", "4294967295"]
+    except OSError:
+        return False
+
+
+
+def write_text(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+
+def view_plan(hide: list[str], repo_markers: tuple[str, ...] = ("autograder", "solutions")) -> dict:
+    """What a sandbox sees: read-only binds of the system and of Python, nothing of ``hide``.
+
+    Returns {"binds": [[path, essential], ...], "links": [[path, target], ...], "masks": [path, ...]} with real
+    (symlink-free) absolute paths. Essential binds (the system, the Python prefixes) stay visible even inside a
+    hidden folder (a virtual environment inside the repository); other sys.path folders near a hidden one are
+    left out."""
+    hide = sorted({os.path.realpath(h) for h in hide})
+    binds: dict[str, bool] = {}
+    links: dict[str, str] = {}
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix)}
+    candidates = [(d, True) for d in SYSTEM_DIRS] + [(p, True) for p in sorted(prefixes)]
+    candidates += [(p, False) for p in sys.path if p and os.path.isabs(p)]
+    for path, essential in candidates:
+        if os.path.islink(path) and os.path.dirname(path) == "/":
+            links[path] = os.readlink(path)  # /bin -> usr/bin
+            continue
+        real = os.path.realpath(path)
+        if not os.path.isdir(real) or real == "/":
+            continue
+        if not essential and any(_inside(h, real) or _inside(real, h) for h in hide):
+            continue  # e.g. the repository itself on sys.path
+        if any(_inside(real, b) and not any(_inside(real, h) and not _inside(b, h) for h in hide) for b in binds):
+            continue  # already visible through a wider bind
+        binds[real] = essential
+        if os.path.abspath(path) != real and os.path.dirname(os.path.abspath(path)) != "/":
+            links[os.path.abspath(path)] = real
+    masks = set()
+    for h in hide:
+        if any(_inside(h, b) and not _inside(b, h) for b in binds) and os.path.exists(h):
+            masks.add(h)
+    for entry in sys.path:
+        real = os.path.realpath(entry) if entry else ""
+        if real and any(_inside(real, b) for b in binds) and not any(_inside(real, h) for h in hide):
+            for name in repo_markers:
+                if os.path.isdir(os.path.join(real, name)):
+                    masks.add(os.path.join(real, name))
+    return {"binds": sorted([b, e] for b, e in binds.items()), "links": sorted([p, t] for p, t in links.items()),
+            "masks": sorted(masks)}
+
+
+
+def _remount_flags(fd: int) -> int:
+    """Flags to remount a bind of ``fd`` read-only, keeping the flags a user namespace may not clear."""
+    f = os.statvfs(fd).f_flag
+    flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+    if f & os.ST_NOEXEC:
+        flags |= MS_NOEXEC
+    if f & os.ST_NOATIME:
+        flags |= MS_NOATIME
+    if f & os.ST_NODIRATIME:
+        flags |= MS_NODIRATIME
+    if f & os.ST_RELATIME:
+        flags |= MS_RELATIME
+    return flags
+
+
+
+def _mkdirs(root: str, path: str, mounted: dict[str, str]) -> str:
+    """Create ``path`` under ``root`` on one of our own tmpfs, never inside a bind of the host."""
+    full = root + path
+    if os.path.lexists(full):
+        return full
+    cover = max((m for m in mounted if _inside(path, m)), key=len, default=None)
+    if cover is not None and mounted[cover] == "bind":
+        raise OSError(errno.EPERM, f"will not create {path} inside a bind of the host")
+    _mkdirs(root, os.path.dirname(path), mounted)
+    os.mkdir(full, 0o755)
+    return full
+
+
+
+def build_root(plan: dict, extra_hide: list[str], scratch: str, owner: int, disk_bytes: int) -> None:
+    """Make a private root: binds of ``plan`` read-only, fresh /dev, /proc, /tmp and scratch; pivot into it."""
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    masks = list(plan["masks"])
+    extra = [os.path.realpath(h) for h in extra_hide]
+    binds = [(path, essential) for path, essential in plan["binds"]
+             if essential or not any(_inside(path, h) or _inside(h, path) for h in extra)]
+    for h in extra:
+        if any(_inside(h, b) and not _inside(b, h) for b, _ in binds) and os.path.exists(h):
+            masks.append(h)
+    sources = {path: os.open(path, os.O_PATH | os.O_CLOEXEC) for path, _ in binds}
+    devices = [(name, os.open(f"/dev/{name}", os.O_PATH | os.O_CLOEXEC)) for name in DEVICES
+               if os.path.exists(f"/dev/{name}")]
+    new = "/tmp"  # any directory will do: this mount namespace is ours
+    mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
+    mounted: dict[str, str] = {}
+    readonly = []
+    # The private /tmp first: a repository (and its venv) may live under the host's /tmp, and its binds must
+    # end up inside this tmpfs, not under it.
+    mount("tmpfs", _mkdirs(new, "/tmp", mounted), "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={disk_bytes}")
+    mounted["/tmp"] = "tmpfs"
+    ops = [(path, "bind") for path in sources] + [(m, "mask") for m in masks]
+    for target, kind in sorted(ops, key=lambda o: (o[0], o[1] == "mask")):
+        where = _mkdirs(new, target, mounted)
+        if kind == "bind":
+            mount(f"/proc/self/fd/{sources[target]}", where, None, MS_BIND)
+            readonly.append((where, _remount_flags(sources[target])))
+        else:
+            mount("tmpfs", where, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k")
+            readonly.append((where, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC))
+        mounted[target] = kind
+    for path, target in plan["links"]:
+        if not os.path.lexists(new + path):
+            try:
+                _mkdirs(new, os.path.dirname(path), mounted)
+                os.symlink(target, new + path)
+            except OSError:
+                pass
+    dev = _mkdirs(new, "/dev", mounted)
+    mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k")
+    for name, fd in devices:
+        os.close(os.open(f"{dev}/{name}", os.O_CREAT | os.O_WRONLY, 0o666))
+        mount(f"/proc/self/fd/{fd}", f"{dev}/{name}", None, MS_BIND)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2"), ("shm", "/tmp")):
+        os.symlink(target, f"{dev}/{name}")
+    readonly.append((dev, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC))
+    mount("proc", _mkdirs(new, "/proc", mounted), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    mount("tmpfs", _mkdirs(new, scratch, mounted), "tmpfs", MS_NOSUID | MS_NODEV,
+          f"mode=0755,uid={owner},gid={owner},size={disk_bytes}")
+    for path, flags in readonly:
+        mount(None, path, None, flags)
+    for fd in sources.values():
+        os.close(fd)
+    for _, fd in devices:
+        os.close(fd)
+    os.chdir(new)
+    try:
+        _syscall("pivot_root", b".", b".")
+        _check(_libc.umount2(b".", MNT_DETACH), "umount old root")
+    except OSError:  # e.g. an unknown architecture: chroot, from which an unprivileged process cannot climb
+        os.chroot(".")
+    os.chdir("/")
+    mount(None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+
+def set_limits(limits: dict, base_vm: int) -> None:
+    def cap(which: int, value: int | None) -> None:
+        if value is not None:
+            resource.setrlimit(which, (value, value))
+
+    memory = limits.get("memory_bytes")
+    cap(resource.RLIMIT_AS, None if memory is None else base_vm + memory)
+    cpu = limits.get("cpu_seconds")
+    if cpu is not None:
+        resource.setrlimit(resource.RLIMIT_CPU, (int(cpu), int(cpu) + 1))
+    cap(resource.RLIMIT_FSIZE, limits.get("file_bytes"))
+    cap(resource.RLIMIT_NOFILE, limits.get("open_files"))
+    cap(resource.RLIMIT_NPROC, limits.get("processes"))
+    cap(resource.RLIMIT_CORE, 0)
+
+
+
+def drop_privileges(mode: str, uid: int) -> None:
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    if mode == "root":
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    elif mode == "userns":
+        # We are root of our own user namespace: nest another one where we are ``uid`` and hold no capability
+        # over any mount, then drop the capabilities it gave us.
+        unshare(CLONE_NEWUSER)
+        write_text("/proc/self/setgroups", "deny")
+        write_text("/proc/self/uid_map", f"{uid} 0 1")
+        write_text("/proc/self/gid_map", f"{uid} 0 1")
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        for cap in range(64):
+            if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0:
+                break
+        _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+        header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+        data = (ctypes.c_uint32 * 6)()
+        _syscall("capset", header, data)
