@@ -92,8 +92,9 @@ def write_scores_csv(results: list[NotebookResult], path: Path) -> None:
     """One row per student, one column per assignment graded, then the total."""
     assignments = sorted({r.assignment for r in results})
     rows: dict[str, dict[str, float]] = {}
-    for r in results:
-        rows.setdefault(r.student, {})[r.assignment] = r.score
+    for r in results:  # two notebooks of one assignment (a renamed copy): the better one counts
+        marks = rows.setdefault(r.student, {})
+        marks[r.assignment] = max(marks.get(r.assignment, 0.0), r.score)
     maxima = {a: max(r.max_score for r in results if r.assignment == a) for a in assignments}
     lines = [["student", *assignments, "total", "max_total"]]
     for student in sorted(rows):

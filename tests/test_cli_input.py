@@ -59,3 +59,14 @@ def test_the_same_results_file_twice_is_refused(tmp_path):
         nb.write_text("{}")
     with pytest.raises(InputError, match="would both write"):
         find_jobs([tmp_path / "a" / "linear_regression.ipynb", tmp_path / "b" / "linear_regression.ipynb"])
+
+
+def test_scores_csv_counts_the_better_of_two_notebooks_whatever_the_order(tmp_path):
+    from autograder.results import NotebookResult, TestResult, write_scores_csv
+
+    def result(score):
+        return NotebookResult("alice", "02_linear_regression", "x", [TestResult("t", "mse_grads", score, 3.0, "")])
+
+    for order in ([result(1.0), result(3.0)], [result(3.0), result(1.0)]):
+        write_scores_csv(order, tmp_path / "scores.csv")
+        assert (tmp_path / "scores.csv").read_text().splitlines()[1] == "alice,3,3,3"
