@@ -355,18 +355,22 @@ def test_normal_others_untouched(sub, rng):
                        f"initialised (check isinstance(module, nn.Linear)).")
 
 
+def parameters_kept(info, in_place_apis: str) -> None:
+    """The network's Parameter objects survived the call, still float32 and requiring grad."""
+    replaced = [p["name"] for p in info.params if not p["same"]]
+    if replaced:
+        raise Mismatch(f"after the call {', '.join(replaced)} are new Parameter objects, so an optimizer built earlier "
+                       f"no longer sees them: fill the existing ones in place ({in_place_apis}).")
+    wrong = [f"{p['name']} ({p['dtype']})" for p in info.params if p["dtype"] != "float32" or not p["rg"]]
+    if wrong:
+        raise Mismatch(f"after the call {', '.join(wrong)} are not float32 Parameters that require grad.")
+
+
 @pytest.mark.blank("init_linear_normal", points=0.25, property=True)
 def test_normal_in_place(sub, rng):
     """keeps the Parameter objects, float32"""
     net, std = normal_net(rng), std_of(rng)
-    info = init_call(sub, "init_linear_normal", net, std).args[0]
-    replaced = [p["name"] for p in info.params if not p["same"]]
-    if replaced:
-        raise Mismatch(f"after the call {', '.join(replaced)} are new Parameter objects, so an optimizer built earlier "
-                       f"no longer sees them: fill the existing ones in place (nn.init.normal_, tensor.normal_).")
-    wrong = [f"{p['name']} ({p['dtype']})" for p in info.params if p["dtype"] != "float32" or not p["rg"]]
-    if wrong:
-        raise Mismatch(f"after the call {', '.join(wrong)} are not float32 Parameters that require grad.")
+    parameters_kept(init_call(sub, "init_linear_normal", net, std).args[0], "nn.init.normal_, tensor.normal_")
 
 
 @pytest.mark.blank("init_linear_normal", points=0.25, property=True)
@@ -464,14 +468,7 @@ def test_xavier_others_untouched(sub, rng):
 @pytest.mark.blank("init_xavier", points=0.25, property=True)
 def test_xavier_in_place(sub, rng):
     """keeps the Parameter objects, float32"""
-    info = init_call(sub, "init_xavier", xavier_net(rng, big=False)).args[0]
-    replaced = [p["name"] for p in info.params if not p["same"]]
-    if replaced:
-        raise Mismatch(f"after the call {', '.join(replaced)} are new Parameter objects, so an optimizer built earlier "
-                       f"no longer sees them: fill the existing ones in place (nn.init.uniform_, tensor.uniform_).")
-    wrong = [f"{p['name']} ({p['dtype']})" for p in info.params if p["dtype"] != "float32" or not p["rg"]]
-    if wrong:
-        raise Mismatch(f"after the call {', '.join(wrong)} are not float32 Parameters that require grad.")
+    parameters_kept(init_call(sub, "init_xavier", xavier_net(rng, big=False)).args[0], "nn.init.uniform_, tensor.uniform_")
 
 
 @pytest.mark.blank("init_xavier", points=0.25, property=True)
