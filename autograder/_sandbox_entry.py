@@ -13,6 +13,11 @@ Per submission::
                                                                    private root, rlimits, unprivileged uid,
                                                                    no_new_privs, then entry(sock)
 
+At the uid-seccomp level (and at "none" when the grader is root) C1 makes no namespace: C2 switches to a uid
+of its own, first kills whatever still runs under that uid, and works in a private scratch folder; when C2 ends,
+C1 (a child subreaper) switches to that uid too and kills and removes everything it left. Every level ends with
+the seccomp filter of :mod:`autograder.seccomp`, installed just before the entry point.
+
 C1 reports C2's pidfd and, when C2 is gone, its exit status on the status channel. When C2 (PID 1) dies the
 kernel kills everything else in its PID namespace, daemons included. C2 dies with C1 (PR_SET_PDEATHSIG) and C1
 dies with the zygote, which dies when the grader closes the control socket.
@@ -37,10 +42,11 @@ import sys
 import time
 import traceback
 
-from autograder import wire
-from autograder.isolation import (CLONE_NEWUSER, NAMESPACES, PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, set_hostname,
-                                  build_root, drop_privileges, in_initial_user_namespace, prctl, set_limits, unshare,
-                                  view_plan, write_text)
+from autograder import hostprobe, seccomp, wire
+from autograder.isolation import (CLONE_NEWUSER, NAMESPACES, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS,
+                                  PR_SET_PDEATHSIG, UidAllocator, build_root, drop_privileges, kill_uid,
+                                  needed_paths, prctl, readable, remove_owned, set_hostname, set_limits,
+                                  switch_uid, tighten, unshare, view_plan, write_text)
 
 BLOCKED = ("solutions", "autograder.hidden")
 _CTRL: socket.socket | None = None  # the control socket; forked children drop it at once
@@ -123,26 +129,47 @@ def _sandbox(job: dict, status: socket.socket, lifeline: int) -> None:
         setup, blobs = wire.recv_frame(sock, timeout=60, max_bytes=1 << 30)
         with open("/proc/self/statm") as f:
             base_vm = int(f.read().split()[0]) * resource.getpagesize()
-        mode, uid = job["mode"], job["uid"]
+        level, uid = job["level"], job["uid"]
         limits = job["limits"]
-        if mode == "none":
-            folder, owner = job["scratch_dir"], None
-        else:
-            owner = uid if mode == "root" else 0
+        home = "/tmp"
+        if level in ("namespaces", "userns"):
+            owner = uid if level == "namespaces" else 0
             build_root(job["plan"], job.get("hide", []), job["scratch"], owner, limits["disk_bytes"])
             set_hostname("sandbox")
             folder = job["scratch"]
-        write_files(folder, setup, blobs, owner)
-        os.chdir(folder)
-        os.environ.update({"HOME": "/tmp", "TMPDIR": "/tmp", "PWD": folder})
-        set_limits(limits, base_vm)
-        if mode != "none":
-            drop_privileges(mode, uid)
+            write_files(folder, setup, blobs, owner)
+            os.chdir(folder)
+            set_limits(limits, base_vm)
+            drop_privileges(level, uid)
             prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # a change of credentials cleared it
+        elif uid is not None:  # uid-seccomp, or none as root: a uid of its own, and nothing left of its past
+            folder = home = job["scratch_dir"]
+            switch_uid(uid)
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            try:
+                os.kill(-1, signal.SIGKILL)  # anything left under this uid by a grader that crashed
+            except OSError:
+                pass
+            write_files(folder, setup, blobs, None)
+            os.chdir(folder)
+            set_limits(limits, base_vm)
+        else:  # none, run by an unprivileged grader
+            folder = home = job["scratch_dir"]
+            write_files(folder, setup, blobs, None)
+            os.chdir(folder)
+            set_limits(limits, base_vm)
+            prctl(PR_SET_NO_NEW_PRIVS, 1)
+        os.environ.update({"HOME": home, "TMPDIR": home, "PWD": folder})
+        if job.get("filter") is not None:
+            seccomp.install(job["filter"])
         if _hup(lifeline):
             os._exit(0)
+        checks = {}
+        if job.get("probe"):  # what this sandbox can reach, checked from inside it
+            checks["leaks"] = [p for p in job.get("verify", []) if readable(p)]
+            checks["unreachable"] = [p for p in job.get("needed", []) if not os.access(p, os.R_OK | os.X_OK)]
         _reseed()
-        _report(status, {"ready": round(time.monotonic() - started, 4)})
+        _report(status, {"ready": round(time.monotonic() - started, 4), **checks})
         if job.get("probe"):
             os._exit(0)
     except BaseException as error:  # noqa: BLE001 - tell the grader why, then die
@@ -195,14 +222,16 @@ def _relay(job: dict, sock_fd: int, status_fd: int, zygote_pid: int) -> None:
     except BaseException:  # noqa: BLE001
         os._exit(71)
     try:
-        if job["mode"] == "root":
+        if job["level"] == "namespaces":
             unshare(NAMESPACES)
-        elif job["mode"] == "userns":
+        elif job["level"] == "userns":
             uid, gid = os.geteuid(), os.getegid()
             unshare(NAMESPACES | CLONE_NEWUSER)
             write_text("/proc/self/setgroups", "deny")
             write_text("/proc/self/uid_map", f"0 {uid} 1")
             write_text("/proc/self/gid_map", f"0 {gid} 1")
+        elif job["uid"] is not None:
+            prctl(PR_SET_CHILD_SUBREAPER, 1)  # what the sandbox leaves behind comes back here to be killed
         lifeline_r, lifeline_w = os.pipe()
         child = os.fork()
     except BaseException as error:  # noqa: BLE001
@@ -223,7 +252,15 @@ def _relay(job: dict, sock_fd: int, status_fd: int, zygote_pid: int) -> None:
         timed_out = True
         signal.pidfd_send_signal(pidfd, signal.SIGKILL)
     _, wait_status, usage = os.wait4(child, 0)
-    if job["mode"] == "none":  # no PID namespace: at least end what is left of its session
+    if job["level"] in ("uid-seccomp", "none") and job["uid"] is not None:
+        # No PID namespace, but a uid of its own: become it, kill all it runs, remove what it left in /tmp.
+        try:
+            switch_uid(job["uid"])
+            kill_uid()
+            remove_owned(job["uid"])
+        except OSError:
+            pass
+    elif job["level"] == "none":  # no PID namespace: at least end what is left of its session
         try:
             os.killpg(child, signal.SIGKILL)
         except OSError:
@@ -288,10 +325,87 @@ def _warm_up() -> None:
         torch.load(buffer, weights_only=True)
 
 
-def mode_for(isolate: bool) -> str:
-    if not isolate:
-        return "none"
-    return "root" if os.geteuid() == 0 and in_initial_user_namespace() else "userns"
+class _Levels:
+    """The zygote's side of the isolation level: what each sandbox gets, prepared once."""
+
+    def __init__(self, config: dict, report: hostprobe.HostReport):
+        self.config, self.report = config, report
+        self.level: str | None = None
+        self.plan = None
+        self.scratch_parent: str | None = None
+        self.filter: bytes | None = None
+        self.uses_uid = False
+        self.allocator: UidAllocator | None = None
+        self.counter = -1
+        self.serial = 0
+        self.needed: list[str] = []
+
+    def set(self, level: str) -> dict:
+        hostprobe.check_level(level)
+        hide = self.config["hide"]
+        notes, verify = [], []
+        try:
+            self.filter = seccomp.program()
+        except OSError as error:
+            if level == "uid-seccomp":
+                raise
+            self.filter = None
+            notes.append(f"no seccomp filter for the sandboxes ({error})")
+        self.plan = view_plan(hide) if level in ("namespaces", "userns") else None
+        root = os.geteuid() == 0
+        self.uses_uid = level in ("namespaces", "uid-seccomp") or (level == "none" and root)
+        self.needed = needed_paths(hide) if level in ("uid-seccomp", "none") and self.uses_uid else []
+        if level == "uid-seccomp":
+            changed, verify = tighten(hide, self.needed)
+            if changed:
+                notes.append(_tightened_note(changed))
+        if self.uses_uid and self.scratch_parent is None:
+            import tempfile
+            self.scratch_parent = tempfile.mkdtemp(prefix="autograder-sandboxes-")
+            os.chmod(self.scratch_parent, 0o711)
+        if self.uses_uid and root and self.allocator is None:
+            self.allocator = UidAllocator(self.config["base_uid"], self.config["uid_count"])
+        self.level = level
+        self.verify = verify
+        return {"ok": True, "level": level, "notes": notes, "verify": verify, "needed": self.needed}
+
+    def uid(self, used: set[int]) -> int | None:
+        if self.level == "none" and not self.uses_uid:
+            return None
+        if self.allocator is not None:
+            return self.allocator.acquire()
+        count = self.config["uid_count"]
+        for _ in range(count):
+            self.counter = (self.counter + 1) % count
+            if self.config["base_uid"] + self.counter not in used:
+                break
+        return self.config["base_uid"] + self.counter
+
+    def release(self, uid: int | None) -> None:
+        if self.allocator is not None and uid is not None:
+            self.allocator.release(uid)
+
+    def scratch(self, uid: int | None) -> str | None:
+        import tempfile
+        if self.level in ("namespaces", "userns"):
+            return None
+        if uid is None:
+            return tempfile.mkdtemp(prefix="autograder-sandbox-")
+        self.serial += 1
+        folder = os.path.join(self.scratch_parent, f"{uid}-{self.serial}")
+        os.mkdir(folder, 0o700)
+        os.chown(folder, uid, uid)
+        return folder
+
+    def close(self) -> None:
+        if self.scratch_parent:
+            import shutil
+            shutil.rmtree(self.scratch_parent, ignore_errors=True)
+
+
+def _tightened_note(changed: list[str]) -> str:
+    shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
+    return f"uid-seccomp: removed the permissions of other users on {shown}, so that sandboxes cannot read them"
 
 
 def main(ctrl_fd: int) -> None:
@@ -304,6 +418,7 @@ def main(ctrl_fd: int) -> None:
     sys.meta_path.insert(0, _Blocker(config.get("block", list(BLOCKED))))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
+        report = hostprobe.probe_host(config["base_uid"])  # while this process is small: forks are cheap
         prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a killed relay come back here to be reaped
         for name in config.get("preload", []):
             _preload(name)
@@ -313,21 +428,19 @@ def main(ctrl_fd: int) -> None:
         # touching them (and so copying their pages) in every sandbox.
         gc.collect()
         gc.freeze()
-        mode = mode_for(config["isolate"])
-        plan = view_plan(config["hide"]) if mode != "none" else None
     except BaseException as error:  # noqa: BLE001
         ctrl.send(json.dumps({"ready": False, "error": f"{type(error).__name__}: {error}"}).encode())
         os._exit(1)
     with open("/proc/self/statm") as f:
         vm = int(f.read().split()[0]) * resource.getpagesize()
-    ctrl.send(json.dumps({"ready": True, "pid": os.getpid(), "mode": mode, "vm_bytes": vm,
-                          "threads": len(os.listdir("/proc/self/task")), "plan": plan}).encode())
-    children: dict[int, tuple[int, int, str | None]] = {}  # pidfd -> (pid, uid, host scratch folder)
-    next_uid = -1
+    ctrl.send(json.dumps({"ready": True, "pid": os.getpid(), "vm_bytes": vm, "report": report.to_json(),
+                          "threads": len(os.listdir("/proc/self/task"))}).encode())
+    levels = _Levels(config, report)
+    children: dict[int, tuple[int, int | None, str | None]] = {}  # pidfd -> (pid, uid, host scratch folder)
     try:
         while True:
             ready = _ready([ctrl.fileno(), *children], 1.0)
-            _reap(children)
+            _reap(children, levels)
             if ctrl.fileno() not in ready:
                 continue
             data, fds, _, _ = socket.recv_fds(ctrl, 1 << 20, 4)
@@ -336,19 +449,28 @@ def main(ctrl_fd: int) -> None:
             try:
                 request = json.loads(data)
                 op = request.get("op")
-                if op == "spawn" and len(fds) == 2:
-                    used = {uid for _, uid, _ in children.values()}
-                    for _ in range(config["uid_count"]):
-                        next_uid = (next_uid + 1) % config["uid_count"]
-                        if config["base_uid"] + next_uid not in used:
-                            break
-                    uid = config["base_uid"] + next_uid
-                    job = {"mode": mode, "uid": uid, "limits": request["limits"], "hide": request.get("hide", []),
-                           "plan": plan, "scratch": config["scratch"], "entry": entry,
+                if op == "level":
+                    ctrl.send(json.dumps(levels.set(request["level"])).encode())
+                elif op == "spawn" and len(fds) == 2:
+                    if levels.level is None:
+                        raise ValueError("no isolation level was set")
+                    hide = request.get("hide", [])
+                    tightened = []
+                    if levels.level == "uid-seccomp" and hide:
+                        tightened = tighten(hide, levels.needed)[0]
+                    uid = levels.uid({u for _, u, _ in children.values()})
+                    try:
+                        scratch_dir = levels.scratch(uid)
+                    except BaseException:
+                        levels.release(uid)
+                        raise
+                    job = {"level": levels.level, "uid": uid, "limits": request["limits"], "hide": hide,
+                           "plan": levels.plan, "scratch": config["scratch"], "entry": entry,
+                           "scratch_dir": scratch_dir, "filter": levels.filter,
                            "probe": bool(request.get("probe"))}
-                    if mode == "none":
-                        import tempfile
-                        job["scratch_dir"] = tempfile.mkdtemp(prefix="autograder-sandbox-")
+                    if job["probe"]:
+                        job.update(verify=levels.verify + hide if levels.level == "uid-seccomp" else [],
+                                   needed=levels.needed)
                     zygote_pid = os.getpid()
                     pid = os.fork()
                     if pid == 0:
@@ -357,8 +479,11 @@ def main(ctrl_fd: int) -> None:
                         finally:
                             os._exit(71)
                     pidfd = os.pidfd_open(pid)
-                    children[pidfd] = (pid, uid, job.get("scratch_dir"))
-                    socket.send_fds(ctrl, [json.dumps({"ok": True, "pid": pid, "uid": uid}).encode()], [pidfd])
+                    children[pidfd] = (pid, uid, scratch_dir)
+                    reply = {"ok": True, "pid": pid, "uid": uid}
+                    if tightened:
+                        reply["notes"] = [_tightened_note(tightened)]
+                    socket.send_fds(ctrl, [json.dumps(reply).encode()], [pidfd])
                 elif op == "modules":
                     ctrl.send(json.dumps({"ok": True, "modules": sorted(sys.modules),
                                           "environ": dict(os.environ)}).encode())
@@ -380,11 +505,12 @@ def main(ctrl_fd: int) -> None:
         deadline = time.monotonic() + 5
         while children and time.monotonic() < deadline:
             _ready(list(children), 0.1)
-            _reap(children)
+            _reap(children, levels)
+        levels.close()
         os._exit(0)
 
 
-def _reap(children: dict[int, tuple[int, int, str | None]]) -> None:
+def _reap(children: dict[int, tuple[int, int | None, str | None]], levels: _Levels) -> None:
     """Collect every exited child (relays, and sandboxes orphaned by a killed relay)."""
     while True:
         try:
@@ -393,13 +519,14 @@ def _reap(children: dict[int, tuple[int, int, str | None]]) -> None:
             break
         if pid == 0:
             break
-        for pidfd, (known, _, scratch) in list(children.items()):
+        for pidfd, (known, uid, scratch) in list(children.items()):
             if known == pid:
                 del children[pidfd]
                 os.close(pidfd)
                 if scratch:
                     import shutil
                     shutil.rmtree(scratch, ignore_errors=True)
+                levels.release(uid)
 
 
 if __name__ == "__main__":

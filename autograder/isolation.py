@@ -1,5 +1,9 @@
 """Linux isolation for one sandbox: namespaces, a private root, resource limits, an unprivileged uid.
 
+Where no namespace can be made (the uid-seccomp level), a uid of its own (:class:`UidAllocator`), whatever it
+leaves behind killed and removed (:func:`kill_uid`, :func:`remove_owned`), and hidden paths made unreadable to
+other users (:func:`tighten`). The seccomp filter lives in :mod:`autograder.seccomp`.
+
 Thin ctypes wrappers over the kernel's own calls (unshare, mount, pivot_root, prctl, setrlimit), used by the
 zygote (:mod:`autograder._sandbox_entry`) in the child it forks for each submission.
 """
@@ -261,13 +265,14 @@ def set_limits(limits: dict, base_vm: int) -> None:
 
 
 
-def drop_privileges(mode: str, uid: int) -> None:
+def drop_privileges(level: str, uid: int) -> None:
+    """For the namespaces and userns levels, inside the sandbox's namespaces."""
     prctl(PR_SET_NO_NEW_PRIVS, 1)
-    if mode == "root":
+    if level == "namespaces":
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
-    elif mode == "userns":
+    elif level == "userns":
         # We are root of our own user namespace: nest another one where we are ``uid`` and hold no capability
         # over any mount, then drop the capabilities it gave us.
         unshare(CLONE_NEWUSER)
@@ -283,3 +288,174 @@ def drop_privileges(mode: str, uid: int) -> None:
         header = (ctypes.c_uint32 * 2)(0x20080522, 0)
         data = (ctypes.c_uint32 * 6)()
         _syscall("capset", header, data)
+
+
+
+# -- the uid-seccomp level: no namespaces, a uid of its own --------------------------------------------------
+def switch_uid(uid: int) -> None:
+    """Become ``uid`` for good (real, effective and saved ids; no groups; no_new_privs)."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def kill_uid(deadline: float = 5.0) -> None:
+    """Run as the sandbox's uid, in a child subreaper: SIGKILL every other process of this uid, then reap until
+    none is left (they all descend from the sandbox, so their orphans come back here), at most ``deadline`` s.
+
+    One kill(-1) reaches every process of this uid at once, including one being forked meanwhile (the kernel
+    restarts a fork that a signal interrupts); the repeats are cheap insurance."""
+    import time
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            os.kill(-1, 9)
+        except OSError:
+            pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0] != 0:
+                pass
+        except ChildProcessError:
+            return
+        if time.monotonic() > end:
+            return
+        time.sleep(0.0005)
+
+
+def remove_owned(uid: int, folders: tuple[str, ...] = ("/tmp", "/var/tmp", "/dev/shm")) -> None:
+    """Run as the sandbox's uid: remove what it left in the world-writable folders."""
+    import shutil
+    for folder in folders:
+        try:
+            entries = os.scandir(folder)
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    if entry.stat(follow_symlinks=False).st_uid != uid:
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
+                        os.unlink(entry.path)
+                except OSError:
+                    pass
+
+
+def needed_paths(hide: list[str]) -> list[str]:
+    """What a sandbox's Python must read: the prefixes, the interpreter's folder, sys.path outside ``hide``."""
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix)}
+    needed = set(prefixes) | {os.path.dirname(os.path.realpath(sys.executable))}
+    hide = [os.path.realpath(h) for h in hide]
+    for entry in sys.path:
+        if entry and os.path.isabs(entry) and os.path.isdir(entry):
+            real = os.path.realpath(entry)
+            if any(_inside(real, p) for p in prefixes) or not any(_inside(real, h) for h in hide):
+                needed.add(real)
+    return sorted(needed)
+
+
+def tighten(hide: list[str], needed: list[str]) -> tuple[list[str], list[str]]:
+    """Make each hidden path unreadable to other users, without cutting a sandbox off from what it ``needed``.
+
+    A hidden path holding nothing needed loses every permission of "others" (o-rwx). One that holds a needed
+    path (a virtual environment inside the repository) keeps only o+x, so that the path can be walked through
+    but not listed, and its children are treated the same way. Returns (paths whose mode changed, paths a
+    sandbox must not be able to open or list)."""
+    changed: list[str] = []
+    sealed: list[str] = []
+
+    def visit(path: str) -> None:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return
+        if os.path.islink(path):
+            return  # the target is what matters, and is visited where it lives if hidden
+        inner = [n for n in needed if _inside(n, path)]
+        if not inner:
+            if st.st_mode & 0o007:
+                os.chmod(path, st.st_mode & 0o7770)
+                changed.append(path)
+            sealed.append(path)
+            return
+        if path in needed:
+            return
+        if st.st_mode & 0o006:
+            os.chmod(path, st.st_mode & 0o7771)
+            changed.append(path)
+        sealed.append(path)
+        try:
+            children = sorted(os.listdir(path))
+        except OSError:
+            return
+        for child in children:
+            visit(os.path.join(path, child))
+
+    for h in sorted({os.path.realpath(h) for h in hide}):
+        visit(h)
+    return changed, sealed
+
+
+def readable(path: str) -> bool:
+    """Whether this process can list (a folder) or open (anything else) ``path``."""
+    try:
+        if os.path.isdir(path):
+            os.listdir(path)
+        else:
+            os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+        return True
+    except OSError:
+        return False
+
+
+class UidAllocator:
+    """Sandbox uids unique on this host: uid N is ours while we hold an exclusive flock on a file named N.
+
+    Several zygotes (``--jobs``) and several grading runs draw from the same range; a lock dies with its holder,
+    so a crashed grader frees its uids (a sandbox kills what runs under its uid before it starts)."""
+
+    def __init__(self, base: int, count: int):
+        import fcntl
+        self._fcntl = fcntl
+        self.base, self.count = base, count
+        self.folder = self._folder()
+        self._next = (os.getpid() * 7919) % count
+        self.held: dict[int, int] = {}  # uid -> fd holding its lock
+
+    @staticmethod
+    def _folder() -> str:
+        euid = os.geteuid()
+        for folder in ("/run/autograder-uids", f"/tmp/autograder-uids-{euid}"):
+            try:
+                os.makedirs(folder, mode=0o700, exist_ok=True)
+                st = os.lstat(folder)
+                if st.st_uid == euid and not os.path.islink(folder) and not st.st_mode & 0o022:
+                    return folder
+            except OSError:
+                continue
+        raise OSError(errno.EACCES, "no private folder for the sandbox uid locks (/run or /tmp)")
+
+    def acquire(self) -> int:
+        for _ in range(self.count):
+            uid = self.base + self._next
+            self._next = (self._next + 1) % self.count
+            if uid in self.held:
+                continue
+            fd = os.open(os.path.join(self.folder, str(uid)), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW,
+                         0o600)
+            try:
+                self._fcntl.flock(fd, self._fcntl.LOCK_EX | self._fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self.held[uid] = fd
+            return uid
+        raise OSError(errno.EAGAIN, f"all {self.count} sandbox uids from {self.base} are in use")
+
+    def release(self, uid: int) -> None:
+        fd = self.held.pop(uid, None)
+        if fd is not None:
+            os.close(fd)

@@ -10,7 +10,14 @@ solutions); it imports torch once and forks one sandbox per submission (:mod:`au
   writable /tmp and scratch folder (the working directory, with the data files given to :meth:`Zygote.spawn`),
   and nothing of the repository (``solutions/``, ``autograder/hidden``), of other submissions or of results;
 * rlimits (:class:`Limits`), ``no_new_privs``, an unprivileged uid of its own, no inherited file descriptors but
-  the submission socket (fd 3); stdin, stdout and stderr are /dev/null.
+  the submission socket (fd 3); stdin, stdout and stderr are /dev/null;
+* a seccomp filter (:mod:`autograder.seccomp`): no sockets, ptrace, mounts, namespaces, keyrings, memfd...
+
+That is the "namespaces" level (root with CAP_SYS_ADMIN), or "userns" (the same through a user namespace).
+Where neither can be had (a container's default profile), "uid-seccomp" keeps the uid, rlimits, no_new_privs and
+seccomp filter, a private scratch folder, and makes the hidden paths unreadable to other users; "none" (trusted
+notebooks only) keeps the process, rlimits and, when the grader is root, the uid. See
+:mod:`autograder.hostprobe`; ``Zygote(level="auto")`` takes the strongest level available.
 
     with Zygote(entry="autograder.child:serve", limits=Limits(memory_bytes=2 << 30)) as zygote:
         with zygote.spawn(files={"points.csv": data}) as sandbox:
@@ -39,6 +46,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import autograder
 from autograder import wire
+from autograder.hostprobe import ISOLATING, LEVELS, HostReport, check_level, stronger
 
 PACKAGE_DIR = Path(autograder.__file__).resolve().parent
 REPO = PACKAGE_DIR.parent  # the folder holding autograder/ and solutions/: never visible in a sandbox
@@ -54,7 +62,7 @@ class SandboxError(Exception):
 
 
 class SandboxUnavailable(SandboxError):
-    """Submissions cannot be isolated on this machine (no namespaces)."""
+    """Submissions cannot be isolated here as asked; the message is one line naming the causes and the fixes."""
 
 
 class SandboxTimeout(SandboxError, wire.Timeout):
@@ -120,22 +128,39 @@ class Zygote:
 
     ``entry`` ("module:function" or "/path/file.py:function") is imported once in the zygote and called as
     ``entry(sock)`` inside every sandbox; it should import everything it needs at import time (the repository
-    is not visible from a sandbox). ``isolate=False`` (the instructor's ``--no-sandbox``) keeps the fork and the
-    rlimits but no namespaces, private root or uid change. ``hide`` adds folders a sandbox must not see
-    (submissions, results); the repository is always hidden. ``launcher`` prefixes the zygote's command line
-    (e.g. ``["unshare", "--user", "--map-root-user"]``); ``log`` receives the zygote's stderr.
+    is not visible from a sandbox). ``level`` is "auto" (the strongest level this host allows) or one of
+    :data:`autograder.hostprobe.LEVELS`; ``minimum`` refuses (:class:`SandboxUnavailable`) a level weaker than
+    it. ``isolate=False`` is the old spelling of ``level="none"`` (the instructor's ``--no-sandbox``). ``hide``
+    adds folders a sandbox must not see (submissions, results); the repository is always hidden. ``launcher``
+    prefixes the zygote's command line (e.g. ``["unshare", "--user", "--map-root-user"]``); ``log`` receives the
+    zygote's stderr.
+
+    After start: ``level`` (the level in use), ``report`` (the :class:`HostReport` of the zygote's host) and
+    ``notes`` (lines for the instructor: why a stronger level was not used, which permissions were tightened).
     """
 
     def __init__(self, entry: str = DEFAULT_ENTRY, *, limits: Limits | None = None, isolate: bool = True,
+                 level: str = "auto", minimum: str | None = None,
                  hide: Iterable[str | os.PathLike] = (), preload: Sequence[str] = DEFAULT_PRELOAD,
                  launcher: Sequence[str] = (), log: Any = None, base_uid: int = 60001, uid_count: int = 1000,
                  start_timeout: float = 120.0):
+        if not isolate:
+            level = "none"
+        if level != "auto":
+            check_level(level)
+        if minimum is not None:
+            check_level(minimum)
+            if level != "auto" and stronger(minimum, level):
+                raise ValueError(f"isolation level {level!r} is weaker than the minimum {minimum!r}")
         self.entry = entry
         self.limits = limits or Limits()
-        self.isolate = isolate
+        self.requested, self.minimum = level, minimum
+        self.isolate = level != "none"
         self.hide = sorted({str(Path(h).resolve()) for h in hide} | {str(REPO), str(PACKAGE_DIR)})
         self.restarts = 0
-        self._config = {"entry": entry, "isolate": isolate, "hide": self.hide, "preload": list(preload),
+        self.level: str | None = None
+        self.notes: list[str] = []
+        self._config = {"entry": entry, "hide": self.hide, "preload": list(preload),
                         "base_uid": base_uid, "uid_count": uid_count, "scratch": SCRATCH}
         self._launcher, self._log, self._start_timeout = list(launcher), log, start_timeout
         self._lock = threading.Lock()
@@ -145,11 +170,15 @@ class Zygote:
         self._finalizer = weakref.finalize(self, Zygote._shutdown, self._state, self._sandboxes)
         try:
             self._start()
-            if isolate:
-                self._probe()
+            self._choose()
         except BaseException:
             self.close()
             raise
+
+    @property
+    def mode(self) -> str | None:
+        """The old name of :attr:`level`."""
+        return self.level
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     def _start(self) -> None:
@@ -174,8 +203,54 @@ class Zygote:
         if not hello.get("ready"):
             raise SandboxError(f"the sandbox zygote could not start: {hello.get('error')}")
         self.pid: int = hello["pid"]
-        self.mode: str = hello["mode"]  # "root", "userns" or "none"
+        self.report = HostReport.from_json(hello["report"])
         self.info = hello
+        if self.level is not None:  # a restart: the same level as before
+            self._set_level(self.level)
+
+    def _set_level(self, level: str) -> list[str]:
+        reply, _ = self._call_locked({"op": "level", "level": level})
+        return reply.get("notes", [])
+
+    def _choose(self) -> None:
+        """Take the requested level, or the strongest available one, and prove it by building a sandbox."""
+        report = self.report
+        if self.requested == "auto":
+            candidates = [lv for lv in ISOLATING if self.minimum is None or not stronger(self.minimum, lv)]
+        else:
+            candidates = [self.requested]
+        failed: list[str] = []
+        for level in candidates:
+            if not report.available(level):
+                failed.append(report.why_not(level))
+                continue
+            try:
+                notes = self._set_level(level)
+                self._probe(level)
+            except SandboxError as error:
+                why = str(error) if str(error).startswith(f"{level}: ") else f"{level}: {error}"
+                report.reasons[level] = why
+                failed.append(why)
+                continue
+            self.level = level
+            if self.requested == "auto":
+                skipped = [r for lv, r in report.reasons.items() if r and stronger(lv, level)]
+                if skipped:
+                    self.notes.append(f"isolation: {level}, not stronger because " + "; ".join(skipped))
+            self.notes.extend(notes)
+            return
+        raise SandboxUnavailable(self._unavailable(failed))
+
+    def _unavailable(self, failed: list[str]) -> str:
+        why = "; ".join(f.replace("\n", " ") for f in failed)
+        if self.requested == "none":
+            return f"cannot run even trusted notebooks here: {why}"
+        if self.minimum is not None and self.minimum != "none":
+            return (f"isolation {self.minimum} or stronger is not available here: {why}; or ask for a weaker "
+                    "--isolation")
+        if self.requested != "auto":
+            return f"isolation {self.requested} is not available here: {why}; or ask for --isolation auto"
+        return f"cannot isolate submissions here: {why}; or grade only trusted notebooks with --no-sandbox"
 
     def _restart_if_dead(self) -> None:
         """A zygote that died (killed from outside, out of memory) is replaced, once per call."""
@@ -188,20 +263,28 @@ class Zygote:
             self.restarts += 1
             self._start()
 
-    def _probe(self) -> None:
-        """Build one sandbox and throw it away, so a machine that cannot isolate says so at once."""
+    def _probe(self, level: str) -> None:
+        """Build one sandbox and throw it away: a level that does not work here says so at once, and at the
+        uid-seccomp level the sandbox checks from inside that it can read Python but none of the hidden paths."""
         try:
-            sandbox = self.spawn(probe=True)
+            sandbox = self.spawn(probe=True, _level=level)
         except SandboxError as error:
-            raise SandboxUnavailable(self._unavailable(str(error))) from None
+            raise SandboxError(str(error)) from None
         with sandbox:
             sandbox.wait(30)
             if "ready" not in sandbox.status:
-                raise SandboxUnavailable(self._unavailable(sandbox.exit_reason or "no answer"))
-
-    def _unavailable(self, why: str) -> str:
-        return (f"cannot isolate submissions here ({why}); run the grader as root or where user namespaces "
-                "are allowed, or grade only trusted notebooks with --no-sandbox")
+                raise SandboxError(sandbox.exit_reason or "the probe sandbox did not answer")
+            unreachable = sandbox.status.get("unreachable") or []
+            if unreachable:
+                from autograder.hostprobe import unreachable_python
+                raise SandboxError(unreachable_python(sandbox.uid, unreachable, level))
+            leaks = sandbox.status.get("leaks") or []
+            if leaks:
+                more = f" (and {len(leaks) - 1} more)" if len(leaks) > 1 else ""
+                raise SandboxError(
+                    f"{level}: the sandbox uid can still read {leaks[0]}{more} after its permissions were tightened "
+                    "(an ACL, a group, or a read-only file system): make it unreadable to other users "
+                    "(`chmod -R o-rwx`, `setfacl -b`), or use the namespaces level")
 
     @property
     def alive(self) -> bool:
@@ -245,13 +328,17 @@ class Zygote:
         if self._closed:
             raise SandboxError("the sandbox zygote is closed")
         with self._lock:
-            try:
-                socket.send_fds(self._ctrl, [json.dumps(message).encode()], list(fds))
-                if not _readable(self._ctrl, timeout):
-                    raise SandboxError(f"the sandbox zygote did not answer within {timeout:g} s")
-                data, got, _, _ = socket.recv_fds(self._ctrl, 1 << 22, 2)
-            except OSError as error:
-                raise SandboxError(f"the sandbox zygote is gone ({error})") from None
+            return self._call_locked(message, fds, timeout)
+
+    def _call_locked(self, message: dict, fds: Sequence[int] = (), timeout: float = 30.0) -> tuple[dict, list[int]]:
+        """:meth:`_call`, for a caller that holds the lock (or is alone: the constructor)."""
+        try:
+            socket.send_fds(self._ctrl, [json.dumps(message).encode()], list(fds))
+            if not _readable(self._ctrl, timeout):
+                raise SandboxError(f"the sandbox zygote did not answer within {timeout:g} s")
+            data, got, _, _ = socket.recv_fds(self._ctrl, 1 << 22, 2)
+        except OSError as error:
+            raise SandboxError(f"the sandbox zygote is gone ({error})") from None
         if not data:
             raise SandboxError(f"the sandbox zygote is gone (exit status {self._process.poll()})")
         reply = json.loads(data)
@@ -269,13 +356,15 @@ class Zygote:
         return self._call({"op": "modules"})[0]["environ"]
 
     def spawn(self, files: Mapping[str, bytes | str] | None = None, *, limits: Limits | None = None,
-              hide: Iterable[str | os.PathLike] = (), probe: bool = False) -> "Sandbox":
+              hide: Iterable[str | os.PathLike] = (), probe: bool = False, _level: str | None = None) -> "Sandbox":
         """Start a sandbox for one submission, with ``files`` (relative name -> content) in its working folder."""
+        if self.level is None and _level is None and not self._closed:
+            raise SandboxError("the sandbox zygote has no isolation level")
         limits = limits or self.limits
         self._restart_if_dead()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         status, status_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        message = {"op": "spawn", "limits": asdict(limits), "probe": probe,
+        message = {"op": "spawn", "limits": asdict(limits), "probe": probe, "level": _level,
                    "hide": sorted(str(Path(h).resolve()) for h in hide)}
         try:
             reply, fds = self._call(message, [theirs.fileno(), status_theirs.fileno()])
@@ -286,6 +375,9 @@ class Zygote:
         finally:
             theirs.close()
             status_theirs.close()
+        for note in reply.get("notes", []):
+            if note not in self.notes:
+                self.notes.append(note)
         sandbox = Sandbox(ours, status, fds[0], reply["pid"], reply["uid"], limits)
         self._sandboxes.add(sandbox)
         try:
