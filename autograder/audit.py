@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from autograder.catalog import Variant, load_catalog
-from autograder.course import ASSIGNMENTS, Assignment, find_assignment
+from autograder.course import Assignment, Course
 from autograder.discover import InputError, find_jobs
 from autograder.fill import filled_release, write
 
@@ -55,7 +55,8 @@ class AuditRow:
         return "caught" if self.ok else "caught, other hint"
 
 
-def audit(assignments: list[Assignment], secret: str, jobs: int = 2, sandbox: bool = True) -> list[AuditRow]:
+def audit(course: Course, assignments: list[Assignment], secret: str, jobs: int = 2,
+          sandbox: bool = True) -> list[AuditRow]:
     """Grade every catalogued variant of ``assignments`` with the real grader."""
     from autograder.runner import Settings, grade_parallel
 
@@ -63,18 +64,18 @@ def audit(assignments: list[Assignment], secret: str, jobs: int = 2, sandbox: bo
     with tempfile.TemporaryDirectory(prefix="autograder-audit-") as tmp:
         root = Path(tmp) / "submitted"
         for a in assignments:
-            catalog = load_catalog(a)
+            catalog = load_catalog(course, a)
             if catalog is None:
                 continue
             for correct, variants in ((True, catalog.CORRECT), (False, catalog.MISTAKES)):
                 for i, v in enumerate(variants):
                     student = f"{'ok' if correct else 'bug'}-{v.blank}-{i:02d}"
-                    write(filled_release(a, {v.blank: v.code}), root / student / a.name / a.notebook)
+                    write(filled_release(course, a, {v.blank: v.code}), root / student / a.name / a.notebook)
                     rows[f"{student}/{a.name}/{a.stem}"] = AuditRow(a.name, v, correct)
         if not rows:
             return []
-        found = find_jobs([root])
-        settings = Settings(secret=secret, sandbox=sandbox, hide=[Path(tmp)])
+        found = find_jobs(course, [root])
+        settings = Settings(course=course, secret=secret, sandbox=sandbox, hide=[Path(tmp), course.root])
         for key, result in grade_parallel(found, settings, jobs):
             if isinstance(result, str):
                 raise RuntimeError(f"audit could not grade: {result}")
@@ -84,14 +85,14 @@ def audit(assignments: list[Assignment], secret: str, jobs: int = 2, sandbox: bo
     return list(rows.values())
 
 
-def run_audit(names: list[str], secret: str) -> int:
+def run_audit(course: Course, names: list[str], secret: str) -> int:
     assignments = []
-    for name in names or list(ASSIGNMENTS):
-        a = find_assignment(name)
+    for name in names or list(course.assignments):
+        a = course.find(name)
         if a is None:
             raise InputError(f"unknown assignment {name!r}")
         assignments.append(a)
-    rows = audit(assignments, secret)
+    rows = audit(course, assignments, secret)
     console = Console(highlight=False)
     table = Table(title="Catalogued answers graded by the hidden tests")
     for col in ("blank", "answer", "verdict", "marks", "what the student reads"):

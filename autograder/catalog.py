@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from autograder.course import REPO, Assignment
-
-CATALOG = REPO / "catalog"
+from autograder.course import Assignment, Course
 
 
 @dataclass(frozen=True)
@@ -25,8 +23,8 @@ class Variant:
     hint: str | None = None  # for mistakes: a substring the feedback must contain (case-insensitive)
 
 
-def load_catalog(assignment: Assignment) -> ModuleType | None:
-    path = CATALOG / f"{assignment.stem}.py"
+def load_catalog(course: Course, assignment: Assignment) -> ModuleType | None:
+    path = course.catalog(assignment)
     if not path.exists():
         return None
     spec = importlib.util.spec_from_file_location(f"_catalog_{assignment.stem}", path)

@@ -1,8 +1,9 @@
-"""``python -m autograder grade PATH [PATH ...] [--out DIR] [--jobs N]``: arguments, progress, exit codes.
+"""``python -m autograder grade PATH [PATH ...] [--course DIR] [--out DIR] [--jobs N]``: arguments, progress,
+exit codes.
 
 Exit codes: 0 every notebook was graded (whatever the scores); 1 something could not be graded (the
 sandbox could not be built, a hidden test broke); 2 bad input (a missing path, not a notebook, an
-unknown assignment, bad options).
+unknown assignment, not a course directory, bad options).
 """
 from __future__ import annotations
 
@@ -16,11 +17,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from autograder.course import REPO
+from autograder.course import Course, CourseError, locate
 from autograder.discover import InputError, find_jobs
 from autograder.results import NotebookResult, write_results, write_scores_csv
-
-DEFAULT_SECRET = "torch-basics-demo-secret"
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -32,10 +31,14 @@ def _parser() -> argparse.ArgumentParser:
     grade = commands.add_parser("grade", help="grade notebooks or folders of submissions")
     grade.add_argument("paths", nargs="+", type=Path, metavar="PATH",
                        help="a notebook, or a folder laid out as <student>/<assignment>/<notebook>.ipynb")
+    grade.add_argument("--course", type=Path, default=None, metavar="DIR",
+                       help="the course directory: release/, hidden/, solutions/ (default: $AUTOGRADER_COURSE, "
+                            "else the working folder or one above it, else this checkout)")
     grade.add_argument("--out", type=Path, default=Path("graded"), help="where results go (default: graded/)")
     grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="notebooks graded in parallel")
     grade.add_argument("--secret", default=None,
-                       help="course secret the hidden inputs are drawn from (default: $AUTOGRADER_SECRET)")
+                       help="course secret the hidden inputs are drawn from (default: $AUTOGRADER_SECRET, else "
+                            "the course's .autograder-secret file)")
     grade.add_argument("--memory-gib", type=float, default=4.0, help="memory limit per submission (GiB)")
     grade.add_argument("--call-timeout", type=float, default=10.0, help="seconds one call may take")
     grade.add_argument("--cell-timeout", type=float, default=30.0, help="seconds one notebook cell may take")
@@ -46,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--quiet", action="store_true", help="print only the final table")
     audit = commands.add_parser("audit", help="report, per blank, which catalogued mistakes the hidden tests catch")
     audit.add_argument("assignments", nargs="*", help="assignments to audit (default: all)")
+    audit.add_argument("--course", type=Path, default=None, metavar="DIR")
     audit.add_argument("--secret", default=None)
     return parser
 
@@ -53,12 +57,13 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        course = locate(args.course)
         if args.command == "audit":
             from autograder.audit import run_audit  # noqa: I001 - imports torch: only when asked
 
-            return run_audit(args.assignments, args.secret or os.environ.get("AUTOGRADER_SECRET", DEFAULT_SECRET))
-        return grade(args)
-    except InputError as error:
+            return run_audit(course, args.assignments, course.secret(args.secret))
+        return grade(course, args)
+    except (InputError, CourseError) as error:
         errors.print(f"error: {error}")
         return 2
     except KeyboardInterrupt:
@@ -66,20 +71,22 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def grade(args: argparse.Namespace) -> int:
+def grade(course: Course, args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise InputError("--jobs must be at least 1")
-    jobs = find_jobs(args.paths)
+    jobs = find_jobs(course, args.paths)
+    for assignment in {job.assignment.name: job.assignment for job in jobs}.values():
+        for needed in (course.hidden_tests(assignment), course.solutions(assignment)):
+            if not needed.is_file():
+                raise InputError(f"{needed}: missing from the course directory {course.root}, so "
+                                 f"{assignment.name} cannot be graded")
+    secret = course.secret(args.secret)
     from autograder.runner import Settings, grade_parallel  # torch is imported only once input is valid
     from autograder.sandbox import SandboxUnavailable
     out: Path = args.out.resolve()
-    secret = args.secret or os.environ.get("AUTOGRADER_SECRET")
-    if secret is None:
-        secret = DEFAULT_SECRET
-        if not args.quiet:
-            errors.print("note: using the demo course secret; set AUTOGRADER_SECRET (or --secret) for a real course")
-    hide = sorted({REPO, out, *(p.resolve() if p.is_dir() else p.resolve().parent for p in args.paths)})
-    settings = Settings(secret=secret, sandbox=not args.no_sandbox, memory_bytes=int(args.memory_gib * (1 << 30)),
+    hide = sorted({course.root, out, *(p.resolve() if p.is_dir() else p.resolve().parent for p in args.paths)})
+    settings = Settings(course=course, secret=secret, sandbox=not args.no_sandbox,
+                        memory_bytes=int(args.memory_gib * (1 << 30)),
                         cell_timeout=args.cell_timeout, call_timeout=args.call_timeout,
                         notebook_timeout=args.notebook_timeout, hide=list(hide))
     started = time.perf_counter()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.course import Assignment, find_assignment
+from autograder.course import Assignment, Course
 
 
 class InputError(Exception):
@@ -28,9 +28,9 @@ class Job:
         return str(self.results.with_suffix(""))
 
 
-def _single_file(path: Path) -> Job:
-    folder = find_assignment(path.parent.name)
-    assignment = folder or find_assignment(path.stem)
+def _single_file(course: Course, path: Path) -> Job:
+    folder = course.find(path.parent.name)
+    assignment = folder or course.find(path.stem)
     if assignment is None:
         raise InputError(f"{path}: unknown assignment (neither the folder {path.parent.name!r} nor the file name "
                          f"{path.stem!r} names one of the course's assignments)")
@@ -38,10 +38,10 @@ def _single_file(path: Path) -> Job:
     return Job(path, student, assignment, Path(f"{path.stem}.json"))
 
 
-def _in_folder(root: Path, path: Path) -> Job:
+def _in_folder(course: Course, root: Path, path: Path) -> Job:
     rel = path.relative_to(root)
     parts = [root.name, *rel.parts] if len(rel.parts) < 3 else list(rel.parts)
-    assignment = find_assignment(parts[-2]) or find_assignment(path.stem)
+    assignment = course.find(parts[-2]) or course.find(path.stem)
     if assignment is None:
         raise InputError(f"{path}: unknown assignment {parts[-2]!r} (expected <student>/<assignment>/<notebook>.ipynb)")
     if len(parts) < 3:  # an assignment folder given directly: its parent is the student
@@ -50,7 +50,7 @@ def _in_folder(root: Path, path: Path) -> Job:
     return Job(path, student, assignment, Path(student, assignment.name, f"{path.stem}.json"))
 
 
-def find_jobs(paths: list[Path]) -> list[Job]:
+def find_jobs(course: Course, paths: list[Path]) -> list[Job]:
     """All notebooks under ``paths``, sorted; raises :class:`InputError` for a path it cannot use."""
     jobs: list[Job] = []
     for given in paths:
@@ -59,14 +59,14 @@ def find_jobs(paths: list[Path]) -> list[Job]:
         if given.is_file():
             if given.suffix != ".ipynb":
                 raise InputError(f"{given}: not a notebook (expected a .ipynb file or a folder of submissions)")
-            jobs.append(_single_file(given))
+            jobs.append(_single_file(course, given))
             continue
         root = given.resolve()
         found = sorted(p for p in root.rglob("*.ipynb")
                        if ".ipynb_checkpoints" not in p.parts and p.is_file())
         if not found:
             raise InputError(f"{given}: no notebooks found (expected <student>/<assignment>/<notebook>.ipynb)")
-        jobs.extend(_in_folder(root, p) for p in found)
+        jobs.extend(_in_folder(course, root, p) for p in found)
     seen: dict[Path, Path] = {}
     for job in jobs:
         if job.results in seen:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.course import REPO, Assignment
+from autograder.course import Assignment, Course
 
 _MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.MULTILINE)
 
@@ -18,14 +18,14 @@ def grade_id(cell: nbformat.NotebookNode) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
-def solution_code(assignment: Assignment, root: Path = REPO) -> dict[str, str]:
+def solution_code(course: Course, assignment: Assignment) -> dict[str, str]:
     """Each blank's reference cell from the source notebook, solution markers removed."""
-    nb = nbformat.read(root / "source" / assignment.name / assignment.notebook, as_version=4)
+    nb = nbformat.read(course.source(assignment) / assignment.notebook, as_version=4)
     return {grade_id(c): _MARKER.sub("", c.source) for c in nb.cells if grade_id(c) in assignment.blanks}
 
 
-def release_notebook(assignment: Assignment, root: Path = REPO) -> nbformat.NotebookNode:
-    return nbformat.read(root / "release" / assignment.name / assignment.notebook, as_version=4)
+def release_notebook(course: Course, assignment: Assignment) -> nbformat.NotebookNode:
+    return nbformat.read(course.release(assignment) / assignment.notebook, as_version=4)
 
 
 def fill(notebook: nbformat.NotebookNode, code: dict[str, str]) -> nbformat.NotebookNode:
@@ -37,10 +37,10 @@ def fill(notebook: nbformat.NotebookNode, code: dict[str, str]) -> nbformat.Note
     return filled
 
 
-def filled_release(assignment: Assignment, overrides: dict[str, str] | None = None,
-                   root: Path = REPO) -> nbformat.NotebookNode:
+def filled_release(course: Course, assignment: Assignment,
+                   overrides: dict[str, str] | None = None) -> nbformat.NotebookNode:
     """The release notebook with every blank solved, except ``overrides`` (blank -> code) written instead."""
-    return fill(release_notebook(assignment, root), {**solution_code(assignment, root), **(overrides or {})})
+    return fill(release_notebook(course, assignment), {**solution_code(course, assignment), **(overrides or {})})
 
 
 def write(notebook: nbformat.NotebookNode, path: Path) -> Path:

@@ -12,30 +12,25 @@ the notebook's functions in-process, but still only through the data-only codec.
 """
 from __future__ import annotations
 
-import os
 import warnings
 from typing import Any
 
-from autograder.cli import DEFAULT_SECRET
-from autograder.course import assignment_of_blank, find_assignment
+from autograder.course import locate
 from autograder.plugin import Entry, GradingPlugin, run_pytest
 from autograder.results import TestResult
 from autograder.submission import Submission
 
 
-
-def course_secret() -> str:
-    return os.environ.get("AUTOGRADER_SECRET", DEFAULT_SECRET)
-
-
 def grade_in_process(assignment: str, namespace: dict[str, Any], *, only_blank: str | None = None,
                      secret: str | None = None) -> list[TestResult]:
-    """Run the hidden tests of ``assignment`` against the functions in ``namespace`` (no sandbox)."""
-    a = find_assignment(assignment)
+    """Run the hidden tests of ``assignment`` against the functions in ``namespace`` (no sandbox). The course is
+    found as the grader finds it ($AUTOGRADER_COURSE, the working folder or one above it, this checkout)."""
+    course = locate()
+    a = course.find(assignment)
     if a is None:
         raise ValueError(f"unknown assignment {assignment!r}")
     entry = Entry(key="notebook", assignment=a.name, open=lambda: Submission.in_process(namespace))
-    plugin = GradingPlugin([entry], secret or course_secret(), only_blank=only_blank)
+    plugin = GradingPlugin(course, [entry], course.secret(secret), only_blank=only_blank)
     with warnings.catch_warnings():  # nbgrader scores a cell 0 if anything reaches stderr
         warnings.simplefilter("ignore")
         code = run_pytest([a], plugin)
@@ -46,7 +41,7 @@ def grade_in_process(assignment: str, namespace: dict[str, Any], *, only_blank: 
 
 def grade_blank(blank: str, namespace: dict[str, Any]) -> float:
     """Grade one blank in a notebook's kernel; return its points or raise AssertionError with the feedback."""
-    results = grade_in_process(assignment_of_blank(blank).name, namespace, only_blank=blank)
+    results = grade_in_process(locate().of_blank(blank).name, namespace, only_blank=blank)
     score, max_score = sum(t.score for t in results), sum(t.max_score for t in results)
     lines = [f"{blank}: {score:g} / {max_score:g} points"]
     lines += [f"  {'✓' if t.score == t.max_score else '✗'} {t.name}" +

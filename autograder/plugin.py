@@ -1,6 +1,6 @@
 """The pytest plugin that turns hidden tests into grades.
 
-Hidden tests are plain pytest (``autograder/hidden/test_<assignment>.py``). This plugin supplies:
+Hidden tests are plain pytest (``hidden/test_<assignment>.py`` in the course directory). This plugin supplies:
 
 - ``sub``: a :class:`~autograder.submission.Submission`, parametrised over the notebooks being graded
   (module scope, so a notebook runs once and all its tests reuse it);
@@ -17,7 +17,6 @@ import hashlib
 import importlib.util
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterator
 
@@ -25,21 +24,14 @@ import pytest
 import torch
 
 from autograder.compare import Mismatch
-from autograder.course import ASSIGNMENTS, REPO, Assignment
+from autograder.course import Assignment, Course
 from autograder.results import TestResult, gate_properties
 from autograder.submission import Submission, SubmissionError
 
-HIDDEN = Path(__file__).resolve().parent / "hidden"
-SOLUTIONS = REPO / "solutions"
 
-
-def hidden_module(assignment: Assignment) -> Path:
-    return HIDDEN / f"test_{assignment.name}.py"
-
-
-def load_reference(assignment: Assignment) -> ModuleType:
+def load_reference(course: Course, assignment: Assignment) -> ModuleType:
     """The reference solutions, loaded by path so that nothing else needs ``solutions`` importable."""
-    path = SOLUTIONS / f"{assignment.stem}.py"
+    path = course.solutions(assignment)
     spec = importlib.util.spec_from_file_location(f"_reference_{assignment.stem}", path)
     if spec is None or spec.loader is None or not path.exists():
         raise FileNotFoundError(f"reference solutions not found: {path}")
@@ -65,8 +57,9 @@ class Entry:
 class GradingPlugin:
     """Parametrises ``sub`` over ``entries`` and records each test's points and feedback."""
 
-    def __init__(self, entries: list[Entry], secret: str, *, only_blank: str | None = None,
+    def __init__(self, course: Course, entries: list[Entry], secret: str, *, only_blank: str | None = None,
                  on_done: Callable[[str, list[TestResult], Submission | None], None] | None = None):
+        self.course = course
         self.by_assignment: dict[str, list[Entry]] = {}
         for e in entries:
             self.by_assignment.setdefault(e.assignment, []).append(e)
@@ -85,7 +78,7 @@ class GradingPlugin:
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "sub" in metafunc.fixturenames:
-            entries = self.by_assignment.get(_assignment_of(metafunc.module).name, [])
+            entries = self.by_assignment.get(self.assignment_of(metafunc.module).name, [])
             metafunc.parametrize("sub", entries, ids=[e.key for e in entries], indirect=True, scope="module")
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -118,8 +111,14 @@ class GradingPlugin:
 
     def reference(self, assignment: Assignment) -> ModuleType:
         if assignment.name not in self._references:
-            self._references[assignment.name] = load_reference(assignment)
+            self._references[assignment.name] = load_reference(self.course, assignment)
         return self._references[assignment.name]
+
+    def assignment_of(self, module: ModuleType) -> Assignment:
+        name = getattr(module, "ASSIGNMENT", None)
+        if name not in self.course.assignments:
+            raise pytest.UsageError(f"{module.__file__}: set ASSIGNMENT to one of {sorted(self.course.assignments)}")
+        return self.course.assignments[name]
 
     def _feedback(self, item: pytest.Item, call: pytest.CallInfo) -> str:
         error = call.excinfo.value if call.excinfo is not None else None
@@ -162,14 +161,8 @@ def rng(request: pytest.FixtureRequest, sub: Submission) -> torch.Generator:
 @pytest.fixture(scope="module")
 def ref(request: pytest.FixtureRequest) -> ModuleType:
     """The reference solutions of the module's assignment."""
-    return request.config.stash[PLUGIN].reference(_assignment_of(request.module))
-
-
-def _assignment_of(module: ModuleType) -> Assignment:
-    name = getattr(module, "ASSIGNMENT", None)
-    if name not in ASSIGNMENTS:
-        raise pytest.UsageError(f"{module.__file__}: set ASSIGNMENT to one of {sorted(ASSIGNMENTS)}")
-    return ASSIGNMENTS[name]
+    plugin = request.config.stash[PLUGIN]
+    return plugin.reference(plugin.assignment_of(request.module))
 
 
 def _blank_marker(item: pytest.Item) -> tuple[str, float]:
@@ -192,9 +185,10 @@ def _test_name(item: Any) -> str:
 
 def run_pytest(assignments: list[Assignment], plugin: GradingPlugin, quiet: bool = True) -> int:
     """Run the hidden tests of ``assignments`` with ``plugin``; returns pytest's exit code."""
-    args = [str(hidden_module(a)) for a in assignments]
-    args += ["-p", "no:cacheprovider", "-o", "addopts=", "-o", "python_files=test_*.py",
-             f"--rootdir={HIDDEN}", "-W", "ignore"]
+    course = plugin.course
+    args = [str(course.hidden_tests(a)) for a in assignments]
+    args += ["-p", "no:cacheprovider", "-o", "addopts=", "-o", "python_files=test_*.py", "--import-mode=importlib",
+             f"--rootdir={course.root / 'hidden'}", "-W", "ignore"]
     if quiet:
         args += ["-p", "no:terminal"]
     return pytest.main(args, plugins=[plugin, sys.modules[__name__]])

@@ -11,18 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from autograder.course import REPO, Assignment
+from autograder.course import Assignment, Course
 from autograder.discover import Job
 from autograder.notebook import NotebookError, read_code_cells
 from autograder.plugin import Entry, GradingPlugin, run_pytest
 from autograder.results import NotebookResult, TestResult
 from autograder.submission import Submission, Transport
 
-RELEASE = REPO / "release"
-
 
 @dataclass
 class Settings:
+    course: Course
     secret: str
     sandbox: bool = True  # False only with the instructor's explicit --no-sandbox
     memory_bytes: int = 4 << 30
@@ -30,15 +29,6 @@ class Settings:
     call_timeout: float = 10.0
     notebook_timeout: float = 120.0
     hide: list[Path] = field(default_factory=list)  # folders the submissions must not see
-
-
-def data_files(assignment: Assignment) -> dict[str, bytes]:
-    """The files released beside the notebook (data sets), copied into every sandbox's scratch folder."""
-    folder = RELEASE / assignment.name
-    if not folder.is_dir():
-        return {}
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
-            if p.is_file() and p.suffix != ".ipynb" and p.stat().st_size < (16 << 20)}
 
 
 def notebook_notes(submission: Submission | None) -> str:
@@ -70,7 +60,7 @@ def _open_factory(settings: Settings) -> Callable[[Assignment], Callable[[], Tra
 
     def for_assignment(assignment: Assignment) -> Callable[[], Transport]:
         if assignment.name not in files:
-            files[assignment.name] = data_files(assignment)
+            files[assignment.name] = settings.course.data_files(assignment)
         return lambda: zygote.spawn(files=files[assignment.name])
 
     for_assignment.close = zygote.close  # type: ignore[attr-defined]
@@ -98,7 +88,7 @@ def grade_shard(jobs: list[Job], settings: Settings, report: Callable[[str, Note
         report(key, NotebookResult(job.student, job.assignment.name, job.path.stem, list(tests),
                               output=notebook_notes(submission)))
 
-    plugin = GradingPlugin(entries, settings.secret, on_done=done)
+    plugin = GradingPlugin(settings.course, entries, settings.secret, on_done=done)
     try:
         assignments = sorted({job.assignment.name: job.assignment for job in jobs}.values(), key=lambda a: a.name)
         code = run_pytest(assignments, plugin)

@@ -27,7 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.course import ASSIGNMENTS, REPO
+from autograder.course import Course
+
+REPO = Path(__file__).resolve().parents[1]
+COURSE = Course.load(REPO)
+ASSIGNMENTS = COURSE.assignments
 from autograder.fill import filled_release, write
 
 PYTHON = sys.executable
@@ -39,7 +43,7 @@ def make_course(root: Path, students: int) -> None:
     shutil.copytree(REPO / "source", root / "source")
     shutil.copytree(REPO / "release", root / "release")
     for a in ASSIGNMENTS.values():
-        nb = filled_release(a)
+        nb = filled_release(COURSE, a)
         for s in range(students):
             write(nb, root / "submitted" / f"student{s:03d}" / a.name / a.notebook)
             for data in (REPO / "release" / a.name).iterdir():
@@ -95,7 +99,7 @@ def in_process_seconds(root: Path) -> float:
     cwd = os.getcwd()
     start = time.perf_counter()
     try:
-        grade_shard(find_jobs([root / "submitted"]), Settings(secret="bench"), lambda key, result: None,
+        grade_shard(find_jobs(COURSE, [root / "submitted"]), Settings(course=COURSE, secret="bench"), lambda key, result: None,
                     open_factory=in_release_folder)
     finally:
         os.chdir(cwd)

@@ -9,15 +9,15 @@ import pytest
 import torch
 
 from autograder.catalog import Variant, load_catalog, reference_namespace as _reference_namespace
-from autograder.course import ASSIGNMENTS
-from autograder.nbgrader_hidden import DEFAULT_SECRET
+from conftest import ASSIGNMENTS, COURSE
+from conftest import SECRET as DEFAULT_SECRET
 from autograder.plugin import Entry, GradingPlugin, load_reference, run_pytest
 from autograder.results import TestResult
 from autograder.submission import Submission
 
 
 def reference(name: str):
-    return load_reference(ASSIGNMENTS[name])
+    return load_reference(COURSE, ASSIGNMENTS[name])
 
 
 def reference_namespace(name: str) -> dict[str, Any]:
@@ -25,7 +25,7 @@ def reference_namespace(name: str) -> dict[str, Any]:
 
 
 def variants(name: str, which: str) -> list[Variant]:
-    module = load_catalog(ASSIGNMENTS[name])
+    module = load_catalog(COURSE, ASSIGNMENTS[name])
     return list(getattr(module, which)) if module is not None else []
 
 
@@ -46,7 +46,7 @@ class OwnBlanks(GradingPlugin):
     """Runs, for each notebook, only the tests of the blanks it is meant for (``blanks[entry key]``)."""
 
     def __init__(self, entries: list[Entry], secret: str, blanks: dict[str, set[str]]):
-        super().__init__(entries, secret)
+        super().__init__(COURSE, entries, secret)
         self.blanks = blanks
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -61,7 +61,7 @@ def grade_many(name: str, namespaces: dict[str, dict[str, Any]], secret: str = D
     only on ``blanks[key]``."""
     entries = [Entry(key=k, assignment=name, open=lambda ns=ns: Submission.in_process(ns))
                for k, ns in namespaces.items()]
-    plugin = GradingPlugin(entries, secret) if blanks is None else OwnBlanks(entries, secret, blanks)
+    plugin = GradingPlugin(COURSE, entries, secret) if blanks is None else OwnBlanks(entries, secret, blanks)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny tensors: waking a thread pool costs more than the work
     try:

@@ -6,14 +6,14 @@ import pytest
 
 from autograder.audit import audit
 from autograder.catalog import load_catalog
-from autograder.course import ASSIGNMENTS
+from conftest import ASSIGNMENTS, COURSE
 
 pytestmark = pytest.mark.slow
 
 
 def catalogued():
     for a in ASSIGNMENTS.values():
-        catalog = load_catalog(a)
+        catalog = load_catalog(COURSE, a)
         for kind in ("CORRECT", "MISTAKES"):
             for i, v in enumerate(getattr(catalog, kind, []) if catalog else []):
                 yield pytest.param(a.name, kind, i, id=f"{a.name}-{kind.lower()}-{v.blank}-{v.name}")
@@ -21,13 +21,13 @@ def catalogued():
 
 @pytest.fixture(scope="module")
 def rows():
-    found = audit(list(ASSIGNMENTS.values()), secret="catalog-secret", jobs=2)
+    found = audit(COURSE, list(ASSIGNMENTS.values()), secret="catalog-secret", jobs=2)
     return {(r.assignment, r.correct, r.variant.blank, r.variant.name): r for r in found}
 
 
 def test_every_blank_has_correct_variants_and_mistakes():
     for a in ASSIGNMENTS.values():
-        catalog = load_catalog(a)
+        catalog = load_catalog(COURSE, a)
         assert catalog is not None, a.name
         for blank in a.blanks:
             assert any(v.blank == blank for v in catalog.CORRECT), (a.name, blank, "no correct variant")
@@ -36,7 +36,7 @@ def test_every_blank_has_correct_variants_and_mistakes():
 
 @pytest.mark.parametrize("assignment, kind, index", list(catalogued()))
 def test_graded_as_intended(rows, assignment, kind, index):
-    variant = getattr(load_catalog(ASSIGNMENTS[assignment]), kind)[index]
+    variant = getattr(load_catalog(COURSE, ASSIGNMENTS[assignment]), kind)[index]
     row = rows[(assignment, kind == "CORRECT", variant.blank, variant.name)]
     got, out_of = row.marks
     if kind == "CORRECT":

@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from autograder.discover import InputError, find_jobs
+from conftest import COURSE
 
 
 def grade(*args, cwd):
@@ -40,15 +41,15 @@ def test_layouts_name_student_assignment_and_results(tmp_path):
         nb = tmp_path / "submitted" / student / "05_multiclass" / "multiclass.ipynb"
         nb.parent.mkdir(parents=True)
         nb.write_text("{}")
-    top = find_jobs([tmp_path / "submitted"])
+    top = find_jobs(COURSE, [tmp_path / "submitted"])
     assert [(j.student, j.assignment.name, str(j.results)) for j in top] == [
         ("alice", "05_multiclass", "alice/05_multiclass/multiclass.json"),
         ("bob", "05_multiclass", "bob/05_multiclass/multiclass.json"),
     ]
-    one_student = find_jobs([tmp_path / "submitted" / "bob"])
-    one_folder = find_jobs([tmp_path / "submitted" / "bob" / "05_multiclass"])
+    one_student = find_jobs(COURSE, [tmp_path / "submitted" / "bob"])
+    one_folder = find_jobs(COURSE, [tmp_path / "submitted" / "bob" / "05_multiclass"])
     assert [j.results for j in one_student] == [j.results for j in one_folder] == [top[1].results]
-    single = find_jobs([tmp_path / "submitted" / "bob" / "05_multiclass" / "multiclass.ipynb"])
+    single = find_jobs(COURSE, [tmp_path / "submitted" / "bob" / "05_multiclass" / "multiclass.ipynb"])
     assert str(single[0].results) == "multiclass.json" and single[0].assignment.name == "05_multiclass"
 
 
@@ -58,7 +59,7 @@ def test_the_same_results_file_twice_is_refused(tmp_path):
         nb.parent.mkdir()
         nb.write_text("{}")
     with pytest.raises(InputError, match="would both write"):
-        find_jobs([tmp_path / "a" / "linear_regression.ipynb", tmp_path / "b" / "linear_regression.ipynb"])
+        find_jobs(COURSE, [tmp_path / "a" / "linear_regression.ipynb", tmp_path / "b" / "linear_regression.ipynb"])
 
 
 def test_scores_csv_counts_the_better_of_two_notebooks_whatever_the_order(tmp_path):

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.course import ASSIGNMENTS, REPO
+from conftest import ASSIGNMENTS, COURSE, REPO
 
 
 def _load_tool():

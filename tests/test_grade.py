@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import ASSIGNMENTS
+from conftest import ASSIGNMENTS, COURSE
 from autograder.fill import filled_release, release_notebook, write
 
 pytestmark = pytest.mark.slow
@@ -25,8 +25,8 @@ def run_grader(paths: list[Path], out: Path, jobs: int, *extra: str) -> subproce
 def course(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("grade") / "submitted"
     for a in ASSIGNMENTS.values():
-        write(filled_release(a), root / "alice" / a.name / a.notebook)
-        write(release_notebook(a), root / "carol" / a.name / a.notebook)
+        write(filled_release(COURSE, a), root / "alice" / a.name / a.notebook)
+        write(release_notebook(COURSE, a), root / "carol" / a.name / a.notebook)
     return root
 
 
@@ -117,7 +117,7 @@ def test_magics_outputs_and_metadata_do_not_matter(tmp_path):
     import nbformat
 
     a = ASSIGNMENTS["02_linear_regression"]
-    nb = filled_release(a)
+    nb = filled_release(COURSE, a)
     nb.cells.insert(0, nbformat.v4.new_code_cell("%matplotlib inline\n!pip install nothing-at-all\n%load_ext autoreload"))
     nb.cells.insert(1, nbformat.v4.new_code_cell("%%time\nimport math\n"))
     for cell in nb.cells:

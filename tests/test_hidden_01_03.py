@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from autograder.catalog import Variant, load_catalog, variant_namespace
-from autograder.course import ASSIGNMENTS
-from autograder.nbgrader_hidden import DEFAULT_SECRET, grade_in_process
+from conftest import ASSIGNMENTS, COURSE
+from autograder.nbgrader_hidden import grade_in_process
+from conftest import SECRET as DEFAULT_SECRET
 from autograder.results import TestResult
 from catalog_support import by_blank, grade_many, key, reference, reference_namespace, variants
 
@@ -32,7 +33,7 @@ CALLS = {"train_linear": {"linear_model", "mse_loss"}, "train_logistic": {"logis
 
 
 def catalog(name: str):
-    module = load_catalog(ASSIGNMENTS[name])
+    module = load_catalog(COURSE, ASSIGNMENTS[name])
     assert module is not None, f"catalog/{ASSIGNMENTS[name].stem}.py is missing"
     return module
 

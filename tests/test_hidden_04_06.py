@@ -25,9 +25,9 @@ import torch
 from torch import nn
 
 from autograder.catalog import variant_namespace
-from autograder.course import ASSIGNMENTS
-from autograder.plugin import HIDDEN
-from autograder.nbgrader_hidden import DEFAULT_SECRET, grade_in_process
+from conftest import ASSIGNMENTS, COURSE
+from autograder.nbgrader_hidden import grade_in_process
+from conftest import SECRET as DEFAULT_SECRET
 from autograder.results import TestResult as Result
 from catalog_support import by_blank, grade_many, key, reference, reference_namespace, variants
 
@@ -166,7 +166,7 @@ def test_mistake_loses_marks_with_its_hint(name, variant):
 
 @functools.lru_cache(maxsize=None)
 def hidden(name: str):
-    spec = importlib.util.spec_from_file_location(f"_hidden_{name}", HIDDEN / f"test_{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_hidden_{name}", COURSE.hidden_tests(ASSIGNMENTS[name]))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

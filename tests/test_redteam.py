@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import ASSIGNMENTS, REPO
+from conftest import ASSIGNMENTS, COURSE, REPO
 from autograder.fill import filled_release, write
 
 A = ASSIGNMENTS["02_linear_regression"]
@@ -234,13 +234,13 @@ def graded(tmp_path_factory):
     connections = []
     threading.Thread(target=lambda: connections.append(listener.accept()), daemon=True).start()
     port = listener.getsockname()[1]
-    honest = filled_release(A)
+    honest = filled_release(COURSE, A)
     for student in ("honest1", "honest2"):
         write(honest, submitted / student / A.name / A.notebook)
     for name, code in attacks(REPO, out, port).items():
         parts = code if isinstance(code, tuple) else (code,)
         cell = "\n".join(textwrap.dedent(part).strip("\n") for part in parts) + "\n"
-        write(filled_release(A, {"mse_grads": cell}), submitted / f"attack_{name}" / A.name / A.notebook)
+        write(filled_release(COURSE, A, {"mse_grads": cell}), submitted / f"attack_{name}" / A.name / A.notebook)
     (submitted / "attack_truncated" / A.name).mkdir(parents=True)
     text = (submitted / "honest1" / A.name / A.notebook).read_text()
     (submitted / "attack_truncated" / A.name / A.notebook).write_text(text[: len(text) // 2])

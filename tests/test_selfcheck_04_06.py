@@ -11,7 +11,7 @@ import autograder.selfcheck as sc
 import autograder.selfcheck.initialization  # noqa: F401  (registers the checks)
 import autograder.selfcheck.modules  # noqa: F401
 import autograder.selfcheck.multiclass  # noqa: F401
-from autograder.course import ASSIGNMENTS
+from conftest import ASSIGNMENTS, COURSE
 from solutions import initialization as ref_init
 from solutions import modules as ref_mod
 from solutions import multiclass as ref_mc

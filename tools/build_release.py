@@ -6,7 +6,7 @@
 
 nbgrader runs in a scratch copy of the course (the repository's nbgrader_config.py and the source folders), so its
 gradebook.db and logs never land in the repository. Each generated assignment folder replaces the one in the output
-directory. Assignments without a source notebook yet are skipped.
+directory. The assignments are the folders of source/ that hold one notebook.
 """
 from __future__ import annotations
 
@@ -19,10 +19,6 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from autograder.course import ASSIGNMENTS  # noqa: E402
 
 IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc", "*.pt")
 
@@ -36,18 +32,17 @@ def nbgrader_env(**extra: str) -> dict[str, str]:
 
 
 def with_source(source: Path = REPO / "source") -> list[str]:
-    """The assignments (in course order) whose source notebook exists."""
-    return [name for name, a in ASSIGNMENTS.items() if (source / name / a.notebook).is_file()]
+    """The assignments (in course order): the folders of source/ holding one notebook."""
+    return sorted(p.name for p in source.iterdir() if p.is_dir() and len(list(p.glob("*.ipynb"))) == 1)
 
 
 def build(assignments: list[str] | None = None, out: Path = REPO / "release") -> list[str]:
     """Generate the release folders of ``assignments`` (default: all with a source notebook) into ``out``."""
     names = with_source() if assignments is None else list(assignments)
     for name in names:
-        if name not in ASSIGNMENTS:
-            raise SystemExit(f"unknown assignment {name!r}; known: {', '.join(ASSIGNMENTS)}")
         if name not in with_source():
-            raise SystemExit(f"{name}: no source notebook source/{name}/{ASSIGNMENTS[name].notebook}")
+            raise SystemExit(f"unknown assignment {name!r}: no source/{name}/ with one notebook; "
+                             f"known: {', '.join(with_source())}")
     out = Path(out)
     with tempfile.TemporaryDirectory(prefix="build-release-") as tmp:
         course = Path(tmp)
@@ -59,7 +54,7 @@ def build(assignments: list[str] | None = None, out: Path = REPO / "release") ->
                 [sys.executable, "-m", "nbgrader", "generate_assignment", "*", "--force"],
                 cwd=course, env=nbgrader_env(), capture_output=True, text=True,
             )
-            missing = [name for name in names if not (course / "release" / name / ASSIGNMENTS[name].notebook).is_file()]
+            missing = [name for name in names if not list((course / "release" / name).glob("*.ipynb"))]
             if done.returncode != 0 or missing:
                 raise SystemExit(f"nbgrader generate_assignment failed ({', '.join(missing) or 'see log'}):\n"
                                  f"{done.stdout}{done.stderr}")
@@ -77,9 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "release", help="output directory (default: release/)")
     args = parser.parse_args(argv)
     names = build(args.assignments or None, args.out)
-    skipped = [name for name in ASSIGNMENTS if name not in names]
-    print(f"generated {', '.join(names) or 'nothing'} into {args.out}" +
-          (f"; skipped {', '.join(skipped)}" if skipped and not args.assignments else ""))
+    print(f"generated {', '.join(names) or 'nothing'} into {args.out}")
     return 0
 
 

@@ -10,14 +10,15 @@ import shutil
 import sys
 
 from autograder.catalog import load_catalog
-from autograder.course import ASSIGNMENTS, REPO
+from autograder.course import locate
 from autograder.fill import filled_release, release_notebook, write
 
-OUT = REPO / "examples" / "submitted"
+COURSE = locate()
+OUT = COURSE.root / "examples" / "submitted"
 
 
 def bob_overrides(assignment) -> dict[str, str]:
-    catalog = load_catalog(assignment)
+    catalog = load_catalog(COURSE, assignment)
     if catalog is None:
         return {}
     blanks = list(assignment.blanks)[::2]
@@ -31,14 +32,11 @@ def bob_overrides(assignment) -> dict[str, str]:
 def main() -> int:
     if OUT.exists():
         shutil.rmtree(OUT)
-    for a in ASSIGNMENTS.values():
-        if not (REPO / "release" / a.name / a.notebook).exists():
-            print(f"skipping {a.name}: no release notebook", file=sys.stderr)
-            continue
-        write(filled_release(a), OUT / "alice" / a.name / a.notebook)
-        write(filled_release(a, bob_overrides(a)), OUT / "bob" / a.name / a.notebook)
-        write(release_notebook(a), OUT / "carol" / a.name / a.notebook)
-    print(f"wrote {OUT.relative_to(REPO)}")
+    for a in COURSE.assignments.values():
+        write(filled_release(COURSE, a), OUT / "alice" / a.name / a.notebook)
+        write(filled_release(COURSE, a, bob_overrides(a)), OUT / "bob" / a.name / a.notebook)
+        write(release_notebook(COURSE, a), OUT / "carol" / a.name / a.notebook)
+    print(f"wrote {OUT.relative_to(COURSE.root)}")
     return 0
 
 

@@ -7,12 +7,11 @@ with :func:`selfcheck`; a check raises ``AssertionError`` with one clear sentenc
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
-
-from autograder.course import ASSIGNMENTS
 
 CheckFn = Callable[[Any], None]
 _CHECKS: dict[str, list[CheckFn]] = {}
@@ -29,8 +28,10 @@ def selfcheck(blank: str) -> Callable[[CheckFn], CheckFn]:
 
 
 def _load_all() -> None:
-    for a in ASSIGNMENTS.values():
-        importlib.import_module(f"autograder.selfcheck.{a.stem}")
+    """Every assignment's checks: one module per notebook stem in this package."""
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}")
 
 
 @dataclass
