@@ -58,7 +58,7 @@ class AuditRow:
 def audit(course: Course, assignments: list[Assignment], secret: str, jobs: int = 2,
           sandbox: bool = True) -> list[AuditRow]:
     """Grade every catalogued variant of ``assignments`` with the real grader."""
-    from autograder.runner import Settings, grade_parallel
+    from autograder.runner import Graded, Problem, Settings, grade_parallel
 
     rows: dict[str, AuditRow] = {}
     with tempfile.TemporaryDirectory(prefix="autograder-audit-") as tmp:
@@ -75,11 +75,14 @@ def audit(course: Course, assignments: list[Assignment], secret: str, jobs: int 
         if not rows:
             return []
         found = find_jobs(course, [root])
-        settings = Settings(course=course, secret=secret, sandbox=sandbox, hide=[Path(tmp), course.root])
-        for key, result in grade_parallel(found, settings, jobs):
-            if isinstance(result, str):
-                raise RuntimeError(f"audit could not grade: {result}")
-            row = rows[key]
+        settings = Settings(course=course, secret=secret, isolation="auto" if sandbox else "none",
+                            hide=[Path(tmp), course.root])
+        for event in grade_parallel(found, settings, jobs):
+            if isinstance(event, Problem):
+                raise RuntimeError(f"audit could not grade: {event.text}")
+            if not isinstance(event, Graded):
+                continue
+            row, result = rows[event.key], event.result
             row.marks = result.by_blank().get(row.variant.blank, (0.0, 0.0))
             row.failures = tuple(t.output for t in result.tests if t.blank == row.variant.blank and t.score < t.max_score)
     return list(rows.values())

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from autograder.course import Course, CourseError, locate
 from autograder.discover import InputError, find_jobs
+from autograder.hostprobe import ISOLATING
 from autograder.results import NotebookResult, write_results, write_scores_csv
 
 console = Console(highlight=False)
@@ -44,8 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--cell-timeout", type=float, default=30.0, help="seconds one notebook cell may take")
     grade.add_argument("--notebook-timeout", type=float, default=120.0,
                        help="seconds a whole notebook may take to run before its tests")
+    grade.add_argument("--isolation", default=None, metavar="LEVEL", choices=ISOLATING,
+                       help="refuse to grade unless at least this isolation level can be had: "
+                            f"{', '.join(ISOLATING)} (strongest first; default: the strongest available)")
     grade.add_argument("--no-sandbox", action="store_true",
-                       help="run student code without namespaces or uid drop (only if you trust every submission)")
+                       help="run student code without namespaces or seccomp, still under an unprivileged uid "
+                            "(only if you trust every submission)")
     grade.add_argument("--quiet", action="store_true", help="print only the final table")
     audit = commands.add_parser("audit", help="report, per blank, which catalogued mistakes the hidden tests catch")
     audit.add_argument("assignments", nargs="*", help="assignments to audit (default: all)")
@@ -80,13 +85,15 @@ def grade(course: Course, args: argparse.Namespace) -> int:
             if not needed.is_file():
                 raise InputError(f"{needed}: missing from the course directory {course.root}, so "
                                  f"{assignment.name} cannot be graded")
+    if args.no_sandbox and args.isolation:
+        raise InputError("--no-sandbox and --isolation contradict each other: choose one")
     secret = course.secret(args.secret)
-    from autograder.runner import Settings, grade_parallel  # torch is imported only once input is valid
+    out = _output_folder(args.out)
+    from autograder.runner import Graded, Note, Settings, grade_parallel  # torch is imported once input is valid
     from autograder.sandbox import SandboxUnavailable
-    out: Path = args.out.resolve()
     hide = sorted({course.root, out, *(p.resolve() if p.is_dir() else p.resolve().parent for p in args.paths)})
-    settings = Settings(course=course, secret=secret, sandbox=not args.no_sandbox,
-                        memory_bytes=int(args.memory_gib * (1 << 30)),
+    settings = Settings(course=course, secret=secret, isolation="none" if args.no_sandbox else "auto",
+                        minimum=args.isolation, memory_bytes=int(args.memory_gib * (1 << 30)),
                         cell_timeout=args.cell_timeout, call_timeout=args.call_timeout,
                         notebook_timeout=args.notebook_timeout, hide=list(hide))
     started = time.perf_counter()
@@ -98,10 +105,14 @@ def grade(course: Course, args: argparse.Namespace) -> int:
     try:
         with progress:
             task = progress.add_task("grading", total=len(jobs))
-            for key, item in grade_parallel(jobs, settings, min(args.jobs, len(jobs))):
-                if isinstance(item, str):
-                    problems.append(item)
+            for event in grade_parallel(jobs, settings, min(args.jobs, len(jobs))):
+                if isinstance(event, Note):
+                    progress.console.print(f"note: {event.text}", markup=False, highlight=False)
                     continue
+                if not isinstance(event, Graded):
+                    problems.append(event.text)
+                    continue
+                key, item = event.key, event.result
                 write_results(item, out / by_key[key].results)
                 results.append(item)
                 progress.advance(task)
@@ -121,6 +132,20 @@ def grade(course: Course, args: argparse.Namespace) -> int:
         errors.print(f"error: {missing} notebook(s) could not be graded")
     console.print(f"results in {out}")
     return 1 if missing or problems else 0
+
+
+def _output_folder(out: Path) -> Path:
+    """The results folder, made now (readable by its owner only) so that a bad --out stops before any grading."""
+    out = out.resolve()
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: --out must be a folder, and this is a file")
+    try:
+        out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as error:
+        raise InputError(f"{out}: cannot create the results folder ({error.strerror})") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise InputError(f"{out}: the results folder is not writable")
+    return out
 
 
 def _print_table(results: list[NotebookResult], seconds: float) -> None:

@@ -47,6 +47,7 @@ class NotebookResult:
     tests: list[TestResult] = field(default_factory=list)
     output: str = ""  # notes about the whole notebook (cells that failed, a lost process)
     error: str | None = None  # set when the notebook could not be graded at all (e.g. not a notebook)
+    isolation: str | None = None  # the isolation level its code ran under (autograder.hostprobe.LEVELS)
 
     @property
     def score(self) -> float:
@@ -68,6 +69,8 @@ class NotebookResult:
                                 "tests": [t.to_json() for t in self.tests]}
         if self.output:
             data["output"] = self.output
+        if self.isolation is not None:
+            data["extra_data"] = {"isolation": self.isolation}
         return data
 
 

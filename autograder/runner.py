@@ -23,7 +23,8 @@ from autograder.submission import Submission, Transport
 class Settings:
     course: Course
     secret: str
-    sandbox: bool = True  # False only with the instructor's explicit --no-sandbox
+    isolation: str = "auto"  # a level of autograder.hostprobe.LEVELS, or "auto": the strongest the host allows
+    minimum: str | None = None  # refuse to grade with a level weaker than this (--isolation)
     memory_bytes: int = 4 << 30
     cell_timeout: float = 30.0
     call_timeout: float = 10.0
@@ -55,7 +56,7 @@ def _open_factory(settings: Settings) -> Callable[[Assignment], Callable[[], Tra
     from autograder.sandbox import Limits, Zygote  # imported late: only graders need it
 
     limits = Limits(memory_bytes=settings.memory_bytes, call_timeout=settings.call_timeout)
-    zygote = Zygote(limits=limits, isolate=settings.sandbox, hide=settings.hide)
+    zygote = Zygote(limits=limits, level=settings.isolation, minimum=settings.minimum, hide=settings.hide)
     files = {}
 
     def for_assignment(assignment: Assignment) -> Callable[[], Transport]:
@@ -64,14 +65,20 @@ def _open_factory(settings: Settings) -> Callable[[Assignment], Callable[[], Tra
         return lambda: zygote.spawn(files=files[assignment.name])
 
     for_assignment.close = zygote.close  # type: ignore[attr-defined]
+    for_assignment.level = zygote.level  # type: ignore[attr-defined]
+    for_assignment.notes = zygote.notes  # type: ignore[attr-defined]
     return for_assignment
 
 
 def grade_shard(jobs: list[Job], settings: Settings, report: Callable[[str, NotebookResult], None],
-                open_factory: Callable[[Assignment], Callable[[], Transport]] | None = None) -> list[str]:
-    """Grade ``jobs`` in this process; ``report`` gets each notebook's results as soon as they are known.
-    Returns internal errors of the hidden tests (for the instructor)."""
+                open_factory: Callable[[Assignment], Callable[[], Transport]] | None = None,
+                note: Callable[[str], None] = lambda text: None) -> list[str]:
+    """Grade ``jobs`` in this process; ``report`` gets each notebook's results as soon as they are known, ``note``
+    what the instructor should know about the isolation. Returns internal errors of the hidden tests."""
     factory = open_factory or _open_factory(settings)
+    level = getattr(factory, "level", None)
+    for text in getattr(factory, "notes", []):
+        note(text)
     by_key = {job.key: job for job in jobs}
     entries = []
     for job in jobs:
@@ -86,7 +93,7 @@ def grade_shard(jobs: list[Job], settings: Settings, report: Callable[[str, Note
     def done(key: str, tests: list[TestResult], submission: Submission | None) -> None:
         job = by_key[key]
         report(key, NotebookResult(job.student, job.assignment.name, job.path.stem, list(tests),
-                              output=notebook_notes(submission)))
+                                   output=notebook_notes(submission), isolation=level))
 
     plugin = GradingPlugin(settings.course, entries, settings.secret, on_done=done)
     try:
@@ -114,11 +121,30 @@ def shard(jobs: list[Job], n: int) -> list[list[Job]]:
     return [s for s in (jobs[i::n] for i in range(n)) if s]
 
 
+@dataclass(frozen=True)
+class Graded:
+    key: str
+    result: NotebookResult
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something the instructor must hear about: a notebook or a whole shard could not be graded."""
+    text: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the instructor should know (e.g. why a weaker isolation level is used)."""
+    text: str
+
+
 def _worker(jobs: list[Job], settings: Settings, out: multiprocessing.Queue) -> None:
     from autograder.sandbox import SandboxError
 
     try:
-        errors = grade_shard(jobs, settings, lambda key, r: out.put(("result", (key, r))))
+        errors = grade_shard(jobs, settings, lambda key, r: out.put(("result", (key, r))),
+                             note=lambda text: out.put(("note", text)))
         out.put(("done", errors))
     except SandboxError as error:  # e.g. namespaces not permitted: nothing can be graded safely
         out.put(("unavailable", str(error)))
@@ -126,8 +152,9 @@ def _worker(jobs: list[Job], settings: Settings, out: multiprocessing.Queue) -> 
         out.put(("failed", f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}"))
 
 
-def grade_parallel(jobs: list[Job], settings: Settings, n_jobs: int) -> Iterator[tuple[str, NotebookResult | str]]:
-    """Yield (job key, results) for each notebook as workers finish it, and ("error", text) per problem."""
+def grade_parallel(jobs: list[Job], settings: Settings, n_jobs: int) -> Iterator[Graded | Problem | Note]:
+    """Yield :class:`Graded` for each notebook as workers finish it, a :class:`Problem` per problem and each
+    distinct :class:`Note` once."""
     context = multiprocessing.get_context("fork")
     results: multiprocessing.Queue = context.Queue()
     shards = shard(jobs, max(1, n_jobs))
@@ -135,6 +162,7 @@ def grade_parallel(jobs: list[Job], settings: Settings, n_jobs: int) -> Iterator
     for w in workers:
         w.start()
     running = len(workers)
+    noted: set[str] = set()
     while running:
         try:
             kind, payload = results.get(timeout=1.0)
@@ -144,10 +172,14 @@ def grade_parallel(jobs: list[Job], settings: Settings, n_jobs: int) -> Iterator
                 for w in dead:
                     workers.remove(w)
                     running -= 1
-                    yield ("error", f"a grading worker died (exit code {w.exitcode})")
+                    yield Problem(f"a grading worker died (exit code {w.exitcode})")
             continue
         if kind == "result":
-            yield payload  # (key, NotebookResult)
+            yield Graded(*payload)
+        elif kind == "note":
+            if payload not in noted:
+                noted.add(payload)
+                yield Note(payload)
         elif kind == "unavailable":
             from autograder.sandbox import SandboxUnavailable
 
@@ -157,9 +189,9 @@ def grade_parallel(jobs: list[Job], settings: Settings, n_jobs: int) -> Iterator
         elif kind == "done":
             running -= 1
             for e in payload:
-                yield ("error", e)
+                yield Problem(e)
         else:
             running -= 1
-            yield ("error", payload)
+            yield Problem(payload)
     for w in workers:
         w.join(timeout=5)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.hostprobe import ISOLATING
 from conftest import ASSIGNMENTS, COURSE
 from autograder.fill import filled_release, release_notebook, write
 
@@ -56,7 +57,8 @@ def test_solved_notebook_gets_every_point_and_untouched_none(graded, a):
 @pytest.mark.parametrize("a", ASSIGNMENTS.values(), ids=list(ASSIGNMENTS))
 def test_results_follow_gradescope_format_and_tag_blanks(graded, a):
     data = load(graded[2], "alice", a)
-    assert set(data) >= {"score", "max_score", "tests"}
+    assert set(data) >= {"score", "max_score", "tests", "extra_data"}
+    assert data["extra_data"]["isolation"] in ISOLATING  # the level its code ran under
     marks: dict[str, float] = {}
     for t in data["tests"]:
         assert set(t) == {"name", "score", "max_score", "output", "tags", "visibility"}
@@ -103,8 +105,8 @@ def test_a_different_secret_draws_different_inputs_but_the_same_marks(course, tm
 def test_refuses_without_sandbox_unless_asked(course, tmp_path, monkeypatch):
     from autograder import sandbox
 
-    monkeypatch.setattr(sandbox.Zygote, "_probe", lambda self: (_ for _ in ()).throw(
-        sandbox.SandboxUnavailable("namespaces are not permitted here")))
+    monkeypatch.setattr(sandbox.Zygote, "_probe", lambda self, level: (_ for _ in ()).throw(
+        sandbox.SandboxUnavailable(f"{level}: not permitted here")))
     from autograder import cli
 
     code = cli.main(["grade", str(course / "alice" / "05_multiclass"), "--out", str(tmp_path), "--jobs", "1",
