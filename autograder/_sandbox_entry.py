@@ -43,7 +43,7 @@ import time
 import traceback
 
 from autograder import hostprobe, seccomp, wire
-from autograder.isolation import (CLONE_NEWUSER, NAMESPACES, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS,
+from autograder.isolation import (CLONE_NEWUSER, NAMESPACES, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS,
                                   PR_SET_PDEATHSIG, UidAllocator, build_root, drop_privileges, kill_uid,
                                   needed_paths, prctl, readable, remove_owned, set_hostname, set_limits,
                                   switch_uid, tighten, unshare, view_plan, write_text)
@@ -160,6 +160,10 @@ def _sandbox(job: dict, status: socket.socket, lifeline: int) -> None:
             set_limits(limits, base_vm)
             prctl(PR_SET_NO_NEW_PRIVS, 1)
         os.environ.update({"HOME": home, "TMPDIR": home, "PWD": folder})
+        if "tempfile" in sys.modules:
+            sys.modules["tempfile"].tempdir = None  # found again from TMPDIR: the zygote's choice was /tmp
+        if level in ("uid-seccomp", "none"):
+            os.umask(0o077)  # what it writes in a shared /tmp or /dev/shm is its own
         if job.get("filter") is not None:
             seccomp.install(job["filter"])
         if _hup(lifeline):
@@ -225,6 +229,14 @@ def _relay(job: dict, sock_fd: int, status_fd: int, zygote_pid: int) -> None:
         if job["level"] == "namespaces":
             unshare(NAMESPACES)
         elif job["level"] == "userns":
+            if os.geteuid() == 0 and job["uid"] is not None:
+                # A grader run as root: the user namespace's root is the sandbox's own host uid, not root (whose
+                # processes RLIMIT_NPROC does not count). It stays dumpable to write its own uid map.
+                try:
+                    switch_uid(job["uid"])
+                    prctl(PR_SET_DUMPABLE, 1)
+                except OSError:
+                    pass  # uid not mapped here (a user namespace of the launcher): stay who we are
             uid, gid = os.geteuid(), os.getegid()
             unshare(NAMESPACES | CLONE_NEWUSER)
             write_text("/proc/self/setgroups", "deny")
@@ -353,13 +365,13 @@ class _Levels:
             notes.append(f"no seccomp filter for the sandboxes ({error})")
         self.plan = view_plan(hide) if level in ("namespaces", "userns") else None
         root = os.geteuid() == 0
-        self.uses_uid = level in ("namespaces", "uid-seccomp") or (level == "none" and root)
+        self.uses_uid = level in ("namespaces", "uid-seccomp") or (level in ("none", "userns") and root)
         self.needed = needed_paths(hide) if level in ("uid-seccomp", "none") and self.uses_uid else []
         if level == "uid-seccomp":
             changed, verify = tighten(hide, self.needed)
             if changed:
                 notes.append(_tightened_note(changed))
-        if self.uses_uid and self.scratch_parent is None:
+        if self.uses_uid and level in ("uid-seccomp", "none") and self.scratch_parent is None:
             import tempfile
             self.scratch_parent = tempfile.mkdtemp(prefix="autograder-sandboxes-")
             os.chmod(self.scratch_parent, 0o711)
