@@ -169,6 +169,8 @@ class Zygote:
         self._state: dict[str, Any] = {}  # the zygote's control socket and process, shared with the finalizer
         self._finalizer = weakref.finalize(self, Zygote._shutdown, self._state, self._sandboxes)
         try:
+            if not self._launcher and level != "none":
+                self._refuse_early(base_uid)
             self._start()
             self._choose()
         except BaseException:
@@ -240,6 +242,17 @@ class Zygote:
             self.notes.extend(notes)
             return
         raise SandboxUnavailable(self._unavailable(failed))
+
+    def _refuse_early(self, base_uid: int) -> None:
+        """The zygote would run as this process does: when no wanted level is possible here, say so before
+        starting it (and importing torch)."""
+        from autograder.hostprobe import probe_host
+        report = probe_host(base_uid)
+        wanted = [self.requested] if self.requested != "auto" else [
+            lv for lv in ISOLATING if self.minimum is None or not stronger(self.minimum, lv)]
+        if not any(report.available(lv) for lv in wanted):
+            self.report = report
+            raise SandboxUnavailable(self._unavailable([report.why_not(lv) for lv in wanted]))
 
     def _unavailable(self, failed: list[str]) -> str:
         why = "; ".join(f.replace("\n", " ") for f in failed)
