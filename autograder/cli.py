@@ -19,6 +19,7 @@ from rich.table import Table
 
 from autograder.course import Course, CourseError, locate
 from autograder.discover import InputError, find_jobs
+from autograder.gradescope import VISIBILITIES, BundleError
 from autograder.hostprobe import ISOLATING
 from autograder.results import NotebookResult, write_results, write_scores_csv
 
@@ -52,6 +53,18 @@ def _parser() -> argparse.ArgumentParser:
                        help="run student code without namespaces or seccomp, still under an unprivileged uid "
                             "(only if you trust every submission)")
     grade.add_argument("--quiet", action="store_true", help="print only the final table")
+    bundle = commands.add_parser("gradescope", help="write the Gradescope autograder zip of one assignment")
+    bundle.add_argument("assignment", help="the assignment (folder name or notebook stem)")
+    bundle.add_argument("--out", type=Path, default=Path("autograder.zip"), help="the zip (default: autograder.zip)")
+    bundle.add_argument("--course", type=Path, default=None, metavar="DIR")
+    bundle.add_argument("--secret", default=None, help="course secret (default: as for grade)")
+    bundle.add_argument("--visibility", default="visible", choices=VISIBILITIES,
+                        help="when students see each test's feedback (Gradescope's visibility; default: visible)")
+    run = commands.add_parser("gradescope-run", help="(inside Gradescope) grade /autograder/submission")
+    run.add_argument("--bundle", type=Path, required=True, help="the unpacked bundle (/autograder/source)")
+    run.add_argument("--submission", type=Path, default=Path("/autograder/submission"))
+    run.add_argument("--results", type=Path, default=Path("/autograder/results/results.json"))
+    run.add_argument("--check", action="store_true", help="only check that the bundle can grade here")
     audit = commands.add_parser("audit", help="report, per blank, which catalogued mistakes the hidden tests catch")
     audit.add_argument("assignments", nargs="*", help="assignments to audit (default: all)")
     audit.add_argument("--course", type=Path, default=None, metavar="DIR")
@@ -62,13 +75,30 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "gradescope-run":
+            from autograder.gradescope import check_bundle, grade_submission
+
+            if args.check:
+                check_bundle(args.bundle)
+                return 0
+            return grade_submission(args.bundle, args.submission, args.results)
         course = locate(args.course)
+        if args.command == "gradescope":
+            from autograder.gradescope import build_bundle
+
+            assignment = course.find(args.assignment)
+            if assignment is None:
+                raise InputError(f"unknown assignment {args.assignment!r}; the course has "
+                                 f"{', '.join(course.assignments)}")
+            out = build_bundle(course, assignment, args.out.resolve(), args.visibility, args.secret)
+            console.print(f"wrote {out}: upload it as the autograder of {assignment.name} on Gradescope")
+            return 0
         if args.command == "audit":
             from autograder.audit import run_audit  # noqa: I001 - imports torch: only when asked
 
             return run_audit(course, args.assignments, course.secret(args.secret))
         return grade(course, args)
-    except (InputError, CourseError) as error:
+    except (InputError, CourseError, BundleError) as error:
         errors.print(f"error: {error}")
         return 2
     except KeyboardInterrupt:

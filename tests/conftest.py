@@ -9,3 +9,16 @@ REPO = Path(__file__).resolve().parents[1]
 COURSE = Course.load(REPO)
 ASSIGNMENTS = COURSE.assignments
 SECRET = "torch-basics-test-secret"  # the default secret of the tests that do not care which
+
+
+def bare_venv(where: Path) -> Path:
+    """A fresh virtual environment without the kit; its dependencies (torch, ...) come from this environment's
+    site-packages by a .pth line (which, unlike site-packages itself, does not bring the kit's editable install)."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True, timeout=120)
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    site = where / "lib" / version / "site-packages"
+    (site / "_dependencies.pth").write_text(f"{Path(sys.prefix) / 'lib' / version / 'site-packages'}\n")
+    return where / "bin" / "python"

@@ -20,7 +20,7 @@ import pytest
 
 from autograder.course import Course
 from autograder.fill import filled_release, write
-from conftest import COURSE, REPO
+from conftest import COURSE, REPO, bare_venv
 
 pytestmark = pytest.mark.slow
 
@@ -106,9 +106,8 @@ def fresh(dist, tmp_path_factory) -> Path:
     """A fresh virtual environment with the kit's wheel installed (not editable). Its dependencies (torch, ...)
     come from this environment's site-packages by a .pth line, which also keeps the checkout off its path."""
     venv = tmp_path_factory.mktemp("venv") / "v"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    bare_venv(venv)
     site = venv / "lib" / SITE.parent.name / "site-packages"
-    (site / "_dependencies.pth").write_text(f"{SITE}\n")
     done = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
                            "--quiet", "--no-deps", "--no-index", str(_wheel(dist))],
                           capture_output=True, text=True, timeout=300)
