@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--isolation", default=None, metavar="LEVEL", choices=ISOLATING,
                        help="refuse to grade unless at least this isolation level can be had: "
                             f"{', '.join(ISOLATING)} (strongest first; default: the strongest available)")
+    grade.add_argument("--exact-isolation", default=None, metavar="LEVEL", choices=ISOLATING,
+                       help="use exactly this level, even where a stronger one is available (to test a platform's)")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="run student code without namespaces or seccomp, still under an unprivileged uid "
                             "(only if you trust every submission)")
@@ -115,14 +117,14 @@ def grade(course: Course, args: argparse.Namespace) -> int:
             if not needed.is_file():
                 raise InputError(f"{needed}: missing from the course directory {course.root}, so "
                                  f"{assignment.name} cannot be graded")
-    if args.no_sandbox and args.isolation:
-        raise InputError("--no-sandbox and --isolation contradict each other: choose one")
+    if sum(map(bool, (args.no_sandbox, args.isolation, args.exact_isolation))) > 1:
+        raise InputError("--no-sandbox, --isolation and --exact-isolation exclude each other: choose one")
     secret = course.secret(args.secret)
     out = _output_folder(args.out)
     from autograder.runner import Graded, Note, Settings, grade_parallel  # torch is imported once input is valid
     from autograder.sandbox import SandboxUnavailable
     hide = sorted({course.root, out, *(p.resolve() if p.is_dir() else p.resolve().parent for p in args.paths)})
-    settings = Settings(course=course, secret=secret, isolation="none" if args.no_sandbox else "auto",
+    settings = Settings(course=course, secret=secret, isolation="none" if args.no_sandbox else args.exact_isolation or "auto",
                         minimum=args.isolation, memory_bytes=int(args.memory_gib * (1 << 30)),
                         cell_timeout=args.cell_timeout, call_timeout=args.call_timeout,
                         notebook_timeout=args.notebook_timeout, hide=list(hide))

@@ -20,6 +20,9 @@ from pathlib import Path
 
 import pytest
 
+import containerlike
+from autograder.hostprobe import ISOLATING, probe_host
+
 from conftest import ASSIGNMENTS, COURSE, REPO
 from autograder.fill import filled_release, write
 
@@ -223,8 +226,19 @@ def attacks(repo: Path, out: Path, port: int) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+@pytest.fixture(scope="module", params=ISOLATING)
+def graded(request, tmp_path_factory):
+    """The batch graded at one isolation level: namespaces and userns as root here, uid-seccomp in a simulated
+    container (root without CAP_SYS_ADMIN or user namespaces)."""
+    level = request.param
+    launcher: list[str] = []
+    if level == "uid-seccomp":
+        reason = containerlike.why_not()
+        if reason:
+            pytest.skip(reason)
+        launcher = containerlike.SIMULATION
+    elif not probe_host().available(level):
+        pytest.skip(probe_host().why_not(level))
     root = tmp_path_factory.mktemp("redteam")
     out = root / "graded"
     submitted = root / "submitted"
@@ -248,8 +262,9 @@ def graded(tmp_path_factory):
     env = {**os.environ, "AUTOGRADER_SECRET": SECRET}
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out), "--jobs", "2",
-         "--call-timeout", "1", "--cell-timeout", "2", "--notebook-timeout", "8", "--memory-gib", "2", "--quiet"],
+        [*launcher, sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out), "--jobs", "2",
+         "--call-timeout", "1", "--cell-timeout", "2", "--notebook-timeout", "8", "--memory-gib", "2", "--quiet",
+         "--exact-isolation", level],
         capture_output=True, text=True, env=env, timeout=600,
     )
     seconds = time.monotonic() - started
@@ -257,7 +272,7 @@ def graded(tmp_path_factory):
     listener.close()
     results = {p.parent.parent.name: json.loads(p.read_text()) for p in out.glob("*/*/*.json")}
     yield {"done": done, "results": results, "out": out, "connections": connections, "seconds": seconds,
-           "solutions_before": solutions_before}
+           "solutions_before": solutions_before, "level": level}
 
 
 def blank_score(result: dict, blank: str) -> float:
@@ -267,6 +282,7 @@ def blank_score(result: dict, blank: str) -> float:
 def test_batch_completes_and_exits_zero(graded):
     assert graded["done"].returncode == 0, graded["done"].stderr[-3000:]
     assert len(graded["results"]) == 2 + len(attacks(REPO, Path("/x"), 1)) + 1
+    assert {r["extra_data"]["isolation"] for r in graded["results"].values()} == {graded["level"]}
 
 
 @pytest.mark.parametrize("student", ["honest1", "honest2"])
