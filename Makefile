@@ -17,8 +17,9 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m autograder grade examples/submitted --out out/demo --jobs 2
 
-## Run the whole test suite.
+## Run the whole test suite. As root, first install what the simulated container of the isolation tests needs.
 test: $(STAMP)
+	sh tools/container_sim_setup.sh $(BIN)/python
 	$(BIN)/python -m pytest -q
 
 ## Regenerate release/ from source/ with nbgrader generate_assignment.

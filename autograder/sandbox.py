@@ -49,7 +49,9 @@ from autograder import wire
 from autograder.hostprobe import ISOLATING, LEVELS, HostReport, check_level, stronger
 
 PACKAGE_DIR = Path(autograder.__file__).resolve().parent
-REPO = PACKAGE_DIR.parent  # the folder holding autograder/ and solutions/: never visible in a sandbox
+REPO = PACKAGE_DIR.parent  # a checkout (autograder/ beside the course), or site-packages for a regular install
+# A checkout holds the course (hidden tests, solutions): never visible in a sandbox. site-packages stays visible.
+CHECKOUT = REPO if (REPO / "pyproject.toml").is_file() else None
 DEFAULT_ENTRY = "autograder.child:serve"
 # Imported once in the zygote. The repository is invisible from a sandbox, so what a notebook may import from the
 # kit (the students' self-check) must already be in memory; "pkg.*" means the package and all its submodules.
@@ -156,7 +158,7 @@ class Zygote:
         self.limits = limits or Limits()
         self.requested, self.minimum = level, minimum
         self.isolate = level != "none"
-        self.hide = sorted({str(Path(h).resolve()) for h in hide} | {str(REPO), str(PACKAGE_DIR)})
+        self.hide = sorted({str(Path(h).resolve()) for h in hide} | ({str(CHECKOUT)} if CHECKOUT else set()))
         self.restarts = 0
         self.level: str | None = None
         self.notes: list[str] = []
