@@ -1,9 +1,20 @@
 """``python -m autograder grade PATH [PATH ...] [--course DIR] [--out DIR] [--jobs N]``: arguments, progress,
 exit codes.
 
-Exit codes: 0 every notebook was graded (whatever the scores); 1 something could not be graded (the
-sandbox could not be built, a hidden test broke); 2 bad input (a missing path, not a notebook, an
-unknown assignment, not a course directory, bad options).
+What is graded: only ``<student>/<assignment>/<notebook>.ipynb`` (see autograder.discover). Everything else
+in a folder given (a notebook in a deeper folder, an unknown assignment folder, a stray notebook, a symbolic
+link, a name that is not plain) is printed on stderr as ``skipped: <path>: <why>`` before grading, and counted
+in the summary; skipping is not a failure. A student with several notebooks for one assignment: the one
+named like the release notebook is graded, the others are skipped; when none is named like it, none is
+graded (never the best of several) and the student's results file gives 0 with a message to submit only
+the release notebook, so scores.csv shows 0 for that assignment.
+
+Exit codes: 0 every notebook found was graded (whatever the scores, whatever was skipped); 1 something
+could not be graded (the sandbox could not be built, a hidden test broke); 2 bad input (a missing path, not
+a notebook, an unknown assignment given directly, nothing to grade at all, not a course directory, bad
+options).
+
+Names of files and folders are printed as they are: never read as rich markup.
 """
 from __future__ import annotations
 
@@ -11,20 +22,24 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from autograder.course import Course, CourseError, locate
-from autograder.discover import InputError, find_jobs
-from autograder.gradescope import VISIBILITIES, BundleError
+from autograder.discover import Discovery, InputError, discover, nothing_found, shown
+from autograder.gradescope import VISIBILITIES, BundleError, ungraded
 from autograder.hostprobe import ISOLATING
 from autograder.results import NotebookResult, write_results, write_scores_csv
 
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup and emoji off: file and folder names (a student folder "[red]x" or ":smile:") print as they are
+console = Console(highlight=False, markup=False, emoji=False)
+errors = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+SHOWN_SKIPS = 20  # skipped paths printed before "... and N more"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -93,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise InputError(f"unknown assignment {args.assignment!r}; the course has "
                                  f"{', '.join(course.assignments)}")
             out = build_bundle(course, assignment, args.out.resolve(), args.visibility, args.secret)
-            console.print(f"wrote {out}: upload it as the autograder of {assignment.name} on Gradescope")
+            console.print(f"wrote {out}: upload it as the autograder of {assignment.name} on Gradescope", markup=False)
             return 0
         if args.command == "audit":
             from autograder.audit import run_audit  # noqa: I001 - imports torch: only when asked
@@ -101,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_audit(course, args.assignments, course.secret(args.secret))
         return grade(course, args)
     except (InputError, CourseError, BundleError) as error:
-        errors.print(f"error: {error}")
+        errors.print(f"error: {error}", markup=False)
         return 2
     except KeyboardInterrupt:
         errors.print("interrupted: results written so far are complete files; rerun to grade the rest")
@@ -111,14 +126,19 @@ def main(argv: list[str] | None = None) -> int:
 def grade(course: Course, args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise InputError("--jobs must be at least 1")
-    jobs = find_jobs(course, args.paths)
-    for assignment in {job.assignment.name: job.assignment for job in jobs}.values():
+    if sum(map(bool, (args.no_sandbox, args.isolation, args.exact_isolation))) > 1:
+        raise InputError("--no-sandbox, --isolation and --exact-isolation exclude each other: choose one")
+    found = discover(course, args.paths)
+    _print_skipped(found.skipped)
+    if not found.jobs and not found.ungraded:
+        raise InputError(nothing_found(args.paths, found))
+    jobs = found.jobs
+    assignments = [*(j.assignment for j in jobs), *(u.assignment for u in found.ungraded)]
+    for assignment in {a.name: a for a in assignments}.values():
         for needed in (course.hidden_tests(assignment), course.solutions(assignment)):
             if not needed.is_file():
                 raise InputError(f"{needed}: missing from the course directory {course.root}, so "
                                  f"{assignment.name} cannot be graded")
-    if sum(map(bool, (args.no_sandbox, args.isolation, args.exact_isolation))) > 1:
-        raise InputError("--no-sandbox, --isolation and --exact-isolation exclude each other: choose one")
     secret = course.secret(args.secret)
     out = _output_folder(args.out)
     from autograder.runner import Graded, Note, Settings, grade_parallel  # torch is imported once input is valid
@@ -132,12 +152,16 @@ def grade(course: Course, args: argparse.Namespace) -> int:
     results: list[NotebookResult] = []
     problems: list[str] = []
     by_key = {j.key: j for j in jobs}
+    for target in [*(j.results for j in jobs), *(u.results for u in found.ungraded)]:
+        if target.is_absolute() or ".." in target.parts:  # discover() rejects such names; never write outside out
+            raise InputError(f"{shown(str(target))}: a results path outside {out}")
+    not_graded = [replace(ungraded(u.assignment, u.why), student=u.student) for u in found.ungraded]
     progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=console, transient=True, disable=args.quiet or not console.is_terminal)
     try:
         with progress:
             task = progress.add_task("grading", total=len(jobs))
-            for event in grade_parallel(jobs, settings, min(args.jobs, len(jobs))):
+            for event in grade_parallel(jobs, settings, min(args.jobs, len(jobs))) if jobs else ():
                 if isinstance(event, Note):
                     progress.console.print(f"note: {event.text}", markup=False, highlight=False)
                     continue
@@ -149,21 +173,31 @@ def grade(course: Course, args: argparse.Namespace) -> int:
                 results.append(item)
                 progress.advance(task)
                 if not args.quiet:
-                    progress.console.print(f"  {item.student:<20} {item.assignment:<24} "
-                                           f"{item.score:g}/{item.max_score:g}")
+                    progress.console.print(f"  {shown(item.student):<20} {item.assignment:<24} "
+                                           f"{item.score:g}/{item.max_score:g}", markup=False)
     except SandboxUnavailable as error:
-        errors.print(f"error: {error}")
+        errors.print(f"error: {error}", markup=False)
         return 1
-    if results:
-        write_scores_csv(results, out / "scores.csv")
-    _print_table(results, time.perf_counter() - started)
+    for u, item in zip(found.ungraded, not_graded):
+        write_results(item, out / u.results)
+    if results or not_graded:
+        write_scores_csv(results + not_graded, out / "scores.csv")
+    _print_table(results, not_graded, found, time.perf_counter() - started)
     missing = len(jobs) - len(results)
     for p in problems:
-        errors.print(f"problem: {p.splitlines()[0]}")
+        errors.print(f"problem: {shown(p.splitlines()[0] if p else '')}", markup=False)
     if missing:
-        errors.print(f"error: {missing} notebook(s) could not be graded")
-    console.print(f"results in {out}")
+        errors.print(f"error: {missing} notebook(s) could not be graded", markup=False)
+    console.print(f"results in {out}", markup=False)
     return 1 if missing or problems else 0
+
+
+def _print_skipped(skipped: list[str]) -> None:
+    """What discovery skipped, one line each (already printable: see autograder.discover.shown)."""
+    for line in skipped[:SHOWN_SKIPS]:
+        errors.print(f"skipped: {line}", markup=False, emoji=False)
+    if len(skipped) > SHOWN_SKIPS:
+        errors.print(f"skipped: ... and {len(skipped) - SHOWN_SKIPS} more", markup=False)
 
 
 def _output_folder(out: Path) -> Path:
@@ -180,15 +214,24 @@ def _output_folder(out: Path) -> Path:
     return out
 
 
-def _print_table(results: list[NotebookResult], seconds: float) -> None:
-    table = Table(title=f"{len(results)} notebook(s) graded in {seconds:.1f} s")
+def _print_table(results: list[NotebookResult], not_graded: list[NotebookResult], found: Discovery,
+                 seconds: float) -> None:
+    title = f"{len(results)} notebook(s) graded in {seconds:.1f} s"
+    if not_graded:
+        title += f", {len(not_graded)} assignment(s) not graded (several notebooks, none named like the release)"
+    if found.skipped:
+        title += f", {len(found.skipped)} path(s) skipped"
+    table = Table(title=Text(title))
     table.add_column("student")
     table.add_column("assignment")
     table.add_column("score", justify="right")
     table.add_column("blanks short of full marks")
-    for r in sorted(results, key=lambda r: (r.student, r.assignment)):
+    for r in sorted(results + not_graded, key=lambda r: (r.student, r.assignment)):
         short = [f"{b} {got:g}/{of:g}" for b, (got, of) in r.by_blank().items() if got < of]
-        table.add_row(r.student, r.assignment, f"{r.score:g}/{r.max_score:g}", ", ".join(short) or "-")
+        if any(r is n for n in not_graded):
+            short = ["not graded: several notebooks, none named like the release"]
+        table.add_row(Text(shown(r.student)), Text(shown(r.assignment)), Text(f"{r.score:g}/{r.max_score:g}"),
+                      Text(", ".join(short) or "-"))
     console.print(table)
 
 

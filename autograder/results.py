@@ -92,12 +92,15 @@ def write_results(result: NotebookResult, path: Path) -> None:
 
 
 def write_scores_csv(results: list[NotebookResult], path: Path) -> None:
-    """One row per student, one column per assignment graded, then the total."""
+    """One row per student, one column per assignment graded, then the total. Each (student, assignment) has
+    exactly the one result that counts (discovery chose it); a second one is a bug, never "the better of two"."""
     assignments = sorted({r.assignment for r in results})
     rows: dict[str, dict[str, float]] = {}
-    for r in results:  # two notebooks of one assignment (a renamed copy): the better one counts
+    for r in results:
         marks = rows.setdefault(r.student, {})
-        marks[r.assignment] = max(marks.get(r.assignment, 0.0), r.score)
+        if r.assignment in marks:
+            raise ValueError(f"two results for {r.student!r}'s {r.assignment}: only one notebook may count")
+        marks[r.assignment] = r.score
     maxima = {a: max(r.max_score for r in results if r.assignment == a) for a in assignments}
     lines = [["student", *assignments, "total", "max_total"]]
     for student in sorted(rows):
