@@ -16,7 +16,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.wire import DTYPES, MAX_DEPTH, WireError
+from autograder.wire import DTYPES, MAX_DEPTH, MAX_FRAME, WireError
+
+MAX_DIMS = 32  # torch's own limit is 64; no blank returns more than a few
 
 # --------------------------------------------------------------------------------------------- results
 
@@ -234,8 +236,10 @@ class Decoder:
         return self.blobs[a:b]
 
     def _array(self, node: dict[str, Any], perm: list[int] | None = None) -> np.ndarray:
+        if node.get("dtype") not in DTYPES:
+            raise WireError("unknown dtype")
         dtype = np.dtype(DTYPES[node["dtype"]])
-        shape = tuple(int(s) for s in node["shape"])
+        shape = _shape(node.get("shape"))
         if perm is not None:
             shape = tuple(shape[p] for p in perm)
         data = self._bytes(node["blob"])
@@ -245,9 +249,10 @@ class Decoder:
 
     def tensor(self, node: dict[str, Any]) -> torch.Tensor | Foreign:
         if "blob" not in node:
-            return Foreign(f"torch.Tensor of dtype {node.get('dtype')}")
+            return Foreign(f"torch.Tensor of dtype {_text(node.get('dtype'), 40)}")
         perm = node.get("perm")
-        if perm is not None and sorted(perm) != list(range(len(node["shape"]))):
+        if perm is not None and (not isinstance(perm, list) or not all(type(p) is int for p in perm)
+                                 or sorted(perm) != list(range(len(_shape(node.get("shape")))))):
             raise WireError("bad permutation")
         t = torch.from_numpy(self._array(node, perm))
         if perm is not None:  # rebuild the permuted (non-contiguous) view the sender had
@@ -256,10 +261,15 @@ class Decoder:
             if node["cls"] == "Parameter":
                 return nn.Parameter(t, requires_grad=bool(node["rg"]))
             return t.requires_grad_(bool(node["rg"])) if t.is_floating_point() else t
+        grad = node.get("grad")
+        if grad is not None and not (isinstance(grad, dict) and grad.get("grad") is None):
+            raise WireError("malformed gradient")  # a tensor's .grad, which has no .grad of its own
+        grad_fn = node.get("grad_fn")
         t.remote = TensorInfo(  # type: ignore[attr-defined]
-            cls=str(node["cls"]), requires_grad=bool(node["rg"]), is_leaf=bool(node["leaf"]),
-            grad_fn=node.get("grad_fn"), grad=self.tensor(node["grad"]) if node.get("grad") else None,
-            contiguous=bool(node.get("contig", True)),
+            cls=_text(node.get("cls"), 40), requires_grad=node.get("rg") is True, is_leaf=node.get("leaf") is True,
+            grad_fn=None if grad_fn is None else _text(grad_fn, 80),
+            grad=self.tensor(grad) if isinstance(grad, dict) else None,
+            contiguous=node.get("contig", True) is True,
         )
         return t
 
@@ -281,15 +291,18 @@ class Decoder:
         if t == "ndarray":
             return self._array(node)
         if t == "tuple":
-            out = RemoteTuple(self.decode(x, depth + 1) for x in node["items"])
-            out.cls = str(node.get("cls", "tuple"))
+            out = RemoteTuple(self.decode(x, depth + 1) for x in _items(node))
+            out.cls = _text(node.get("cls", "tuple"), 200)
             return out
         if t == "list":
-            return [self.decode(x, depth + 1) for x in node["items"]]
+            return [self.decode(x, depth + 1) for x in _items(node)]
         if t == "dict":
-            return {str(k): self.decode(x, depth + 1) for k, x in node["items"]}
+            pairs = _items(node)
+            if not all(isinstance(p, list) and len(p) == 2 and type(p[0]) is str for p in pairs):
+                raise WireError("malformed dict")
+            return {k[:200]: self.decode(x, depth + 1) for k, x in pairs}
         if t == "foreign":
-            return Foreign(str(node.get("cls", "?"))[:200])
+            return Foreign(_text(node.get("cls", "?"), 200))
         if t == "handle":
             if self._resolve is None:
                 raise WireError("handles only travel into the sandbox")
@@ -301,12 +314,58 @@ class Decoder:
             m.load_state_dict(self.decode(node["state"], depth + 1))
             return m
         if t == "module":
+            state = node.get("state")
+            if type(node.get("handle")) is not int or not isinstance(state, dict):
+                raise WireError("malformed module")
             return ModuleInfo(
-                handle=Handle(int(node["handle"])), cls=str(node["cls"]), tree=list(node["tree"]),
-                params=list(node["params"]),
-                state={k: self.decode(v, depth + 1) for k, v in node["state"].items()},
+                handle=Handle(node["handle"]), cls=_text(node.get("cls"), 200), tree=_records(node.get("tree"), _TREE),
+                params=_records(node.get("params"), _PARAM),
+                state={_text(k, 200): self.decode(v, depth + 1) for k, v in state.items()},
             )
         raise WireError(f"unknown value kind {t!r}")
+
+
+_TREE = {"name": str, "cls": str, "extra": str}
+_PARAM = {"name": str, "cls": str, "dtype": str, "rg": bool, "same": (bool, type(None))}
+MAX_ITEMS = 100_000
+
+
+def _text(value: Any, cap: int) -> str:
+    if type(value) is not str:
+        raise WireError("expected text")
+    return value[:cap]
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    """A tensor's shape as sent: a short list of plain non-negative ints whose product fits in a frame."""
+    if not isinstance(value, list) or len(value) > MAX_DIMS or not all(type(s) is int and s >= 0 for s in value):
+        raise WireError("malformed shape")
+    total = 1
+    for s in value:
+        total *= s
+    if total > MAX_FRAME or any(s > MAX_FRAME for s in value):
+        raise WireError("shape too large")
+    return tuple(value)
+
+
+def _items(node: dict[str, Any]) -> list[Any]:
+    items = node.get("items")
+    if not isinstance(items, list) or len(items) > MAX_ITEMS:
+        raise WireError("malformed sequence")
+    return items
+
+
+def _records(value: Any, fields: dict[str, type | tuple[type, ...]]) -> list[dict[str, Any]]:
+    """A list of flat records (a module's tree or parameters), every field of its expected type."""
+    if not isinstance(value, list) or len(value) > 10_000:
+        raise WireError("malformed module description")
+    records = []
+    for r in value:
+        if not isinstance(r, dict) or any(type(r.get(k)) not in (t if isinstance(t, tuple) else (t,))
+                                          for k, t in fields.items()):
+            raise WireError("malformed module description")
+        records.append({k: r[k][:200] if type(r[k]) is str else r[k] for k in fields})
+    return records
 
 
 def encode(value: Any, register: Callable[[nn.Module], int] | None = None) -> tuple[dict[str, Any], list[bytes]]:

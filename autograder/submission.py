@@ -73,6 +73,47 @@ def _where(error: dict[str, str]) -> str:
     return f" ({error['where']})" if error.get("where") else ""
 
 
+# -- what a sandbox sends back: data from a hostile process, checked field by field ------------------------------
+TEXT_CAP = 4_000  # characters kept of any text a sandbox sends (output, error messages)
+
+
+class Malformed(WireError):
+    """A reply that is valid JSON but not what the protocol says."""
+
+
+def _text(value: Any, cap: int = TEXT_CAP) -> str:
+    if type(value) is not str:
+        raise Malformed("a text field is not text")
+    return value if len(value) <= cap else value[:cap] + f"... [{len(value) - cap} more characters not kept]"
+
+
+def _error(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise Malformed("an error is not an object")
+    return {"type": _text(value.get("type", "Error"), 100), "message": _text(value.get("message", "")),
+            "where": _text(value.get("where", ""), 300)}
+
+
+def _list(value: Any, cap: int) -> list[Any]:
+    if not isinstance(value, list) or len(value) > cap:
+        raise Malformed("a list field is not a short list")
+    return value
+
+
+def _cell_report(cell: int, value: Any) -> CellReport:
+    if not isinstance(value, dict) or type(value.get("ok")) is not bool:
+        raise Malformed("a cell report is not an object")
+    error = value.get("error")
+    return CellReport(cell, value["ok"], _text(value.get("output", "")), None if error is None else _error(error))
+
+
+def _file_event(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(type(k) is str and (v is None or type(v) in (str, bool))
+                                              for k, v in value.items()):
+        raise Malformed("a file event is not a flat object")
+    return {k[:40]: v[:100] if type(v) is str else v for k, v in list(value.items())[:8]}
+
+
 class Submission:
     """Runs a notebook's cells once, then answers calls; reopens the process if a call killed it."""
 
@@ -80,7 +121,7 @@ class Submission:
 
     def __init__(self, open_transport: Callable[[], Transport], cells: list[str], *, label: str = "",
                  cell_timeout: float = 30.0, call_timeout: float = 10.0, notebook_timeout: float = 120.0,
-                 unusable: str | None = None):
+                 unusable: str | None = None, budget: float | None = None):
         self._open = open_transport
         self.cells = cells
         self.label = label
@@ -94,6 +135,10 @@ class Submission:
         # (words all found in a failed call's message, hint): set from a hidden test module's ERROR_HINTS
         self.error_hints: list[tuple[str | tuple[str, ...], str]] = []
         self.unusable = unusable  # set when the notebook cannot be run at all (e.g. unreadable file)
+        # All the wall time this notebook may cost (every run of its cells, every restart, every call), from its
+        # first start; None: no cap. Once spent, every remaining request fails at once.
+        self.budget = budget
+        self._first_start: float | None = None
 
     @classmethod
     def in_process(cls, namespace: dict[str, Any]) -> "Submission":
@@ -104,9 +149,13 @@ class Submission:
     # -- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> None:
         """Open the process and run the notebook's cells, once; again after a call lost the process."""
+        if self._first_start is None:
+            self._first_start = time.monotonic()
         while self._transport is None:
             if self.unusable:
                 raise SubmissionError(self.unusable)
+            if self._budget_left() <= 0:
+                self._budget_spent()
             if self._restarts > self.MAX_RESTARTS:
                 raise ProcessLost(f"not run again: your notebook's process was lost {self._restarts} times "
                                   f"({self.lost})")
@@ -130,11 +179,11 @@ class Submission:
             try:
                 reply, _ = self._request({"op": "run", "cells": [cell], "first": i, "cell_timeout": self.cell_timeout},
                                          [], min(self.cell_timeout + 2, left), what=f"running cell {i + 1}")
+                reports.append(self._checked(lambda: _cell_report(i, _list(reply.get("cells"), 1)[0]),
+                                             f"running cell {i + 1}"))
             except ProcessLost:
                 self.skipped[i] = f"{self.lost}; the notebook was run again without it"
                 return
-            r = reply["cells"][0]
-            reports.append(CellReport(i, bool(r["ok"]), r.get("output", ""), r.get("error")))
         self.cell_reports = reports
 
     def close(self) -> None:
@@ -148,11 +197,37 @@ class Submission:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _checked(self, read: Callable[[], Any], what: str) -> Any:
+        """``read()`` of a reply, or, for a reply that breaks the protocol, the process lost (as for bad frames)."""
+        try:
+            return read()
+        except (Malformed, KeyError, IndexError, TypeError, ValueError) as error:
+            self.lost = f"{what} made your notebook's process send something unreadable ({error})"
+            self.close()
+            raise ProcessLost(self.lost + ".") from None
+
+    def _budget_left(self) -> float:
+        if self.budget is None or self._first_start is None:
+            return float("inf")
+        return self.budget - (time.monotonic() - self._first_start)
+
+    def _budget_spent(self) -> None:
+        self.unusable = (f"Your notebook used up the {self.budget:g} s of grading time it may take (all its runs, "
+                         "restarts and calls together), so the tests left were not run.")
+        self.close()
+        raise SubmissionError(self.unusable)
+
     def _request(self, header: dict, blobs: list[bytes], timeout: float, what: str) -> tuple[dict, memoryview]:
         assert self._transport is not None
+        left = self._budget_left()
+        if left <= 0:
+            self._budget_spent()
+        capped = timeout > left
         try:
-            return self._transport.request(header, blobs, timeout)
+            return self._transport.request(header, blobs, min(timeout, left))
         except Timeout:
+            if capped:
+                self._budget_spent()
             self.lost = f"{what} did not finish within {timeout:g} s"
         except Closed:
             self.lost = f"{what} ended your notebook's process (sys.exit, os._exit, a crash, or out of memory)"
@@ -166,7 +241,8 @@ class Submission:
         """What kind of object ``name`` is in the notebook ("function", "class", ...), None if undefined."""
         self.start()
         reply, _ = self._request({"op": "defines", "names": [name]}, [], self.call_timeout, f"looking up {name}")
-        return reply["defined"][name]
+        kind = self._checked(lambda: reply["defined"][name], f"looking up {name}")
+        return None if kind is None else self._checked(lambda: _text(kind, 100), f"looking up {name}")
 
     def run(self, target: str | Handle, *args: Any, method: str | None = None, watch: bool = False,
             timeout: float | None = None, **kwargs: Any) -> CallResult:
@@ -191,9 +267,9 @@ class Submission:
                   "timeout": timeout or self.call_timeout}
         # The sandbox interrupts a slow call itself; the grader kills it if that was ignored (SIGALRM blocked).
         reply, reply_blobs = self._request(header, blobs, (timeout or self.call_timeout) + 2, f"calling {label}")
-        if not reply.get("ok"):
-            error = reply.get("error") or {}
-            kind, message = error.get("type", "Error"), error.get("message", "")
+        if reply.get("ok") is not True:
+            error = self._checked(lambda: _error(reply.get("error") or {}), f"calling {label}")
+            kind, message = error["type"], error["message"]
             if kind == "Undefined":
                 raise SubmissionError(f"{label} is not defined: did the cell that defines it run without errors?")
             if kind == "NotImplementedError":
@@ -203,17 +279,20 @@ class Submission:
                                       f"(an endless loop, or far too many steps?).")
             raise SubmissionError(f"{label} raised {kind}: {message}{_where(error)}")
         try:
-            data = codec.decode(reply["payload"], reply_blobs)
-        except (WireError, KeyError, TypeError, ValueError) as error:
+            data = codec.decode(reply.get("payload"), reply_blobs)
+            if not isinstance(data, dict) or not isinstance(data.get("args"), list) or "result" not in data:
+                raise Malformed("not a result and its arguments")
+        except (WireError, KeyError, TypeError, ValueError, OverflowError, AttributeError) as error:
             raise SubmissionError(f"{label} returned something that could not be read back ({error}).") from None
-        returned = reply.get("returned_arg")
-        return CallResult(
+        returned, seconds = reply.get("returned_arg"), reply.get("seconds", 0.0)
+        return self._checked(lambda: CallResult(
             value=data["result"], args=data["args"],
-            returned_arg=returned if type(returned) is int else None,
-            torch_calls=[str(n) for n in reply.get("torch_calls", [])],
-            files=list(reply.get("files", [])), output=str(reply.get("output", "")),
-            seconds=float(reply.get("seconds", 0.0)),
-        )
+            returned_arg=returned if type(returned) is int and 0 <= returned < len(args) else None,
+            torch_calls=[_text(n, 200) for n in _list(reply.get("torch_calls", []), 5_000)],
+            files=[_file_event(f) for f in _list(reply.get("files", []), 100)],
+            output=_text(reply.get("output", "")),
+            seconds=float(seconds) if type(seconds) in (int, float) else 0.0,
+        ), f"calling {label}")
 
     def call(self, target: str | Handle, *args: Any, **kwargs: Any) -> Any:
         """Call ``target`` and return just its result."""

@@ -58,6 +58,8 @@ def unpack(body: bytes) -> tuple[dict[str, Any], memoryview]:
         header = json.loads(body[4:4 + n_head])
     except (ValueError, UnicodeDecodeError) as error:
         raise WireError(f"frame header is not JSON: {error}") from None
+    except RecursionError:  # JSON nested thousands deep: a sender trying to crash the reader
+        raise WireError("frame header is nested too deeply") from None
     if not isinstance(header, dict):
         raise WireError("frame header is not a JSON object")
     return header, memoryview(body)[4 + n_head:]
