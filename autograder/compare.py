@@ -3,8 +3,11 @@
     expect(dw, "dw").tensor(shape=(1,)).close_to(ref_dw, hints=[hints.FACTOR_2, hints.SIGN])
 
 The order is PrairieLearn's: present -> type -> dtype -> shape -> finite -> values, so a student reads the
-first thing that is wrong. Value mismatches report the greatest absolute and relative difference and where
-(as torch.testing.assert_close does) but never the hidden expected values themselves.
+first thing that is wrong. Value mismatches say how many values are wrong, where the worst one is, and how far
+off it is in coarse words (one significant digit of the ratio to the expected value: "off by about 20%",
+"about 3x the expected value", "the sign is flipped"). Feedback on hidden inputs never holds a number from which
+an expected value follows: no exact differences, no expected values, no precise ratios (the student knows their
+own value, so a precise ratio or difference would give the expected one away).
 """
 from __future__ import annotations
 
@@ -45,21 +48,58 @@ def _index(flat: int, shape: Sequence[int]) -> tuple[int, ...]:
     return tuple(reversed(idx))
 
 
-def difference(actual: torch.Tensor, expected: torch.Tensor) -> str:
-    """'greatest absolute difference 0.31 at index (2, 0), greatest relative difference 0.5'."""
+def coarse(x: float) -> str:
+    """``x`` to one significant digit, for feedback: 0.0312 -> '0.03', 4.6 -> '5', 1234 -> '1000'."""
+    if not math.isfinite(x):
+        return "infinitely many"
+    return f"{float(f'{x:.1g}'):g}"
+
+
+def relation(actual: float, expected: float) -> str:
+    """How ``actual`` relates to ``expected``, in words and at most one significant digit of their ratio; never a
+    number from which ``expected`` could be recovered more precisely (its sign and rough size at most)."""
+    if math.isnan(actual):
+        return "is NaN"
+    if math.isinf(actual):
+        return "is infinite"
+    if expected == 0 or abs(expected) < 1e-12:
+        return "is much larger in magnitude than the expected value"
+    if actual == 0:
+        return "is 0 where the expected value is not"
+    r = actual / expected
+    if r < 0:
+        if abs(-r - 1) < 0.05:
+            return "has the wrong sign (the sign is flipped)"
+        if -r >= 1000 or -r <= 1e-3:
+            return "has the wrong sign and a very different size"
+        return f"has the wrong sign and about {coarse(-r)}x the size of the expected value"
+    if r >= 1000:
+        return "is more than 1000x the expected value"
+    if r <= 1e-3:
+        return "is less than 1/1000 of the expected value"
+    if r >= 1.5 or r <= 0.67:
+        return f"is about {coarse(r)}x the expected value"
+    off = abs(r - 1)
+    if off < 1e-3:
+        return "is off by less than 0.1%"
+    return f"is off by about {coarse(100 * off)}%"
+
+
+def difference(actual: torch.Tensor, expected: torch.Tensor, rtol: float = 1e-4, atol: float = 1e-5) -> str:
+    """Where the worst value is and how far off, coarsely: 'the worst, at index (2, 0), is off by about 20%'.
+
+    The worst value is the one furthest outside the tolerance. Nothing printed lets a student recover an expected
+    value: only its index and one significant digit of the ratio of the student's value to it."""
     a, e = actual.detach().double(), expected.detach().double()
-    diff = (a - e).abs()
-    if diff.numel() == 0:
+    if a.numel() == 0:
         return "no elements"
-    finite = torch.isfinite(diff)
-    diff = torch.where(finite, diff, torch.full_like(diff, math.inf))
-    worst = int(diff.reshape(-1).argmax())
-    rel = diff / e.abs().clamp_min(1e-12)
-    worst_rel = int(rel.reshape(-1).argmax())
-    where = f" at index {_index(worst, a.shape)}" if a.dim() else ""
-    where_rel = f" at index {_index(worst_rel, a.shape)}" if a.dim() else ""
-    return (f"greatest absolute difference {diff.reshape(-1)[worst].item():.4g}{where}, "
-            f"greatest relative difference {rel.reshape(-1)[worst_rel].item():.4g}{where_rel}")
+    excess = (a - e).abs() / (atol + rtol * e.abs())
+    excess = torch.where(torch.isnan(excess), torch.full_like(excess, math.inf), excess)
+    worst = int(excess.reshape(-1).argmax())
+    how = relation(float(a.reshape(-1)[worst]), float(e.reshape(-1)[worst]))
+    if a.dim() == 0:
+        return f"your value {how}"
+    return f"the worst, at index {_index(worst, a.shape)}, {how}"
 
 
 class Expectation:
@@ -140,7 +180,7 @@ class Expectation:
             pass
         n_bad = int((~torch.isclose(act_t.detach().double(), exp_t, rtol=rtol, atol=atol)).sum())
         sentence = (f"{n_bad} of {exp_t.numel()} values differ from the correct result{what} "
-                    f"({difference(act_t, exp_t)}; tolerance rtol={rtol:g}, atol={atol:g}).")
+                    f"({difference(act_t, exp_t, rtol, atol)}; tolerance rtol={rtol:g}, atol={atol:g}).")
         for hint in hints:
             found = hint(act_t.detach().double(), exp_t)
             if found:

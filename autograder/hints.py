@@ -1,13 +1,17 @@
 """Fingerprints of known mistakes: (actual, expected) -> a one-line hint, or None.
 
 A hint is a small function, so a hidden test lists the ones that fit its blank. The fingerprints look at
-how the answer relates to the correct one (a constant ratio, a transpose, a sign), never at the code.
+how the answer relates to the correct one (a constant ratio, a transpose, a sign), never at the code. A hint is
+words: a number in it is a known constant of the mistake (0.5, n) or one significant digit, never a precise ratio
+from which the expected values would follow.
 """
 from __future__ import annotations
 
 from typing import Callable
 
 import torch
+
+from autograder.compare import coarse
 
 Hint = Callable[[torch.Tensor, torch.Tensor], "str | None"]
 
@@ -33,7 +37,7 @@ def ratio(table: dict[float, str], tol: float = 1e-3) -> Hint:
             return None
         for value, text in table.items():
             if abs(c - value) <= tol * max(1.0, abs(value)):
-                return f"your values are {c:.4g} times the correct ones: {text}"
+                return f"your values are {value:g} times the correct ones: {text}"
         return None
 
     return hint
@@ -43,7 +47,10 @@ def any_constant_ratio(actual: torch.Tensor, expected: torch.Tensor) -> str | No
     c = constant_ratio(actual, expected)
     if c is None or abs(c - 1) < 1e-3:
         return None
-    return f"your values are all {c:.4g} times the correct ones: a constant factor is off (a scale, a 1/n, a sign)."
+    size = f"about {coarse(abs(c))} times" if 1e-3 < abs(c) < 1e3 else "a constant multiple, far from 1, of"
+    sign = ", with the wrong sign" if c < 0 else ""
+    return (f"your values are all {size} the correct ones{sign}: a constant factor is off (a scale, a 1/n, "
+            f"a sign).")
 
 
 FACTOR_2 = ratio({0.5: "is the factor 2 from the derivative of the square missing?",

@@ -1,4 +1,7 @@
-"""Checks fail in a fixed order with one precise sentence, and hints recognise known mistakes."""
+"""Checks fail in a fixed order with one precise sentence, and hints recognise known mistakes; value mismatches
+are described coarsely, never with a number from which the expected value follows."""
+import re
+
 import pytest
 import torch
 
@@ -36,13 +39,62 @@ def test_non_finite_values_are_named():
     assert "1 of 2 values are NaN" in m
 
 
+def numbers(text: str) -> list[str]:
+    """The numbers in a message, tolerances and index excluded."""
+    text = re.sub(r"rtol=\S+, atol=\S+\)", "", text)
+    text = re.sub(r"index \([0-9, ]*\)", "", text)
+    return re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", text)
+
+
 def test_value_mismatch_reports_where_and_how_much_but_not_the_expected_value():
     expected = torch.tensor([[1.0], [2.0], [4.0]])
     actual = expected.clone()
     actual[2, 0] = 5.0
     m = message(lambda: expect(actual, "y").close_to(expected))
-    assert "1 of 3 values differ" in m and "greatest absolute difference 1 at index (2, 0)" in m
-    assert "4.0" not in m and "tolerance" in m
+    assert "1 of 3 values differ" in m and "the worst, at index (2, 0), is off by about 20%" in m
+    assert "4.0" not in m and numbers(m) == ["1", "3", "20"] and "tolerance" in m  # counts and 20%, nothing else
+
+
+@pytest.mark.parametrize("actual, words", [
+    (0.0, "is 0 where the expected value is not"),
+    (-2.4681, "has the wrong sign (the sign is flipped)"),
+    (-7.3, "has the wrong sign and about 3x the size"),
+    (7.3, "is about 3x the expected value"),
+    (0.8, "is about 0.3x the expected value"),
+    (2.0, "is off by about 20%"),
+    (2.4731, "is off by about 0.2%"),
+    (2.46815, "is off by less than 0.1%"),
+    (1e6, "is more than 1000x the expected value"),
+    (float("nan"), "is NaN"),
+])
+def test_differences_are_coarse(actual, words):
+    """One significant digit of the ratio at most: nothing from which the expected value (2.4681) follows."""
+    expected = torch.tensor([1.0, 2.4681, -1.0])
+    got = expected.clone().double()
+    got[1] = actual
+    m = message(lambda: expect(got, "y").close_to(expected.double(), rtol=1e-6, atol=1e-8))
+    assert f"the worst, at index (1,), {words}" in m, m
+    for number in numbers(m):
+        assert len(number.lstrip("-0.").replace(".", "").rstrip("0")) <= 1, (number, m)
+    assert "2.468" not in m and "2.47" not in m
+
+
+def test_difference_at_an_expected_zero_says_not_zero():
+    m = message(lambda: expect(torch.tensor([0.5]), "db").close_to(torch.tensor([0.0])))
+    assert "much larger in magnitude than the expected value" in m and "0.5" not in m
+
+
+def test_zero_dim_values_are_described_without_an_index():
+    m = message(lambda: expect(torch.tensor(3.1), "loss").close_to(torch.tensor(1.234)))
+    assert "your value is about 3x the expected value" in m and "1.23" not in m and "index" not in m
+
+
+def test_constant_ratio_hint_gives_one_significant_digit():
+    expected = torch.tensor([0.3, -1.2, 2.5]).double()
+    m = message(lambda: expect(expected * 3.14159, "w").close_to(expected, hints=[hints.any_constant_ratio]))
+    assert "about 3 times the correct ones" in m and "3.14" not in m
+    m = message(lambda: expect(expected * -2.2, "w").close_to(expected, hints=[hints.any_constant_ratio]))
+    assert "about 2 times the correct ones, with the wrong sign" in m and "2.2" not in m
 
 
 @pytest.mark.parametrize("scale, words", [(0.5, "factor 2"), (-1.0, "sign is flipped")])
