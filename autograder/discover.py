@@ -16,8 +16,11 @@ assignment folder). The submissions tree is input, not truth:
   and the others are reported; when none is named like it, none is graded (never "the best of several"):
   the student gets a results file with 0 and a message to submit only the release notebook.
 
-A notebook file given directly is graded whatever its name: its assignment comes from its folder's name, or
-else its file name. The folder given may itself be a symbolic link (it is resolved once).
+A folder given is an assignment folder when it is named like an assignment, a student folder when it holds
+an assignment folder, else the top of the layout (so a student folder with no assignment folder in it reads
+as a top folder: grade the class's top folder rather than one student's). The folder given may itself be a
+symbolic link (it is resolved once). A notebook file given directly is graded whatever its name: its
+assignment comes from its folder's name, or else its file name.
 """
 from __future__ import annotations
 
