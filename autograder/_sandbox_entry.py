@@ -43,10 +43,10 @@ import time
 import traceback
 
 from autograder import hostprobe, seccomp, wire
-from autograder.isolation import (CLONE_NEWUSER, NAMESPACES, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS,
+from autograder.isolation import (CLONE_NEWUSER, NAMESPACES, Cgroups, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS,
                                   PR_SET_PDEATHSIG, UidAllocator, build_root, drop_privileges, kill_uid,
                                   needed_paths, prctl, readable, remove_owned, set_hostname, set_limits,
-                                  switch_uid, tighten, unshare, view_plan, write_text)
+                                  shared_folders, switch_uid, tighten, unshare, view_plan, write_text)
 
 BLOCKED = ("solutions", "autograder.hidden")
 _CTRL: socket.socket | None = None  # the control socket; forked children drop it at once
@@ -226,6 +226,12 @@ def _relay(job: dict, sock_fd: int, status_fd: int, zygote_pid: int) -> None:
     except BaseException:  # noqa: BLE001
         os._exit(71)
     try:
+        Cgroups.enter(job.get("cgroups") or [])  # before the fork: the sandbox and all it starts are counted
+        oom_files = _oom_counters(job.get("cgroups") or [])  # opened now: the sandbox's root will be ours too
+    except BaseException as error:  # noqa: BLE001
+        _report(status, {"setup_error": f"cannot enter the sandbox's cgroup: {error}"})
+        os._exit(72)
+    try:
         if job["level"] == "namespaces":
             unshare(NAMESPACES)
         elif job["level"] == "userns":
@@ -255,6 +261,11 @@ def _relay(job: dict, sock_fd: int, status_fd: int, zygote_pid: int) -> None:
         os._exit(70)
     os.close(lifeline_r)
     os.close(3)  # only the sandbox holds the submission socket now: its death closes it for the grader
+    if job.get("cgroups"):
+        try:  # the sandbox shares our memory cgroup: when it runs out, the kernel must kill it, not its relay
+            write_text("/proc/self/oom_score_adj", "-1000")
+        except OSError:
+            pass
     pidfd = os.pidfd_open(child)
     _report(status, {"c2": child}, [pidfd])
     wall = job["limits"].get("wall_timeout")
@@ -269,7 +280,7 @@ def _relay(job: dict, sock_fd: int, status_fd: int, zygote_pid: int) -> None:
         try:
             switch_uid(job["uid"])
             kill_uid()
-            remove_owned(job["uid"])
+            remove_owned(job["uid"], job.get("shared") or ())
         except OSError:
             pass
     elif job["level"] == "none":  # no PID namespace: at least end what is left of its session
@@ -278,6 +289,8 @@ def _relay(job: dict, sock_fd: int, status_fd: int, zygote_pid: int) -> None:
         except OSError:
             pass
     report = {"wall": timed_out, "cpu": round(usage.ru_utime + usage.ru_stime, 3), "max_rss": usage.ru_maxrss}
+    if _oom_killed(oom_files):
+        report["oom"] = True
     if os.WIFSIGNALED(wait_status):
         number = os.WTERMSIG(wait_status)
         report.update({"signal": number, "name": signal.Signals(number).name})
@@ -285,6 +298,30 @@ def _relay(job: dict, sock_fd: int, status_fd: int, zygote_pid: int) -> None:
         report["exit"] = os.waitstatus_to_exitcode(wait_status)
     _report(status, report)
     os._exit(0)
+
+
+def _oom_counters(cgroups: list[str]) -> list[int]:
+    fds = []
+    for folder in cgroups:
+        for name in ("memory.events", "memory.oom_control"):
+            try:
+                fds.append(os.open(os.path.join(folder, name), os.O_RDONLY | os.O_CLOEXEC))
+            except OSError:
+                continue
+    return fds
+
+
+def _oom_killed(counters: list[int]) -> bool:
+    """Whether the kernel killed a process of the sandbox's memory cgroup for going over its limit."""
+    for fd in counters:
+        try:
+            for line in os.pread(fd, 4096, 0).decode().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill" and int(value) > 0:
+                    return True
+        except (OSError, ValueError):
+            continue
+    return False
 
 
 # -- the zygote ---------------------------------------------------------------------------------------------
@@ -351,13 +388,18 @@ class _Levels:
         self.counter = -1
         self.serial = 0
         self.needed: list[str] = []
+        self.cgroups: Cgroups | None = None
+        self.shared: list[str] = []
+        self.busy_cgroups: list[str] = []  # cgroups of ended sandboxes not yet removable
 
     def set(self, level: str) -> dict:
         hostprobe.check_level(level)
         hide = self.config["hide"]
         notes, verify = [], []
         try:
-            self.filter = seccomp.program()
+            # Without a mount namespace, /tmp and /dev/shm are shared with the sandboxes running beside: what a
+            # sandbox writes there stays its own (modes without group or other bits)
+            self.filter = seccomp.program(private=level in ("uid-seccomp", "none"))
         except OSError as error:
             if level == "uid-seccomp":
                 raise
@@ -377,9 +419,23 @@ class _Levels:
             os.chmod(self.scratch_parent, 0o711)
         if self.uses_uid and root and self.allocator is None:
             self.allocator = UidAllocator(self.config["base_uid"], self.config["uid_count"])
+        if self.cgroups is None:
+            self.cgroups = Cgroups()
+            self.cgroups.sweep()
+        memory = self.cgroups.describe()
+        notes.append(memory)
+        # What a sandbox with no namespace of its own could leave for the next one under its uid
+        self.shared = shared_folders((self.scratch_parent,) if self.scratch_parent else ()) if self.uses_uid else []
         self.level = level
         self.verify = verify
-        return {"ok": True, "level": level, "notes": notes, "verify": verify, "needed": self.needed}
+        return {"ok": True, "level": level, "notes": notes, "verify": verify, "needed": self.needed,
+                "memory": memory}
+
+    def make_cgroups(self, limits: dict) -> list[str]:
+        return self.cgroups.create(limits) if self.cgroups is not None else []
+
+    def drop_cgroups(self, folders: list[str]) -> None:
+        self.busy_cgroups = Cgroups.remove(self.busy_cgroups + list(folders))
 
     def uid(self, used: set[int]) -> int | None:
         if self.level == "none" and not self.uses_uid:
@@ -410,6 +466,7 @@ class _Levels:
         return folder
 
     def close(self) -> None:
+        self.drop_cgroups([])
         if self.scratch_parent:
             import shutil
             shutil.rmtree(self.scratch_parent, ignore_errors=True)
@@ -448,7 +505,8 @@ def main(ctrl_fd: int) -> None:
     ctrl.send(json.dumps({"ready": True, "pid": os.getpid(), "vm_bytes": vm, "report": report.to_json(),
                           "threads": len(os.listdir("/proc/self/task"))}).encode())
     levels = _Levels(config, report)
-    children: dict[int, tuple[int, int | None, str | None]] = {}  # pidfd -> (pid, uid, host scratch folder)
+    # pidfd -> (pid, uid, host scratch folder, cgroup folders)
+    children: dict[int, tuple[int, int | None, str | None, list[str]]] = {}
     try:
         while True:
             ready = _ready([ctrl.fileno(), *children], 1.0)
@@ -470,16 +528,17 @@ def main(ctrl_fd: int) -> None:
                     tightened = []
                     if levels.level == "uid-seccomp" and hide:
                         tightened = tighten(hide, levels.needed)[0]
-                    uid = levels.uid({u for _, u, _ in children.values()})
+                    uid = levels.uid({u for _, u, _, _ in children.values()})
                     try:
                         scratch_dir = levels.scratch(uid)
+                        cgroups = levels.make_cgroups(request["limits"])
                     except BaseException:
                         levels.release(uid)
                         raise
                     job = {"level": levels.level, "uid": uid, "limits": request["limits"], "hide": hide,
                            "plan": levels.plan, "scratch": config["scratch"], "entry": entry,
-                           "scratch_dir": scratch_dir, "filter": levels.filter,
-                           "probe": bool(request.get("probe"))}
+                           "scratch_dir": scratch_dir, "filter": levels.filter, "cgroups": cgroups,
+                           "shared": levels.shared, "probe": bool(request.get("probe"))}
                     if job["probe"]:
                         job.update(verify=levels.verify + hide if levels.level == "uid-seccomp" else [],
                                    needed=levels.needed)
@@ -491,8 +550,8 @@ def main(ctrl_fd: int) -> None:
                         finally:
                             os._exit(71)
                     pidfd = os.pidfd_open(pid)
-                    children[pidfd] = (pid, uid, scratch_dir)
-                    reply = {"ok": True, "pid": pid, "uid": uid}
+                    children[pidfd] = (pid, uid, scratch_dir, cgroups)
+                    reply = {"ok": True, "pid": pid, "uid": uid, "scratch": scratch_dir}
                     if tightened:
                         reply["notes"] = [_tightened_note(tightened)]
                     socket.send_fds(ctrl, [json.dumps(reply).encode()], [pidfd])
@@ -522,7 +581,7 @@ def main(ctrl_fd: int) -> None:
         os._exit(0)
 
 
-def _reap(children: dict[int, tuple[int, int | None, str | None]], levels: _Levels) -> None:
+def _reap(children: dict[int, tuple[int, int | None, str | None, list[str]]], levels: _Levels) -> None:
     """Collect every exited child (relays, and sandboxes orphaned by a killed relay)."""
     while True:
         try:
@@ -531,14 +590,17 @@ def _reap(children: dict[int, tuple[int, int | None, str | None]], levels: _Leve
             break
         if pid == 0:
             break
-        for pidfd, (known, uid, scratch) in list(children.items()):
+        for pidfd, (known, uid, scratch, cgroups) in list(children.items()):
             if known == pid:
                 del children[pidfd]
                 os.close(pidfd)
                 if scratch:
                     import shutil
                     shutil.rmtree(scratch, ignore_errors=True)
+                levels.drop_cgroups(cgroups)
                 levels.release(uid)
+    if levels.busy_cgroups:  # their last processes had not quite ended at the relay's exit
+        levels.drop_cgroups([])
 
 
 if __name__ == "__main__":

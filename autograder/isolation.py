@@ -262,6 +262,16 @@ def set_limits(limits: dict, base_vm: int) -> None:
     cap(resource.RLIMIT_NOFILE, limits.get("open_files"))
     cap(resource.RLIMIT_NPROC, limits.get("processes"))
     cap(resource.RLIMIT_CORE, 0)
+    # Every sandbox runs at the same niceness and can only lower its priority, never raise it (nor take a
+    # real-time policy): a hog gets no more CPU than its neighbour on the same host.
+    nice = limits.get("nice")
+    if nice is not None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, int(nice))
+        except OSError:
+            pass
+    cap(resource.RLIMIT_NICE, 0)
+    cap(resource.RLIMIT_RTPRIO, 0)
 
 
 
@@ -323,25 +333,54 @@ def kill_uid(deadline: float = 5.0) -> None:
         time.sleep(0.0005)
 
 
-def remove_owned(uid: int, folders: tuple[str, ...] = ("/tmp", "/var/tmp", "/dev/shm")) -> None:
-    """Run as the sandbox's uid: remove what it left in the world-writable folders."""
+# Folders any uid may write in, where a sandbox could leave something for the next one under the same uid.
+SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue", "/run/shm")
+
+
+def shared_folders(extra: tuple[str, ...] = ()) -> list[str]:
+    """The world-writable folders of this host among :data:`SHARED_FOLDERS` (and ``extra``), symlinks resolved."""
+    found = []
+    for folder in (*SHARED_FOLDERS, *extra):
+        try:
+            real = os.path.realpath(folder)
+            if os.stat(real).st_mode & 0o002 and real not in found:
+                found.append(real)
+        except OSError:
+            continue
+    return found
+
+
+def remove_owned(uid: int, folders: tuple[str, ...] | list[str] = SHARED_FOLDERS, depth: int = 4) -> None:
+    """Run as the sandbox's uid: remove what it left in the world-writable folders, and in the world-writable
+    folders inside them (/tmp/.X11-unix, a lock folder...), ``depth`` levels down."""
     import shutil
-    for folder in folders:
+    import stat
+
+    def sweep(folder: str, level: int) -> None:
         try:
             entries = os.scandir(folder)
         except OSError:
-            continue
+            return
         with entries:
             for entry in entries:
                 try:
-                    if entry.stat(follow_symlinks=False).st_uid != uid:
-                        continue
-                    if entry.is_dir(follow_symlinks=False):
-                        shutil.rmtree(entry.path, ignore_errors=True)
-                    else:
-                        os.unlink(entry.path)
+                    st = entry.stat(follow_symlinks=False)
+                    if st.st_uid == uid:
+                        if stat.S_ISDIR(st.st_mode):
+                            shutil.rmtree(entry.path, ignore_errors=True)
+                        else:
+                            os.unlink(entry.path)
+                    elif stat.S_ISDIR(st.st_mode) and st.st_mode & 0o002 and level < depth:
+                        sweep(entry.path, level + 1)
                 except OSError:
                     pass
+
+    seen = set()
+    for folder in folders:
+        real = os.path.realpath(folder)
+        if real not in seen:
+            seen.add(real)
+            sweep(real, 0)
 
 
 def needed_paths(hide: list[str]) -> list[str]:
@@ -459,3 +498,184 @@ class UidAllocator:
         fd = self.held.pop(uid, None)
         if fd is not None:
             os.close(fd)
+
+
+# -- cgroups: all of a sandbox's memory, its processes and its CPU share, counted together -------------------
+CGROUP_PREFIX = "autograder-"
+
+
+class Cgroups:
+    """One cgroup per sandbox, under the zygote's own, where the host lets us write one.
+
+    cgroup v2 when this process's cgroup already delegates the memory controller to its children
+    (``cgroup.subtree_control``); otherwise cgroup v1's memory, pids and cpu hierarchies, each where it is
+    mounted and writable. ``memory.max`` (v1: ``memory.limit_in_bytes``) counts every page the sandbox charges:
+    heap, page tables, tmpfs and /dev/shm files, memfd, pipes -- what RLIMIT_AS misses. ``pids.max`` bounds its
+    processes and threads whatever their uid; a cgroup of its own gives it one share of the CPU however many
+    threads it runs. :attr:`kind` says what was found ("v2", "v1" or None) and :attr:`why` why not."""
+
+    def __init__(self) -> None:
+        self.kind: str | None = None
+        self.why = ""
+        self.parents: dict[str, str] = {}  # controller -> the folder our sandboxes' cgroups go in
+        self.serial = 0
+        try:
+            self._find()
+        except OSError as error:
+            self.parents, self.kind = {}, None
+            self.why = f"cgroups unreadable ({error})"
+
+    @staticmethod
+    def _own() -> dict[str, str]:
+        own = {}
+        with open("/proc/self/cgroup") as f:
+            for line in f:
+                number, controllers, path = line.rstrip("\n").split(":", 2)
+                for name in (controllers.split(",") if controllers else ["unified"]):
+                    own[name] = path
+        return own
+
+    @staticmethod
+    def _mounts() -> dict[str, str]:
+        mounts = {}
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                fields = line.split()
+                dash = fields.index("-")
+                fstype, options = fields[dash + 1], fields[dash + 3].split(",")
+                point = fields[4].replace("\\040", " ")
+                if fstype == "cgroup2":
+                    mounts.setdefault("unified", point)
+                elif fstype == "cgroup":
+                    for name in ("memory", "pids", "cpu"):
+                        if name in options:
+                            mounts.setdefault(name, point)
+        return mounts
+
+    def _usable(self, folder: str) -> bool:
+        probe = os.path.join(folder, f"{CGROUP_PREFIX}probe-{os.getpid()}")
+        try:
+            os.mkdir(probe)
+        except FileExistsError:
+            pass
+        except OSError:
+            return False
+        try:
+            os.rmdir(probe)
+        except OSError:
+            pass
+        return True
+
+    def _find(self) -> None:
+        own, mounts = self._own(), self._mounts()
+        if "unified" in mounts and "unified" in own:
+            folder = mounts["unified"] + own["unified"].rstrip("/")
+            try:
+                with open(os.path.join(folder, "cgroup.subtree_control")) as f:
+                    delegated = f.read().split()
+            except OSError:
+                delegated = []
+            if "memory" in delegated and self._usable(folder):
+                self.kind, self.parents = "v2", {"unified": folder}
+                return
+        for name in ("memory", "pids", "cpu"):
+            if name in mounts and name in own:
+                folder = mounts[name] + own[name].rstrip("/")
+                if self._usable(folder):
+                    self.parents[name] = folder
+        if "memory" in self.parents:
+            self.kind = "v1"
+            return
+        self.parents = {}
+        if "unified" in mounts:
+            self.why = ("cgroup v2 without the memory controller delegated to the grader's cgroup (run it in a "
+                        "cgroup of its own with memory in cgroup.subtree_control, e.g. systemd-run --scope -p "
+                        "Delegate=yes)")
+        elif "memory" in mounts:
+            self.why = "the cgroup v1 memory hierarchy is not writable here"
+        else:
+            self.why = "no cgroup memory controller is mounted"
+
+    def describe(self) -> str:
+        """One line for the instructor: which memory accounting the sandboxes get."""
+        if self.kind is None:
+            return (f"memory: each sandbox process is limited by RLIMIT_AS, not the sandbox as a whole ({self.why}); "
+                    "memfd and System V shared memory are denied, files in tmpfs are bounded by the tmpfs size "
+                    "(namespaces levels) or RLIMIT_FSIZE per file (uid-seccomp)")
+        controllers = ", ".join(sorted(self.parents)) if self.kind == "v1" else "memory, pids"
+        return (f"memory: each sandbox in a cgroup {self.kind} of its own ({controllers}): all its memory (heap, "
+                "tmpfs, shared memory) within the memory limit, its processes within the process limit")
+
+    def create(self, limits: dict) -> list[str]:
+        """Make a sandbox's cgroups with ``limits``; returns their folders (empty when cgroups are not used)."""
+        if self.kind is None:
+            return []
+        self.serial += 1
+        name = f"{CGROUP_PREFIX}{os.getpid()}-{self.serial}"
+        made: list[str] = []
+        memory, processes = limits.get("memory_bytes"), limits.get("processes")
+        try:
+            for controller, parent in sorted(self.parents.items()):
+                folder = os.path.join(parent, name)
+                os.mkdir(folder)
+                made.append(folder)
+                if self.kind == "v2":
+                    if memory is not None:
+                        write_text(os.path.join(folder, "memory.max"), str(memory))
+                        _try_write(os.path.join(folder, "memory.swap.max"), "0")
+                        _try_write(os.path.join(folder, "memory.oom.group"), "1")
+                    if processes is not None:
+                        _try_write(os.path.join(folder, "pids.max"), str(processes))
+                elif controller == "memory" and memory is not None:
+                    write_text(os.path.join(folder, "memory.limit_in_bytes"), str(memory))
+                    _try_write(os.path.join(folder, "memory.memsw.limit_in_bytes"), str(memory))
+                    _try_write(os.path.join(folder, "memory.swappiness"), "0")
+                elif controller == "pids" and processes is not None:
+                    write_text(os.path.join(folder, "pids.max"), str(processes))
+        except OSError:
+            self.remove(made)
+            raise
+        return made
+
+    @staticmethod
+    def enter(folders: list[str]) -> None:
+        """Move this process (before it forks the sandbox) into ``folders``."""
+        for folder in folders:
+            write_text(os.path.join(folder, "cgroup.procs"), str(os.getpid()))
+
+    @staticmethod
+    def remove(folders: list[str]) -> list[str]:
+        """Remove the cgroups; returns those still busy (a process in them has not been reaped yet)."""
+        left = []
+        for folder in folders:
+            try:
+                os.rmdir(folder)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                left.append(folder)
+        return left
+
+    def sweep(self) -> None:
+        """Remove the empty cgroups of zygotes that are gone (killed before they could clean up)."""
+        for parent in self.parents.values():
+            try:
+                names = os.listdir(parent)
+            except OSError:
+                continue
+            for name in names:
+                if not name.startswith(CGROUP_PREFIX):
+                    continue
+                pid = name[len(CGROUP_PREFIX):].split("-")[0]
+                if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                    try:
+                        os.rmdir(os.path.join(parent, name))
+                    except OSError:
+                        pass
+
+
+def _try_write(path: str, text: str) -> None:
+    try:
+        write_text(path, text)
+    except OSError:
+        pass

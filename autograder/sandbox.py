@@ -11,7 +11,12 @@ solutions); it imports torch once and forks one sandbox per submission (:mod:`au
   and nothing of the repository (``solutions/``, ``autograder/hidden``), of other submissions or of results;
 * rlimits (:class:`Limits`), ``no_new_privs``, an unprivileged uid of its own, no inherited file descriptors but
   the submission socket (fd 3); stdin, stdout and stderr are /dev/null;
-* a seccomp filter (:mod:`autograder.seccomp`): no sockets, ptrace, mounts, namespaces, keyrings, memfd...
+* a seccomp filter (:mod:`autograder.seccomp`): no sockets, ptrace, mounts, namespaces, keyrings, memfd, System V
+  IPC, POSIX message queues...;
+* where the host lets the grader write a cgroup (v2 with the memory controller delegated, or v1), a cgroup of its
+  own: all its memory (tmpfs and shared memory included), its processes and its CPU share counted together;
+  otherwise RLIMIT_AS per process (``Zygote.memory`` and ``notes`` say which);
+* the same niceness for every sandbox, which it can only lower.
 
 That is the "namespaces" level (root with CAP_SYS_ADMIN), or "userns" (the same through a user namespace).
 Where neither can be had (a container's default profile), "uid-seccomp" keeps the uid, rlimits, no_new_privs and
@@ -30,11 +35,13 @@ frame that breaks the protocol kill the sandbox and raise :class:`SandboxTimeout
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import select
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -92,7 +99,8 @@ class Limits:
     file_bytes: int | None = 64 << 20  # the largest file it may write
     disk_bytes: int = 256 << 20  # size of each of its tmpfs (scratch folder, /tmp)
     open_files: int | None = 256
-    processes: int | None = 64  # processes and threads of its uid
+    processes: int | None = 64  # processes and threads of its uid (and of its cgroup, where it has one)
+    nice: int | None = 5  # the niceness every sandbox runs at; it may lower its priority, never raise it
     call_timeout: float = 10.0  # default wait for one answer
     wall_timeout: float | None = 600.0  # the whole life of the sandbox
 
@@ -162,6 +170,7 @@ class Zygote:
         self.restarts = 0
         self.level: str | None = None
         self.notes: list[str] = []
+        self.memory: str | None = None  # which memory accounting the sandboxes get (also in ``notes``)
         self._config = {"entry": entry, "hide": self.hide, "preload": list(preload),
                         "base_uid": base_uid, "uid_count": uid_count, "scratch": SCRATCH}
         self._launcher, self._log, self._start_timeout = list(launcher), log, start_timeout
@@ -214,6 +223,7 @@ class Zygote:
 
     def _set_level(self, level: str) -> list[str]:
         reply, _ = self._call_locked({"op": "level", "level": level})
+        self.memory = reply.get("memory")
         return reply.get("notes", [])
 
     def _choose(self) -> None:
@@ -393,7 +403,7 @@ class Zygote:
         for note in reply.get("notes", []):
             if note not in self.notes:
                 self.notes.append(note)
-        sandbox = Sandbox(ours, status, fds[0], reply["pid"], reply["uid"], limits)
+        sandbox = Sandbox(ours, status, fds[0], reply["pid"], reply["uid"], limits, scratch=reply.get("scratch"))
         self._sandboxes.add(sandbox)
         try:
             names, blobs = [], []
@@ -416,12 +426,37 @@ class Zygote:
         return sandbox
 
 
+def read_regular_file(path: str, max_bytes: int) -> bytes:
+    """A regular file's bytes, not following a symbolic link at its last step, at most ``max_bytes``."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        if info.st_size > max_bytes:
+            raise OSError(errno.EFBIG, f"the file has {info.st_size} bytes, more than the {max_bytes} allowed")
+        chunks, size = [], 0
+        while size <= max_bytes:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_bytes:
+            raise OSError(errno.EFBIG, f"the file has more than the {max_bytes} bytes allowed")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 class Sandbox:
     """The grader's handle on one running submission: ``request``, ``kill``, ``alive``; a context manager."""
 
-    def __init__(self, sock: socket.socket, status: socket.socket, pidfd: int, pid: int, uid: int, limits: Limits):
+    def __init__(self, sock: socket.socket, status: socket.socket, pidfd: int, pid: int, uid: int, limits: Limits,
+                 scratch: str | None = None):
         self.sock = sock
         self.pid = pid  # the relay outside the namespaces (C1)
+        self.scratch = scratch  # its working folder on the host, where it has one (uid-seccomp, none)
         self.uid = uid
         self.limits = limits
         self.started = time.monotonic()
@@ -502,6 +537,8 @@ class Sandbox:
         why = f" ({self.killed_because})" if self.killed_because else ""
         if s.get("wall"):
             return f"killed after its wall-clock limit of {self.limits.wall_timeout:g} s"
+        if s.get("oom") and self.limits.memory_bytes is not None:
+            return f"killed after its memory limit of {self.limits.memory_bytes / (1 << 30):.3g} GiB"
         cpu = self.limits.cpu_seconds
         if "signal" in s and cpu is not None and s.get("cpu", 0) >= cpu - 0.05:
             return f"killed after its CPU time limit of {cpu:g} s"  # PID 1 gets no SIGXCPU, only the SIGKILL
@@ -578,6 +615,18 @@ class Sandbox:
             raise SandboxDied(f"the sandbox ended: {reason}", reason)
         self.kill(why)
         raise kind(f"{why}; the sandbox was killed")
+
+    def read_file(self, name: str, max_bytes: int) -> bytes:
+        """The bytes of file ``name`` in the sandbox's working folder, read from outside the sandbox (its code
+        cannot forge them): through /proc/<PID 1>/root where it has a root of its own. A symbolic link, a
+        non-regular file or one over ``max_bytes`` is refused with an OSError."""
+        if not name or "/" in name or "\0" in name or name in (".", ".."):
+            raise ValueError(f"a sandbox file needs a plain name, not {name!r}")
+        c2 = self.status.get("c2")
+        folder = self.scratch or (f"/proc/{c2}/root{SCRATCH}" if type(c2) is int and self.alive else None)
+        if folder is None:
+            raise OSError(errno.ESRCH, "the sandbox has ended")
+        return read_regular_file(os.path.join(folder, name), max_bytes)
 
     # -- ending -------------------------------------------------------------------------------------------
     def kill(self, why: str = "killed by the grader") -> None:

@@ -10,7 +10,9 @@ EPERM to the system calls a notebook never needs and that reach past what namesp
   read, answers ENOSYS so that the C library falls back to ``clone``);
 * kernel keyrings (not namespaced), ``bpf``, ``perf_event_open``, ``userfaultfd``, ``io_uring``, modules, kexec,
   reboot, swap, file handles, accounting, quotas, the clock, ``personality`` other than the default;
-* ``memfd_create`` (memfd pages escape RLIMIT_AS).
+* ``memfd_create`` (memfd pages escape RLIMIT_AS);
+* System V IPC (shared memory, semaphores, message queues) and POSIX message queues: not covered by the IPC
+  namespace at the uid-seccomp level, and outliving the sandbox that made them.
 
 Another architecture than the one the filter was built for (i386 on x86_64, arm32 on aarch64) and the x32 ABI
 kill the process.
@@ -45,10 +47,25 @@ SYSCALLS: dict[str, tuple[int, int]] = {
     "settimeofday": (164, 170), "clock_settime": (227, 112), "clock_adjtime": (305, 266), "adjtimex": (159, 171),
     "memfd_create": (319, 279), "memfd_secret": (447, 447),
     "syslog": (103, 116), "vhangup": (153, 58),
+    # System V IPC and POSIX message queues: at the uid-seccomp level there is no IPC namespace, and an object
+    # made by one sandbox outlives it (a channel to the next student); torch and numpy use neither
+    "shmget": (29, 194), "shmat": (30, 196), "shmctl": (31, 195), "shmdt": (67, 197),
+    "semget": (64, 190), "semop": (65, 193), "semctl": (66, 191), "semtimedop": (220, 192),
+    "msgget": (68, 186), "msgsnd": (69, 189), "msgrcv": (70, 188), "msgctl": (71, 187),
+    "mq_open": (240, 180), "mq_unlink": (241, 181), "mq_timedsend": (242, 182), "mq_timedreceive": (243, 183),
+    "mq_notify": (244, 184), "mq_getsetattr": (245, 185),
     # checked on their arguments
     "clone": (56, 220), "clone3": (435, 435), "personality": (135, 92),
 }
 X86_ONLY = {"iopl": 172, "ioperm": 173}
+# With ``private=True`` (levels without a mount namespace, where /tmp and /dev/shm are the host's): a file's mode
+# may not give anything to group or others, and the umask must keep them out, so that nothing a sandbox writes
+# there can be read by a sandbox running beside it. name: ((x86_64, aarch64), index of the mode argument)
+MODE_CALLS: dict[str, tuple[tuple[int | None, int | None], int]] = {
+    "chmod": ((90, None), 1), "fchmod": ((91, 52), 1), "fchmodat": ((268, 53), 2), "fchmodat2": ((452, 452), 2),
+    "umask": ((95, 166), 0),
+}
+XATTR_SETTERS = {"setxattr": (188, 5), "lsetxattr": (189, 6), "fsetxattr": (190, 7)}  # ACLs would open files too
 DENIED = tuple(n for n in SYSCALLS if n not in ("clone", "clone3", "personality"))
 
 # CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET.
@@ -62,7 +79,7 @@ SECCOMP_RET_ALLOW = 0x7FFF0000
 PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
 
 # classic BPF
-_LD_W_ABS, _JEQ_K, _JGE_K, _JSET_K, _RET_K = 0x20, 0x15, 0x35, 0x45, 0x06
+_LD_W_ABS, _JEQ_K, _JGE_K, _JSET_K, _RET_K, _AND_K = 0x20, 0x15, 0x35, 0x45, 0x06, 0x54
 _OFF_NR, _OFF_ARCH, _OFF_ARG0 = 0, 4, 16  # struct seccomp_data; args are little-endian u64 on both arches
 
 
@@ -75,13 +92,15 @@ def arch() -> str | None:
     return machine if machine in AUDIT_ARCH else None
 
 
-def program(machine: str | None = None) -> bytes:
-    """The filter for ``machine`` (default: this one) as an array of ``struct sock_filter``."""
+def program(machine: str | None = None, private: bool = False) -> bytes:
+    """The filter for ``machine`` (default: this one) as an array of ``struct sock_filter``; ``private`` keeps
+    every file the sandbox makes to itself (see :data:`MODE_CALLS`)."""
     machine = machine or arch()
     if machine not in AUDIT_ARCH:
         raise SeccompUnavailable(errno.ENOSYS, f"no seccomp filter for the {platform.machine()} architecture")
     column = 0 if machine == "x86_64" else 1
-    deny = sorted({SYSCALLS[n][column] for n in DENIED} | (set(X86_ONLY.values()) if column == 0 else set()))
+    deny = sorted({SYSCALLS[n][column] for n in DENIED} | (set(X86_ONLY.values()) if column == 0 else set())
+                  | ({numbers[column] for numbers in XATTR_SETTERS.values()} if private else set()))
     nr = {name: numbers[column] for name, numbers in SYSCALLS.items()}
 
     code: list[tuple[int, object, object, int]] = []  # (op, jump-if-true label, jump-if-false label, k)
@@ -103,6 +122,10 @@ def program(machine: str | None = None) -> bytes:
     op(_JEQ_K, nr["clone"], "clone", 0)
     op(_JEQ_K, nr["clone3"], "enosys", 0)
     op(_JEQ_K, nr["personality"], "personality", 0)
+    modes = [(name, numbers[column], arg) for name, (numbers, arg) in MODE_CALLS.items()
+             if private and numbers[column] is not None]
+    for name, number, _ in modes:
+        op(_JEQ_K, number, name, 0)
     label("allow")
     op(_RET_K, SECCOMP_RET_ALLOW)
     label("eperm")
@@ -117,6 +140,13 @@ def program(machine: str | None = None) -> bytes:
     op(_JSET_K, CLONE_NEW_FLAGS, 0, 1)
     op(_RET_K, SECCOMP_RET_ERRNO | errno.EPERM)
     op(_RET_K, SECCOMP_RET_ALLOW)
+    for name, _, arg in modes:  # umask must cover 077; a mode must not have any of 077
+        label(name)
+        op(_LD_W_ABS, _OFF_ARG0 + 8 * arg)
+        op(_AND_K, 0o077)
+        op(_JEQ_K, 0o077 if name == "umask" else 0, 1, 0)
+        op(_RET_K, SECCOMP_RET_ERRNO | errno.EPERM)
+        op(_RET_K, SECCOMP_RET_ALLOW)
     label("personality")
     op(_LD_W_ABS, _OFF_ARG0)
     op(_JEQ_K, PER_LINUX, 2, 0)
