@@ -4,18 +4,28 @@ Hidden tests are plain pytest (``hidden/test_<assignment>.py`` in the course dir
 
 - ``sub``: a :class:`~autograder.submission.Submission`, parametrised over the notebooks being graded
   (module scope, so a notebook runs once and all its tests reuse it);
-- ``rng``: a ``torch.Generator`` seeded from the course secret and the test's name: hidden inputs are the
-  same for every student and every run, and unknown to anyone without the secret;
+- ``rng``: a ``torch.Generator`` seeded from the course secret, the test's name and the submission's digest
+  (:func:`submission_digest`: its student and the code of its cells): the same notebook always gets the same
+  inputs, so grading is deterministic, while any change to it, or another student, draws new ones; so feedback
+  on one submission's inputs says nothing about the next one's expected values, and nobody without the secret
+  can predict them;
 - ``ref``: the reference solutions of the module's assignment (trusted side only);
 - the ``blank(name, points=...)`` marker, which tags a test with the blank it judges and its points,
 
 and collects every test's outcome into :class:`~autograder.results.TestResult` records.
+
+:func:`run_pytest` runs the hidden tests in a controlled environment: whatever the grader was started with
+(``PYTEST_ADDOPTS``, ``PYTEST_PLUGINS``, plugin autoloading, an ini file or conftest.py above the course,
+``PYTHONWARNINGS``, colour variables) cannot change which tests run or what they report.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
+import os
 import sys
+import warnings
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable, Iterator
@@ -45,13 +55,22 @@ def derive_seed(secret: str, *parts: str) -> int:
     return int.from_bytes(digest[:8], "big") & ((1 << 63) - 1)
 
 
+def submission_digest(student: str, cells: list[str]) -> str:
+    """What a submission's hidden inputs depend on besides the secret: its student and the code the grader runs
+    (the code cells as :func:`autograder.notebook.read_code_cells` reads them), unambiguously encoded."""
+    return hashlib.sha256(json.dumps([student, list(cells)]).encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class Entry:
-    """One notebook to grade: a key for the results, and how to open its submission."""
+    """One notebook to grade: a key for the results, how to open its submission, and its digest
+    (:func:`submission_digest`), which the hidden inputs are drawn from. In-process grading (stock nbgrader,
+    the project's tests) has no cells to digest and keeps the empty digest: the same inputs for every notebook."""
 
     key: str
     assignment: str
     open: Callable[[], Submission]
+    digest: str = ""
 
 
 class GradingPlugin:
@@ -69,6 +88,7 @@ class GradingPlugin:
         self.internal_errors: list[str] = []
         self._on_done = on_done
         self._references: dict[str, ModuleType] = {}
+        self._pending: dict[str, str] = {}  # nodeid -> entry key, of the tests collected but not yet reported
 
     # -- collection ----------------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -88,6 +108,15 @@ class GradingPlugin:
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:
+            if hasattr(item, "callspec") and "sub" in item.callspec.params:
+                self._pending[item.nodeid] = item.callspec.params["sub"].key
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        for nodeid, key in self._pending.items():  # e.g. -x, a skip, or an interrupted run: never a silent 0/0
+            self.internal_errors.append(f"{nodeid}: the hidden test was collected but not run for {key}")
+
     # -- results -------------------------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
@@ -100,6 +129,7 @@ class GradingPlugin:
             blank, points = _blank_marker(item)
             passed = report.passed
             output = "" if passed else self._feedback(item, call)
+            self._pending.pop(item.nodeid, None)
             self.results[entry.key].append(TestResult(
                 name=_test_name(item), blank=blank, score=points if passed else 0.0, max_score=points,
                 output=output or "Passed.", is_property=bool(item.get_closest_marker("blank").kwargs.get("property")),
@@ -124,8 +154,9 @@ class GradingPlugin:
         error = call.excinfo.value if call.excinfo is not None else None
         if isinstance(error, (Mismatch, SubmissionError)):
             return str(error)
-        if isinstance(error, AssertionError):
-            return str(error).split("\nassert ")[0] or "This check failed."
+        if isinstance(error, AssertionError):  # a plain assert in a hidden test: its message only, never its values
+            text = str(error).split("\nassert ")[0]
+            return "This check failed." if not text or text.startswith("assert ") else text
         self.internal_errors.append(f"{item.nodeid}: {type(error).__name__}: {error}")
         return (f"The grader could not finish this test ({type(error).__name__}); this is not your fault: "
                 f"please tell your instructor.")
@@ -152,10 +183,13 @@ def sub(request: pytest.FixtureRequest) -> Iterator[Submission]:
 
 @pytest.fixture
 def rng(request: pytest.FixtureRequest, sub: Submission) -> torch.Generator:
-    """A generator seeded from the course secret and the test's name (not the student's)."""
-    seed = derive_seed(request.config.stash[PLUGIN].secret, _test_name(request.node))
-    sub.seed = seed % (1 << 31)
-    return torch.Generator().manual_seed(seed)
+    """A generator seeded from the course secret, the test's name and the submission's digest: the same notebook
+    always gets the same inputs; another notebook, or another student, other ones. The submission's own torch
+    seed for the test comes from the same parts by another derivation, so it tells nothing about this one."""
+    entry: Entry = request.node.callspec.params["sub"]
+    secret, name = request.config.stash[PLUGIN].secret, _test_name(request.node)
+    sub.seed = derive_seed(secret, name, entry.digest, "submission") % (1 << 31)
+    return torch.Generator().manual_seed(derive_seed(secret, name, entry.digest))
 
 
 @pytest.fixture(scope="module")
@@ -183,12 +217,57 @@ def _test_name(item: Any) -> str:
     return f"{blank}: {title}{suffix}" if blank else f"{title}{suffix}"
 
 
+# Variables that change what pytest does (docs: "Environment variables", and _pytest's source): every PYTEST_*
+# one (PYTEST_ADDOPTS, PYTEST_PLUGINS, PYTEST_DEBUG, PYTEST_THEME, PYTEST_DEBUG_TEMPROOT, ...) and these.
+_HOSTILE = ("PY_COLORS", "FORCE_COLOR", "NO_COLOR", "CI", "BUILD_NUMBER", "COLUMNS", "LINES", "TOX_ENV_DIR",
+            "PY_IGNORE_IMPORTMISMATCH", "_ARGCOMPLETE", "PYTHONWARNINGS", "PYTHONBREAKPOINT")
+_CONTROLLED = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PY_COLORS": "0"}
+
+
+def _controlled_environment() -> dict[str, str | None]:
+    """Set os.environ for the inner pytest run; returns what to restore (None: the variable was not set)."""
+    saved: dict[str, str | None] = {}
+    for name in list(os.environ):
+        if name.startswith("PYTEST_") or name in _HOSTILE:
+            saved[name] = os.environ.pop(name)
+    for name, value in _CONTROLLED.items():
+        saved.setdefault(name, os.environ.get(name))
+        os.environ[name] = value
+    return saved
+
+
+def _restore_environment(saved: dict[str, str | None]) -> None:
+    for name in [n for n in os.environ if n.startswith("PYTEST_") or n in _HOSTILE or n in _CONTROLLED]:
+        if name not in saved:  # set by the inner run (PYTEST_CURRENT_TEST, PYTEST_VERSION) or ours
+            del os.environ[name]
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 def run_pytest(assignments: list[Assignment], plugin: GradingPlugin, quiet: bool = True) -> int:
-    """Run the hidden tests of ``assignments`` with ``plugin``; returns pytest's exit code."""
+    """Run the hidden tests of ``assignments`` with ``plugin``; returns pytest's exit code.
+
+    Nothing from the environment the grader was started in reaches the run: PYTEST_* variables (PYTEST_ADDOPTS,
+    PYTEST_PLUGINS, ...) and colour variables are removed for its duration (and restored after), plugins are not
+    autoloaded from entry points, the ini file is empty (``-c`` the null device, so none is searched for above the
+    course), conftest.py files are looked for no higher than the hidden tests' folder, assertions are plain (no
+    values in their messages), and every warning is ignored whatever PYTHONWARNINGS or -W said."""
     course = plugin.course
+    hidden = course.root / "hidden"
     args = [str(course.hidden_tests(a)) for a in assignments]
-    args += ["-p", "no:cacheprovider", "-o", "addopts=", "-o", "python_files=test_*.py", "--import-mode=importlib",
-             f"--rootdir={course.root / 'hidden'}", "-W", "ignore"]
+    args += ["-c", os.devnull, f"--rootdir={hidden}", f"--confcutdir={hidden}", "-p", "no:cacheprovider",
+             "-p", "no:stepwise", "-o", "addopts=", "-o", "python_files=test_*.py", "--import-mode=importlib",
+             "--assert=plain", "-W", "ignore"]
     if quiet:
         args += ["-p", "no:terminal"]
-    return pytest.main(args, plugins=[plugin, sys.modules[__name__]])
+    saved = _controlled_environment()
+    try:
+        with warnings.catch_warnings():
+            warnings.resetwarnings()
+            warnings.simplefilter("ignore")
+            return pytest.main(args, plugins=[plugin, sys.modules[__name__]])
+    finally:
+        _restore_environment(saved)

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 from autograder.course import Assignment, Course
 from autograder.discover import Job
 from autograder.notebook import NotebookError, read_code_cells
-from autograder.plugin import Entry, GradingPlugin, run_pytest
+from autograder.plugin import Entry, GradingPlugin, run_pytest, submission_digest
 from autograder.results import NotebookResult, TestResult
 from autograder.submission import Submission, Transport
 
@@ -29,6 +29,7 @@ class Settings:
     cell_timeout: float = 30.0
     call_timeout: float = 10.0
     notebook_timeout: float = 120.0
+    notebook_budget: float | None = None  # wall time of a notebook, all runs and calls; None: 4 x notebook_timeout
     hide: list[Path] = field(default_factory=list)  # folders the submissions must not see
 
 
@@ -88,7 +89,8 @@ def grade_shard(jobs: list[Job], settings: Settings, report: Callable[[str, Note
         except NotebookError as error:
             cells, unusable = [], f"Your notebook could not be read, so nothing in it was graded: {error}."
         opener = factory(job.assignment)
-        entries.append(Entry(job.key, job.assignment.name, _submission_opener(opener, cells, unusable, settings)))
+        entries.append(Entry(job.key, job.assignment.name, _submission_opener(opener, cells, unusable, settings),
+                             digest=submission_digest(job.student, cells)))
 
     def done(key: str, tests: list[TestResult], submission: Submission | None) -> None:
         job = by_key[key]
@@ -111,8 +113,9 @@ def grade_shard(jobs: list[Job], settings: Settings, report: Callable[[str, Note
 def _submission_opener(opener: Callable[[], Transport], cells: list[str], unusable: str | None,
                        settings: Settings) -> Callable[[], Submission]:
     def open_submission() -> Submission:
+        budget = settings.notebook_budget if settings.notebook_budget is not None else 4 * settings.notebook_timeout
         return Submission(opener, cells, cell_timeout=settings.cell_timeout, call_timeout=settings.call_timeout,
-                          notebook_timeout=settings.notebook_timeout, unusable=unusable)
+                          notebook_timeout=settings.notebook_timeout, unusable=unusable, budget=budget)
     return open_submission
 
 
