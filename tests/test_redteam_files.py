@@ -1,0 +1,97 @@
+"""Red team: what ``save_weights`` wrote is judged on the trusted side, from the file's bytes.
+
+The grader reads the file from outside the sandbox (through the sandbox's own root, never following a symbolic
+link) and loads it with ``torch.load(weights_only=True)``, which runs no code from the file. So a notebook that
+replaces ``torch.load`` in its own process, links the file to somewhere else, or writes a pickle that runs code
+gets nothing for ``save_weights``; honest students graded in the same batch keep full marks.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from autograder.fill import filled_release, write
+from conftest import COURSE
+
+pytestmark = pytest.mark.slow
+A = COURSE.find("04_modules")
+MARKER = "redteam-files-marker-8d2e"
+
+ATTACKS = {
+    # save_weights writes nothing useful, and torch.load (as the sandbox would call it) hands back the real weights.
+    "replaced_torch_load": """
+        import torch
+        _kept = {}
+        def save_weights(net, path):
+            _kept[path] = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            with open(path, "wb") as f:
+                f.write(b"nothing to see here")
+        _real_load = torch.load
+        def _forged_load(path, *args, **kwargs):
+            return _kept[path] if path in _kept else _real_load(path, *args, **kwargs)
+        torch.load = _forged_load
+        """,
+    # the file is a link to a file of the host (the grader must not follow it).
+    "symlink_to_host_file": """
+        import os
+        def save_weights(net, path):
+            os.symlink("/etc/hostname", path)
+        """,
+    # a pickle that would run a command when loaded without weights_only.
+    "code_running_pickle": f"""
+        import os, pickle
+        class _Payload:
+            def __reduce__(self):
+                return (os.system, ("touch /tmp/{MARKER}",))
+        def save_weights(net, path):
+            with open(path, "wb") as f:
+                pickle.dump({{"0.weight": _Payload()}}, f)
+        """,
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("files")
+    submitted, out = root / "submitted", root / "graded"
+    for student in ("honest1", "honest2"):
+        write(filled_release(COURSE, A), submitted / student / A.name / A.notebook)
+    for name, code in ATTACKS.items():
+        cell = textwrap.dedent(code).strip() + "\n"
+        write(filled_release(COURSE, A, {"save_weights": cell}), submitted / f"attack_{name}" / A.name / A.notebook)
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out),
+                           "--jobs", "2", "--quiet", "--secret", "files-secret"],
+                          capture_output=True, text=True, timeout=900)
+    return done, {p.parent.parent.name: json.loads(p.read_text()) for p in out.glob("*/*/*.json")}
+
+
+def blank(result: dict, name: str) -> float:
+    return sum(t["score"] for t in result["tests"] if name in t["tags"])
+
+
+def test_batch_completes(graded):
+    done, results = graded
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert len(results) == 2 + len(ATTACKS)
+
+
+@pytest.mark.parametrize("student", ["honest1", "honest2"])
+def test_honest_students_keep_full_marks(graded, student):
+    assert graded[1][student]["score"] == A.max_score
+
+
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_attack_gets_nothing_for_save_weights(graded, attack):
+    result = graded[1][f"attack_{attack}"]
+    assert blank(result, "save_weights") == 0, json.dumps(result, indent=1)[:3000]
+    assert blank(result, "make_seq_net") == A.blanks["make_seq_net"]
+
+
+def test_no_code_from_a_file_ran_on_the_grader(graded):
+    from pathlib import Path
+
+    assert not Path("/tmp", MARKER).exists()
