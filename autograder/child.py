@@ -3,6 +3,10 @@
 Everything here runs next to untrusted code, so nothing here is trusted by the grader: it only turns
 requests into calls and results into data (:mod:`autograder.codec`). It imports no solutions and no tests.
 
+Cells arrive as written in the notebook: IPython syntax (``%matplotlib inline``, ``!pip install x``, ``%%time``) is
+turned into Python here, by a fresh IPython ``TransformerManager`` per cell, within the cell's time limit -- so the
+trusted side never parses untrusted code, and nothing a cell registers changes how a later cell is read.
+
 Requests (one frame each, answered by one frame):
     {"op": "run", "cells": [code, ...], "first": i, "cell_timeout": s} -> {"ok": true, "cells": [report, ...]}
     {"op": "call", "target": name | {"handle": id}, "method": name | null,
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import torch
+from IPython.core.inputtransformer2 import TransformerManager
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
@@ -130,6 +135,15 @@ def _remove_file(path: str) -> None:
         os.remove(path)
 
 
+def _python(source: str) -> str:
+    """A cell's source as plain Python, as IPython would run it; left as written when IPython cannot read it
+    (the cell then fails like it would in Jupyter)."""
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001
+        return source
+
+
 def _describe_error(error: BaseException) -> dict[str, Any]:
     frames = traceback.extract_tb(error.__traceback__)
     # The student's frames: cells here, or the kernel's cell files under nbgrader; not the kit or libraries.
@@ -214,8 +228,8 @@ class Servant:
             out = CappedText()
             report: dict[str, Any] = {"cell": i, "ok": True}
             try:
-                code = compile(source, f"<cell {i + 1}>", "exec")
                 with redirect_stdout(out), redirect_stderr(out), _time_limit(cell_timeout):
+                    code = compile(_python(source), f"<cell {i + 1}>", "exec")
                     exec(code, self.namespace)
             except BaseException as error:  # noqa: BLE001 - a cell may raise anything, even SystemExit
                 report.update(ok=False, error=_describe_error(error))
