@@ -158,20 +158,39 @@ def _digest(data: bytes) -> str:
 
 
 # -- grading one submission ------------------------------------------------------------------------------------------
+def _notebooks(folder: Path) -> list[Path]:
+    """The notebooks under ``folder``, shallowest first; symbolic links and hidden folders are not entered."""
+    found = []
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [Path(top, f) for f in sorted(files) if f.endswith(".ipynb") and not f.startswith(".")
+                  and not Path(top, f).is_symlink() and Path(top, f).is_file()]
+    return sorted(found, key=lambda p: (len(p.relative_to(folder).parts), str(p)))
+
+
 def find_notebook(submission: Path, assignment: Assignment) -> tuple[Path | None, str]:
-    """The notebook to grade in a Gradescope submission folder, and a note for the student about the choice."""
-    found = sorted(p for p in submission.rglob("*.ipynb")
-                   if ".ipynb_checkpoints" not in p.parts and not p.is_symlink() and p.is_file())
-    shown = ", ".join(str(p.relative_to(submission)) for p in found[:10])
+    """The notebook to grade in a Gradescope submission folder, and a note for the student about the choice.
+    Notebooks at the top of the submission come first (a zip may hold a folder); of several, the one named like
+    the release notebook counts, and two of those at the same depth are ambiguous: none is graded."""
+    found = _notebooks(submission)
     if not found:
         return None, (f"No notebook was found in your submission: upload {assignment.notebook} (the release "
                       f"notebook with your answers).")
-    named = [p for p in found if p.name == assignment.notebook]
+    depth = len(found[0].relative_to(submission).parts)
+    candidates = [p for p in found if len(p.relative_to(submission).parts) == depth]
+    named = [p for p in candidates if p.name == assignment.notebook] or \
+        [p for p in found if p.name == assignment.notebook]
+    shown = ", ".join(str(p.relative_to(submission)) for p in found[:10])
     if len(found) == 1:
         note = "" if named else (f"Your notebook {shown} was graded as {assignment.notebook}; name it "
                                  f"{assignment.notebook} next time.")
         return found[0], note
-    if len(named) >= 1:
+    if named:
+        same_depth = [p for p in named if len(p.relative_to(submission).parts) == len(named[0].relative_to(
+            submission).parts)]
+        if len(same_depth) > 1:
+            return None, (f"Your submission has {len(same_depth)} notebooks named {assignment.notebook} "
+                          f"({', '.join(str(p.relative_to(submission)) for p in same_depth)}): upload only one.")
         others = [str(p.relative_to(submission)) for p in found if p != named[0]]
         return named[0], (f"Only {named[0].relative_to(submission)} was graded; also found and not graded: "
                           f"{', '.join(others[:10])}.")

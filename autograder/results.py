@@ -105,12 +105,17 @@ def write_scores_csv(results: list[NotebookResult], path: Path) -> None:
     lines = [["student", *assignments, "total", "max_total"]]
     for student in sorted(rows):
         scores = [rows[student].get(a, 0.0) for a in assignments]
-        lines.append([student, *[_fmt(s) for s in scores], _fmt(sum(scores)), _fmt(sum(maxima.values()))])
+        lines.append([_cell(student), *[_fmt(s) for s in scores], _fmt(sum(scores)), _fmt(sum(maxima.values()))])
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(lines)
     os.replace(tmp, path)
+
+
+def _cell(text: str) -> str:
+    """A name as a spreadsheet shows it, never as a formula (a folder named "=HYPERLINK(...)")."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _fmt(x: float) -> str:

@@ -271,3 +271,13 @@ def test_markup_in_names_prints_as_it_is(tmp_path):
         f"skipped: {top}/[bold red]x[/bold red]/: not an assignment of the course (not graded)",
         f"skipped: {top}/[link=mailto:boss@evil.example]boss/[blink]:smile:.ipynb: a notebook outside any assignment "
         f"folder (only <student>/<assignment>/<notebook>.ipynb is graded)"]
+
+
+def test_scores_csv_never_holds_a_formula(tmp_path):
+    from autograder.results import NotebookResult, TestResult, write_scores_csv
+
+    evil = '=HYPERLINK("http://x","click")'
+    write_scores_csv([NotebookResult(evil, "02_linear_regression", "x", [TestResult("t", "b", 1.0, 1.0, "")])],
+                     tmp_path / "scores.csv")
+    row = (tmp_path / "scores.csv").read_text().splitlines()[1]
+    assert row.startswith("\"'=HYPERLINK(")

@@ -199,3 +199,20 @@ def test_visibility_setting_reaches_every_test(tmp_path):
 
     data = results_json(ungraded(A, "why"), "after_due_date")
     assert data["visibility"] == "after_due_date" and {t["visibility"] for t in data["tests"]} == {"after_due_date"}
+
+
+def test_notebook_choice_prefers_the_top_and_refuses_ambiguity(tmp_path):
+    from autograder.gradescope import find_notebook
+
+    (tmp_path / "old").mkdir()
+    write(filled_release(COURSE, A), tmp_path / A.notebook)
+    write(filled_release(COURSE, A), tmp_path / "old" / A.notebook)
+    chosen, note = find_notebook(tmp_path, A)
+    assert chosen == tmp_path / A.notebook and "old/linear_regression.ipynb" in note
+    (tmp_path / A.notebook).unlink()
+    (tmp_path / "new").mkdir()
+    write(filled_release(COURSE, A), tmp_path / "new" / A.notebook)
+    chosen, note = find_notebook(tmp_path, A)
+    assert chosen is None and "upload only one" in note
+    (tmp_path / "link.ipynb").symlink_to(tmp_path / "new" / A.notebook)
+    assert "link.ipynb" not in find_notebook(tmp_path, A)[1]  # a symbolic link is never a submission
