@@ -89,7 +89,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _secret_off_the_command_line() -> None:
+    """A command line is readable by every process of the host (/proc/PID/cmdline), a sandbox's included where
+    it has no PID namespace: start again with ``--secret`` moved into the environment, which is not."""
+    argv = sys.argv[1:]
+    for i, arg in enumerate(argv):
+        if arg == "--secret" and i + 1 < len(argv):
+            rest, secret = argv[:i] + argv[i + 2:], argv[i + 1]
+        elif arg.startswith("--secret="):
+            rest, secret = argv[:i] + argv[i + 1:], arg.split("=", 1)[1]
+        else:
+            continue
+        os.environ["AUTOGRADER_SECRET"] = secret
+        os.execv(sys.executable, [sys.executable, "-m", "autograder", *rest])
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None and sys.argv[0].endswith(("__main__.py", "torch-autograder")):
+        _secret_off_the_command_line()
     args = _parser().parse_args(argv)
     try:
         if args.command == "gradescope-run":

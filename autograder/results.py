@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -72,6 +73,31 @@ class NotebookResult:
         if self.isolation is not None:
             data["extra_data"] = {"isolation": self.isolation}
         return data
+
+
+class HostScrubber:
+    """Takes the grader machine's details out of feedback: its folders (the course, the results, the submissions,
+    Python's installation) become placeholders, and a sandbox's host working folder becomes "<your folder>"."""
+
+    SANDBOX_FOLDER = re.compile(r"/[\w./-]*autograder-sandboxes-[^/\s'\"]+(/[^/\s'\"]+)?")
+    NUMBER = re.compile(r"(?<![\w.])\d{4,6}(?![\w.])")
+
+    def __init__(self, folders: dict[str, str], uids: range = range(0)):
+        self.folders = sorted(((os.path.realpath(f), name) for f, name in folders.items() if f and f != "/"),
+                              key=lambda item: -len(item[0]))
+        self.uids = uids  # the sandboxes' uids: how the grader numbers them is its own business
+
+    def __call__(self, text: str) -> str:
+        text = self.SANDBOX_FOLDER.sub("<your folder>", text)
+        if self.uids:
+            text = self.NUMBER.sub(lambda m: "<uid>" if int(m.group()) in self.uids else m.group(), text)
+        for folder, name in self.folders:
+            text = text.replace(folder, name)
+        return text
+
+    def result(self, result: "NotebookResult") -> "NotebookResult":
+        return replace(result, output=self(result.output),
+                       tests=[replace(t, output=self(t.output), name=self(t.name)) for t in result.tests])
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
+import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from autograder.course import Assignment, Course
 from autograder.discover import Job
 from autograder.notebook import NotebookError, read_code_cells
 from autograder.plugin import Entry, GradingPlugin, run_pytest, submission_digest
-from autograder.results import NotebookResult, TestResult
+from autograder.results import HostScrubber, NotebookResult, TestResult
 from autograder.submission import Submission, Transport
 
 
@@ -51,6 +52,18 @@ def notebook_notes(submission: Submission | None) -> str:
     if submission.lost:
         notes.append(f"Your notebook's process was stopped: {submission.lost}.")
     return "\n".join(notes)
+
+
+def host_scrubber(settings: Settings) -> HostScrubber:
+    """What of the grader's machine feedback must not show: the course, the results and submission folders, the
+    Python installation (a virtual environment inside the course would show where the course is)."""
+    folders = {str(settings.course.root): "<course>"}
+    folders.update({str(h): "<grader folder>" for h in settings.hide})
+    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
+        folders[prefix] = "<python>"
+    from autograder.sandbox import BASE_UID, UID_COUNT
+
+    return HostScrubber(folders, uids=range(BASE_UID, BASE_UID + UID_COUNT))
 
 
 def _open_factory(settings: Settings) -> Callable[[Assignment], Callable[[], Transport]]:
@@ -92,10 +105,12 @@ def grade_shard(jobs: list[Job], settings: Settings, report: Callable[[str, Note
         entries.append(Entry(job.key, job.assignment.name, _submission_opener(opener, cells, unusable, settings),
                              digest=submission_digest(job.student, cells)))
 
+    scrub = host_scrubber(settings)
+
     def done(key: str, tests: list[TestResult], submission: Submission | None) -> None:
         job = by_key[key]
-        report(key, NotebookResult(job.student, job.assignment.name, job.path.stem, list(tests),
-                                   output=notebook_notes(submission), isolation=level))
+        report(key, scrub.result(NotebookResult(job.student, job.assignment.name, job.path.stem, list(tests),
+                                                output=notebook_notes(submission), isolation=level)))
 
     plugin = GradingPlugin(settings.course, entries, settings.secret, on_done=done)
     try:

@@ -64,6 +64,7 @@ DEFAULT_ENTRY = "autograder.child:serve"
 # kit (the students' self-check) must already be in memory; "pkg.*" means the package and all its submodules.
 DEFAULT_PRELOAD = ("numpy", "torch", "autograder.selfcheck.*")
 SCRATCH = "/scratch"  # the sandbox's working directory
+BASE_UID, UID_COUNT = 60001, 1000  # the host uids sandboxes run under (each unique on the host while it runs)
 
 
 class SandboxError(Exception):
@@ -152,7 +153,7 @@ class Zygote:
     def __init__(self, entry: str = DEFAULT_ENTRY, *, limits: Limits | None = None, isolate: bool = True,
                  level: str = "auto", minimum: str | None = None,
                  hide: Iterable[str | os.PathLike] = (), preload: Sequence[str] = DEFAULT_PRELOAD,
-                 launcher: Sequence[str] = (), log: Any = None, base_uid: int = 60001, uid_count: int = 1000,
+                 launcher: Sequence[str] = (), log: Any = None, base_uid: int = BASE_UID, uid_count: int = UID_COUNT,
                  start_timeout: float = 120.0):
         if not isolate:
             level = "none"
