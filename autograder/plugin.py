@@ -10,7 +10,8 @@ Hidden tests are plain pytest (``hidden/test_<assignment>.py`` in the course dir
   on one submission's inputs says nothing about the next one's expected values, and nobody without the secret
   can predict them;
 - ``ref``: the reference solutions of the module's assignment (trusted side only);
-- the ``blank(name, points=...)`` marker, which tags a test with the blank it judges and its points,
+- the ``blank(name, points=..., kind=...)`` marker, which tags a test with the blank it judges, its points and
+  what it judges (:mod:`autograder.policy` turns a blank's results into its mark),
 
 and collects every test's outcome into :class:`~autograder.results.TestResult` records.
 
@@ -35,7 +36,8 @@ import torch
 
 from autograder.compare import Mismatch
 from autograder.course import Assignment, Course
-from autograder.results import TestResult, gate_properties
+from autograder.policy import KINDS, Policy
+from autograder.results import TestResult
 from autograder.submission import Submission, SubmissionError
 
 
@@ -79,6 +81,7 @@ class GradingPlugin:
     def __init__(self, course: Course, entries: list[Entry], secret: str, *, only_blank: str | None = None,
                  on_done: Callable[[str, list[TestResult], Submission | None], None] | None = None):
         self.course = course
+        self.policy = Policy.of_course(course.root)
         self.by_assignment: dict[str, list[Entry]] = {}
         for e in entries:
             self.by_assignment.setdefault(e.assignment, []).append(e)
@@ -93,8 +96,9 @@ class GradingPlugin:
     # -- collection ----------------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[PLUGIN] = self
-        config.addinivalue_line("markers", "blank(name, points, property=False): the blank a hidden test judges, its "
-                                           "points, and whether it checks a property that counts only with right values")
+        config.addinivalue_line("markers", "blank(name, points, kind='value'): the blank a hidden test judges, its "
+                                           "points, and what it judges: value, edge, property or forbidden "
+                                           "(autograder.policy)")
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "sub" in metafunc.fixturenames:
@@ -132,12 +136,12 @@ class GradingPlugin:
             self._pending.pop(item.nodeid, None)
             self.results[entry.key].append(TestResult(
                 name=_test_name(item), blank=blank, score=points if passed else 0.0, max_score=points,
-                output=output or "Passed.", is_property=bool(item.get_closest_marker("blank").kwargs.get("property")),
+                output=output or "Passed.", kind=_kind(item),
             ))
 
     def final_results(self, key: str) -> list[TestResult]:
         """The results of one notebook, with property tests gated on right values."""
-        return gate_properties(self.results[key])
+        return self.policy.apply(self.results[key])
 
     def reference(self, assignment: Assignment) -> ModuleType:
         if assignment.name not in self._references:
@@ -197,6 +201,15 @@ def ref(request: pytest.FixtureRequest) -> ModuleType:
     """The reference solutions of the module's assignment."""
     plugin = request.config.stash[PLUGIN]
     return plugin.reference(plugin.assignment_of(request.module))
+
+
+def _kind(item: pytest.Item) -> str:
+    """What a hidden test judges (autograder.policy.KINDS); ``property=True`` is the older spelling."""
+    marker = item.get_closest_marker("blank")
+    kind = marker.kwargs.get("kind", "property" if marker.kwargs.get("property") else "value")
+    if kind not in KINDS:
+        raise pytest.UsageError(f"{item.nodeid}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    return kind
 
 
 def _blank_marker(item: pytest.Item) -> tuple[str, float]:

@@ -20,24 +20,11 @@ class TestResult:
     max_score: float
     output: str
     visibility: str = "visible"
-    is_property: bool = False  # a property of a correct answer (inputs kept, no forbidden API...), not a value
+    kind: str = "value"  # what the test judges: autograder.policy.KINDS (value, edge, property, forbidden)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "score": self.score, "max_score": self.max_score, "output": self.output,
                 "tags": [self.blank], "visibility": self.visibility}
-
-
-def gate_properties(tests: list[TestResult]) -> list[TestResult]:
-    """Property tests earn points only for a blank that computes some right values: a function that
-    returns zeros does keep its inputs and avoid autograd, but that is worth nothing on its own."""
-    values_right = {t.blank for t in tests if not t.is_property and t.score > 0}
-    gated = []
-    for t in tests:
-        if t.is_property and t.score > 0 and t.blank not in values_right:
-            t = replace(t, score=0.0, output=f"Not counted yet: this property earns its points once "
-                                             f"{t.blank} computes the right values in at least one test.")
-        gated.append(t)
-    return gated
 
 
 @dataclass
