@@ -200,7 +200,11 @@ def grade(course: Course, args: argparse.Namespace) -> int:
     if results or not_graded:
         write_scores_csv(results + not_graded, out / "scores.csv")
     _print_table(results, not_graded, found, time.perf_counter() - started)
-    missing = len(jobs) - len(results)
+    unreadable = [r for r in results if r.error]
+    for r in unreadable:  # its results file says why (0 points); it still was not graded
+        errors.print(f"problem: {shown(r.student)}/{r.assignment}: not graded: {shown(r.error or '')}",
+                     markup=False)
+    missing = len(jobs) - len(results) + len(unreadable)
     for p in problems:
         errors.print(f"problem: {shown(p.splitlines()[0] if p else '')}", markup=False)
     if missing:

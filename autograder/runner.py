@@ -94,6 +94,7 @@ def grade_shard(jobs: list[Job], settings: Settings, report: Callable[[str, Note
     for text in getattr(factory, "notes", []):
         note(text)
     by_key = {job.key: job for job in jobs}
+    unreadable: dict[str, str] = {}  # job key -> why its file is not a notebook
     entries = []
     for job in jobs:
         try:
@@ -101,6 +102,7 @@ def grade_shard(jobs: list[Job], settings: Settings, report: Callable[[str, Note
             unusable = None
         except NotebookError as error:
             cells, unusable = [], f"Your notebook could not be read, so nothing in it was graded: {error}."
+            unreadable[job.key] = str(error)
         opener = factory(job.assignment)
         entries.append(Entry(job.key, job.assignment.name, _submission_opener(opener, cells, unusable, settings),
                              digest=submission_digest(job.student, cells)))
@@ -110,7 +112,8 @@ def grade_shard(jobs: list[Job], settings: Settings, report: Callable[[str, Note
     def done(key: str, tests: list[TestResult], submission: Submission | None) -> None:
         job = by_key[key]
         report(key, scrub.result(NotebookResult(job.student, job.assignment.name, job.path.stem, list(tests),
-                                                output=notebook_notes(submission), isolation=level)))
+                                                output=notebook_notes(submission), isolation=level,
+                                                error=unreadable.get(key))))
 
     plugin = GradingPlugin(settings.course, entries, settings.secret, on_done=done)
     try:

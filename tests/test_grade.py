@@ -131,3 +131,34 @@ def test_magics_outputs_and_metadata_do_not_matter(tmp_path):
     assert done.returncode == 0, done.stderr
     data = json.loads((tmp_path / "out" / "dave" / a.name / f"{a.stem}.json").read_text())
     assert data["score"] == data["max_score"] == a.max_score, data
+
+
+@pytest.mark.parametrize("content", ["", "{\"cells\": [", "not json at all", "[1, 2, 3]"],
+                         ids=["empty", "truncated", "not-json", "json-not-a-notebook"])
+def test_an_unreadable_notebook_gets_its_reason_and_exit_1(tmp_path, content):
+    a = ASSIGNMENTS["05_multiclass"]
+    good = write(filled_release(COURSE, a), tmp_path / "submitted" / "alice" / a.name / a.notebook)
+    bad = tmp_path / "submitted" / "bob" / a.name / a.notebook
+    bad.parent.mkdir(parents=True)
+    bad.write_text(content)
+    done = run_grader([tmp_path / "submitted"], tmp_path / "out", 1)
+    assert done.returncode == 1, done.stderr
+    assert "bob" in done.stderr and "not graded" in done.stderr and "1 notebook(s) could not be graded" in done.stderr
+    data = json.loads((tmp_path / "out" / "bob" / a.name / f"{a.stem}.json").read_text())
+    assert data["score"] == 0 and "could not be read" in data["output"]
+    assert json.loads((tmp_path / "out" / "alice" / a.name / f"{a.stem}.json").read_text())["score"] == a.max_score
+    assert good.exists()
+
+
+@pytest.mark.parametrize("kind", ["file", "read-only"])
+def test_a_bad_out_stops_before_grading(tmp_path, kind):
+    a = ASSIGNMENTS["05_multiclass"]
+    write(filled_release(COURSE, a), tmp_path / "alice" / a.name / a.notebook)
+    if kind == "file":
+        out = tmp_path / "out"
+        out.write_text("a file")
+    else:
+        out = Path("/proc/autograder-results")  # read-only even for root
+    done = run_grader([tmp_path / "alice"], out, 1)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "error:" in done.stderr, done.stderr
+    assert "results folder" in done.stderr or "is a file" in done.stderr

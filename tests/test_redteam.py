@@ -279,8 +279,11 @@ def blank_score(result: dict, blank: str) -> float:
     return sum(t["score"] for t in result["tests"] if blank in t["tags"])
 
 
-def test_batch_completes_and_exits_zero(graded):
-    assert graded["done"].returncode == 0, graded["done"].stderr[-3000:]
+def test_batch_completes_and_only_the_unreadable_notebook_is_not_graded(graded):
+    done = graded["done"]
+    assert done.returncode == 1, done.stderr[-3000:]  # the truncated notebook could not be graded: said, exit 1
+    problems = [line for line in done.stderr.splitlines() if line.startswith(("problem:", "error:"))]
+    assert len(problems) == 2 and "attack_truncated" in problems[0] and "1 notebook(s)" in problems[1], problems
     assert len(graded["results"]) == 2 + len(attacks(REPO, Path("/x"), 1)) + 1
     assert {r["extra_data"]["isolation"] for r in graded["results"].values()} == {graded["level"]}
 
