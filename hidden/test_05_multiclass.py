@@ -292,7 +292,11 @@ def test_entropy_at_0_and_1(sub, rng, ref):
     name = "binary_entropy of a tensor containing 0, 0.5 and 1"
     if isinstance(out, torch.Tensor) and out.shape == p.shape and not bool(torch.isfinite(out).all()):
         bad = [float(v) for v in p[~torch.isfinite(out)]]
-        raise Mismatch(f"{name}: the entropy is NaN or infinite at p = {', '.join(f'{v:g}' for v in bad)}. "
+        edges = sorted({v for v in bad if v in (0.0, 0.5, 1.0)})  # only the documented values, never a hidden one
+        where = f"p = {', '.join(f'{v:g}' for v in edges)}" if edges else "some p"
+        others = len(bad) - sum(v in (0.0, 0.5, 1.0) for v in bad)
+        where += f" and at {others} other value{'s' * (others != 1)}" if edges and others else ""
+        raise Mismatch(f"{name}: the entropy is NaN or infinite at {where}. "
                        f"Hint: 0 * log(0) is NaN in floating point although H(0) = H(1) = 0: use "
                        f"torch.special.xlogy(p, p), or torch.where to put 0 where p is 0 or 1.")
     expect(out, name).tensor(shape=(8,)).close_to(ref.binary_entropy(p), hints=[NATS])
