@@ -34,19 +34,24 @@ class Settings:
     hide: list[Path] = field(default_factory=list)  # folders the submissions must not see
 
 
+NOTES_SHOWN = 20  # cells that raised, named one by one in the notebook's feedback; the rest are counted
+
+
 def notebook_notes(submission: Submission | None) -> str:
-    """What a student should know about the notebook as a whole: which cells raised."""
+    """What a student should know about the notebook as a whole: which cells raised (the first few)."""
     if submission is None:
         return ""
-    notes = []
-    for report in submission.cell_reports:
-        if not report.ok and report.error:
-            e = report.error
-            where = f" ({e['where']})" if e.get("where") else ""
-            if e["type"] == "Stopped":
-                notes.append(f"Cell {report.cell + 1} was skipped: {e['message']}.")
-            else:
-                notes.append(f"Cell {report.cell + 1} raised {e['type']}: {e['message'][:300]}{where}.")
+    notes: list[str] = []
+    failed = [r for r in submission.cell_reports if not r.ok and r.error]
+    if len(failed) > NOTES_SHOWN:
+        notes.append(f"{len(failed)} cells raised an error; the first {NOTES_SHOWN}:")
+    for report in failed[:NOTES_SHOWN]:
+        e = report.error
+        where = f" ({e['where']})" if e.get("where") else ""
+        if e["type"] == "Stopped":
+            notes.append(f"Cell {report.cell + 1} was skipped: {e['message'][:300]}.")
+        else:
+            notes.append(f"Cell {report.cell + 1} raised {e['type']}: {e['message'][:300]}{where}.")
     if submission.unusable:
         notes.append(submission.unusable)
     if submission.lost:
