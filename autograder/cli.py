@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--cell-timeout", type=float, default=30.0, help="seconds one notebook cell may take")
     grade.add_argument("--notebook-timeout", type=float, default=120.0,
                        help="seconds a whole notebook may take to run before its tests")
+    grade.add_argument("--notebook-budget", type=float, default=None, metavar="SECONDS",
+                       help="wall time one notebook may cost in all, reruns and every test's calls included "
+                            "(default: 4 x --notebook-timeout)")
     grade.add_argument("--isolation", default=None, metavar="LEVEL", choices=ISOLATING,
                        help="refuse to grade unless at least this isolation level can be had: "
                             f"{', '.join(ISOLATING)} (strongest first; default: the strongest available)")
@@ -164,7 +167,8 @@ def grade(course: Course, args: argparse.Namespace) -> int:
     settings = Settings(course=course, secret=secret, isolation="none" if args.no_sandbox else args.exact_isolation or "auto",
                         minimum=args.isolation, memory_bytes=int(args.memory_gib * (1 << 30)),
                         cell_timeout=args.cell_timeout, call_timeout=args.call_timeout,
-                        notebook_timeout=args.notebook_timeout, hide=list(hide))
+                        notebook_timeout=args.notebook_timeout, notebook_budget=args.notebook_budget,
+                        hide=list(hide))
     started = time.perf_counter()
     results: list[NotebookResult] = []
     problems: list[str] = []
