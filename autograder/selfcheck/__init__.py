@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import signal
+import threading
 import time
+import traceback
 import warnings
+from contextlib import contextmanager
+from pathlib import Path
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 CheckFn = Callable[[Any], None]
+CHECK_SECONDS = 5.0  # one check (a few calls of the student's code) may take this long
+_KIT = str(Path(__file__).resolve().parent.parent)
 _CHECKS: dict[str, list[CheckFn]] = {}
 
 
@@ -53,6 +60,47 @@ class Report:
         return "\n".join([head, *out])
 
 
+class TookTooLong(Exception):
+    """A check ran past its time limit."""
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the check after ``seconds`` (main thread only), keeping an outer timer (the grader's cell
+    limit, when a check cell runs in a sandbox) running and never extending it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    outer, _ = signal.getitimer(signal.ITIMER_REAL)
+    started = time.monotonic()
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TookTooLong()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer) if outer else seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer:  # what is left of the outer limit (at least a moment, so it still fires)
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3))
+        if outer and outer <= seconds and time.monotonic() - started >= outer:
+            signal.raise_signal(signal.SIGALRM)
+
+
+def _where(error: BaseException) -> str:
+    """The student's line that raised: the last frame outside the kit and the libraries."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if not (f.filename.startswith(_KIT) or "site-packages" in f.filename or f.filename.startswith("<frozen"))]
+    if not frames:
+        return ""
+    f = frames[-1]
+    code = f": `{f.line.strip()}`" if f.line else ""
+    return f" (in {f.name}, line {f.lineno}{code})"
+
+
 def check(candidate: Any, blank: str | None = None) -> None:
     """Run the self-checks of ``candidate`` (a function or class you wrote) and print what passes and why not."""
     print(run_checks(candidate, blank))
@@ -69,7 +117,7 @@ def run_checks(candidate: Any, blank: str | None = None) -> Report:
     for fn in _CHECKS[name]:
         what = (fn.__doc__ or fn.__name__).strip().splitlines()[0]
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _time_limit(CHECK_SECONDS):
                 warnings.simplefilter("ignore")
                 fn(candidate)
         except NotImplementedError:
@@ -77,8 +125,11 @@ def run_checks(candidate: Any, blank: str | None = None) -> Report:
             break
         except AssertionError as failure:
             report.lines.append((False, what, str(failure)))
+        except TookTooLong:
+            report.lines.append((False, what, f"your code did not finish within {CHECK_SECONDS:g} s: an endless "
+                                              f"loop, or far too many steps?"))
         except Exception as error:  # the student's code raised: say where, not a traceback
-            report.lines.append((False, what, f"your code raised {type(error).__name__}: {error}"))
+            report.lines.append((False, what, f"your code raised {type(error).__name__}: {error}{_where(error)}"))
         else:
             report.lines.append((True, what, ""))
     report.seconds = time.perf_counter() - start
