@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from autograder.catalog import Variant, load_catalog
 from autograder.course import Assignment, Course
@@ -36,6 +37,12 @@ class AuditRow:
             if choice:
                 return choice[0]
         return ""
+
+    @property
+    def kept(self) -> float:
+        """The share of its blank this answer keeps (1.0 for full marks)."""
+        got, out_of = self.marks
+        return got / out_of if out_of else 0.0
 
     @property
     def ok(self) -> bool:
@@ -98,16 +105,25 @@ def run_audit(course: Course, names: list[str], secret: str) -> int:
     rows = audit(course, assignments, secret)
     console = Console(highlight=False)
     table = Table(title="Catalogued answers graded by the hidden tests")
-    for col in ("blank", "answer", "verdict", "marks", "what the student reads"):
+    for col in ("blank", "answer", "verdict", "marks", "kept", "what the student reads"):
         table.add_column(col, overflow="fold")
     for r in sorted(rows, key=lambda r: (r.assignment, r.variant.blank, not r.correct)):
         style = None if r.ok else "bold red"
         kind = "correct: " if r.correct else "mistake: "
-        table.add_row(r.variant.blank, kind + r.variant.name, r.verdict, f"{r.marks[0]:g}/{r.marks[1]:g}",
-                      "" if r.correct else r.feedback[:240], style=style)
+        table.add_row(Text(r.variant.blank), Text(kind + r.variant.name), r.verdict, f"{r.marks[0]:g}/{r.marks[1]:g}",
+                      f"{r.kept:.0%}", Text("" if r.correct else r.feedback[:240]), style=style)
     console.print(table)
     bad = [r for r in rows if not r.ok]
-    mistakes = [r for r in rows if not r.correct]
-    console.print(f"{sum(r.ok for r in mistakes)}/{len(mistakes)} mistakes caught with their hint, "
-                  f"{sum(r.ok for r in rows if r.correct)}/{len(rows) - len(mistakes)} correct answers accepted")
+    console.print(summary(rows), markup=False)
     return 1 if bad else 0
+
+
+def summary(rows: list[AuditRow]) -> str:
+    """The audit in two lines: what was caught and accepted, and how much of its blank a mistake keeps."""
+    mistakes = [r for r in rows if not r.correct]
+    kept = [r.kept for r in mistakes]
+    mean = sum(kept) / len(kept) if kept else 0.0
+    return (f"{sum(r.ok for r in mistakes)}/{len(mistakes)} mistakes caught with their hint, "
+            f"{sum(r.ok for r in rows if r.correct)}/{len(rows) - len(mistakes)} correct answers accepted\n"
+            f"mistakes keep {mean:.1%} of their blank on average; {sum(k > 0.5 for k in kept)} keep more than half, "
+            f"{sum(k > 0.25 for k in kept)} more than a quarter, {sum(k == 0 for k in kept)} nothing")
