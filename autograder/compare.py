@@ -25,6 +25,17 @@ class Mismatch(AssertionError):
     """A check failed; ``str(mismatch)`` is the feedback the student reads."""
 
 
+def feedback(sentence: str, hint: str | None = None, details: str | None = None) -> str:
+    """A failing test's output in the order a student reads it: one sentence saying what is wrong, the hint when a
+    mistake is recognised, then the numbers, each on its own line."""
+    lines = [sentence.strip()]
+    if hint:
+        lines.append(f"Hint: {hint.strip().removeprefix('Hint: ')}")
+    if details:
+        lines.append(details.strip())
+    return "\n".join(lines)
+
+
 def describe(value: Any) -> str:
     """A short, safe description of a returned value's kind."""
     if isinstance(value, torch.Tensor):
@@ -179,14 +190,10 @@ class Expectation:
         except AssertionError:
             pass
         n_bad = int((~torch.isclose(act_t.detach().double(), exp_t, rtol=rtol, atol=atol)).sum())
-        sentence = (f"{n_bad} of {exp_t.numel()} values differ from the correct result{what} "
-                    f"({difference(act_t, exp_t, rtol, atol)}; tolerance rtol={rtol:g}, atol={atol:g}).")
-        for hint in hints:
-            found = hint(act_t.detach().double(), exp_t)
-            if found:
-                sentence += f" Hint: {found}"
-                break
-        self.fail(sentence)
+        found = next((h for h in (hint(act_t.detach().double(), exp_t) for hint in hints) if h), None)
+        numbers = (f"{n_bad} of {exp_t.numel()} values differ; {difference(act_t, exp_t, rtol, atol)} "
+                   f"(tolerance rtol={rtol:g}, atol={atol:g}).")
+        self.fail(feedback(f"the values are not the correct result{what}.", found, numbers))
         return self
 
     def equal_to(self, expected: torch.Tensor, what: str = "") -> "Expectation":

@@ -284,7 +284,7 @@ class Submission:
             text = str(error)
             for needles, hint in self.error_hints:
                 if all(n in text.lower() for n in ((needles,) if isinstance(needles, str) else needles)):
-                    raise type(error)(f"{text} Hint: {hint}") from None
+                    raise type(error)(f"{text}\nHint: {hint}") from None
             raise
 
     def _run(self, target: str | Handle, *args: Any, method: str | None, watch: bool, timeout: float | None,
