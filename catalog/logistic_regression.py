@@ -184,7 +184,7 @@ def bce_loss(p, y):
     return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
 """, hint="modified its input p"),
     Variant("bce_loss", "one term only", "def bce_loss(p, y):\n    return -(y * torch.log(p)).mean()\n",
-            hint="differ from the correct result"),
+            hint="not the correct result"),
     # ------------------------------------------------------------------------------- logistic_forward
     Variant("logistic_forward", "sigmoid applied",
             "def logistic_forward(x, w, b):\n    return torch.sigmoid(x @ w + b)\n", hint="without sigmoid"),
