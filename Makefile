@@ -20,6 +20,7 @@ demo: $(STAMP)
 ## Run the whole test suite. As root, first install what the simulated container of the isolation tests needs.
 test: $(STAMP)
 	sh tools/container_sim_setup.sh $(BIN)/python
+	sh tools/browser_setup.sh
 	$(BIN)/python -m pytest -q
 
 ## Regenerate release/ from source/ with nbgrader generate_assignment.
