@@ -44,3 +44,25 @@ def test_graded_as_intended(rows, assignment, kind, index):
     else:
         assert got < out_of, "the hidden tests did not catch this mistake"
         assert row.ok, f"expected the hint {variant.hint!r}, the student reads: {row.failures}"
+
+
+def test_feedback_leads_with_the_sentence_and_the_hint(rows):
+    """Every caught mistake's feedback, as the student reads it: the sentence saying what is wrong first, then its
+    hint, and only then the numbers; no line is longer than a page is wide, no ANSI code, no word cut."""
+    out_of_order = []
+    for row in rows.values():
+        if row.correct or not row.variant.hint:
+            continue
+        text = row.feedback
+        lines = text.splitlines()
+        hint_line = next((i for i, line in enumerate(lines) if row.variant.hint.lower() in line.lower()), None)
+        numbers = next((i for i, line in enumerate(lines) if "values differ" in line), len(lines))
+        if hint_line is None or hint_line > 1 or hint_line > numbers or "\x1b[" in text:
+            out_of_order.append(f"{row.variant.blank}: {row.variant.name}: {text!r}")
+    assert not out_of_order, "\n".join(out_of_order[:10])
+
+
+def test_mistakes_keep_little_of_their_blank(rows):
+    """The marking policy at work on the catalogue: wrong answers keep at most 10% of their blank on average."""
+    kept = [r.kept for r in rows.values() if not r.correct]
+    assert sum(kept) / len(kept) <= 0.10, f"mean kept share {sum(kept) / len(kept):.1%}"

@@ -1,0 +1,56 @@
+"""Every boundary of the spec is a hidden test: the tables in tests/boundaries_*.py list, per blank, the
+boundaries of ../shared/spec/exercises.md (sizes at 1, thresholds at the threshold, both ends of a range, ranks
+1 and 3+) and the hidden test that covers each; this checks every blank has its table and every test exists and
+judges that blank."""
+from __future__ import annotations
+
+import ast
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from conftest import ASSIGNMENTS, COURSE
+
+TABLES = sorted(Path(__file__).parent.glob("boundaries_*.py"))
+
+
+def _table() -> dict[str, list[tuple[str, str]]]:
+    merged: dict[str, list[tuple[str, str]]] = {}
+    for path in TABLES:
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        for blank, rows in module.BOUNDARIES.items():
+            merged.setdefault(blank, []).extend(rows)
+    return merged
+
+
+def _hidden_tests(assignment) -> dict[str, str]:
+    """test function name -> the blank its @pytest.mark.blank names, read from the hidden module's source."""
+    tree = ast.parse(COURSE.hidden_tests(assignment).read_text())
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
+            for deco in node.decorator_list:
+                if (isinstance(deco, ast.Call) and getattr(deco.func, "attr", "") == "blank" and deco.args
+                        and isinstance(deco.args[0], ast.Constant)):
+                    found[node.name] = deco.args[0].value
+    return found
+
+
+BOUNDARIES = _table()
+ROWS = [(blank, words, test) for blank, rows in BOUNDARIES.items() for words, test in rows]
+
+
+def test_every_blank_has_a_table_of_its_boundaries():
+    blanks = {b for a in ASSIGNMENTS.values() for b in a.blanks}
+    assert blanks <= set(BOUNDARIES), f"no boundary table for {sorted(blanks - set(BOUNDARIES))}"
+    assert all(BOUNDARIES[b] for b in blanks)
+
+
+@pytest.mark.parametrize("blank, boundary, test", ROWS, ids=[f"{b}: {w}" for b, w, _ in ROWS])
+def test_each_boundary_is_a_hidden_test_of_its_blank(blank, boundary, test):
+    tests = _hidden_tests(COURSE.of_blank(blank))
+    assert test in tests, f"{blank}: no hidden test {test} (for {boundary})"
+    assert tests[test] == blank, f"{test} judges {tests[test]}, not {blank}"
