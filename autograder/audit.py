@@ -63,7 +63,7 @@ class AuditRow:
 
 
 def audit(course: Course, assignments: list[Assignment], secret: str, jobs: int = 2,
-          sandbox: bool = True) -> list[AuditRow]:
+          sandbox: bool = True, catalog: Path | None = None) -> list[AuditRow]:
     """Grade every catalogued variant of ``assignments`` with the real grader."""
     from autograder.runner import Graded, Problem, Settings, grade_parallel
 
@@ -71,10 +71,10 @@ def audit(course: Course, assignments: list[Assignment], secret: str, jobs: int 
     with tempfile.TemporaryDirectory(prefix="autograder-audit-") as tmp:
         root = Path(tmp) / "submitted"
         for a in assignments:
-            catalog = load_catalog(course, a)
-            if catalog is None:
+            entries = load_catalog(course, a, catalog)
+            if entries is None:
                 continue
-            for correct, variants in ((True, catalog.CORRECT), (False, catalog.MISTAKES)):
+            for correct, variants in ((True, entries.CORRECT), (False, entries.MISTAKES)):
                 for i, v in enumerate(variants):
                     student = f"{'ok' if correct else 'bug'}-{v.blank}-{i:02d}"
                     write(filled_release(course, a, {v.blank: v.code}), root / student / a.name / a.notebook)
@@ -95,14 +95,14 @@ def audit(course: Course, assignments: list[Assignment], secret: str, jobs: int 
     return list(rows.values())
 
 
-def run_audit(course: Course, names: list[str], secret: str) -> int:
+def run_audit(course: Course, names: list[str], secret: str, catalog: Path | None = None) -> int:
     assignments = []
     for name in names or list(course.assignments):
         a = course.find(name)
         if a is None:
             raise InputError(f"unknown assignment {name!r}")
         assignments.append(a)
-    rows = audit(course, assignments, secret)
+    rows = audit(course, assignments, secret, catalog=catalog)
     console = Console(highlight=False)
     table = Table(title="Catalogued answers graded by the hidden tests")
     for col in ("blank", "answer", "verdict", "marks", "kept", "what the student reads"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -23,8 +24,9 @@ class Variant:
     hint: str | None = None  # for mistakes: a substring the feedback must contain (case-insensitive)
 
 
-def load_catalog(course: Course, assignment: Assignment) -> ModuleType | None:
-    path = course.catalog(assignment)
+def load_catalog(course: Course, assignment: Assignment, folder: Path | None = None) -> ModuleType | None:
+    """``catalog/<stem>.py`` of the course, or of another catalog ``folder`` laid out the same way."""
+    path = course.catalog(assignment) if folder is None else folder / f"{assignment.stem}.py"
     if not path.exists():
         return None
     spec = importlib.util.spec_from_file_location(f"_catalog_{assignment.stem}", path)

@@ -89,6 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("assignments", nargs="*", help="assignments to audit (default: all)")
     audit.add_argument("--course", type=Path, default=None, metavar="DIR")
     audit.add_argument("--secret", default=None)
+    audit.add_argument("--catalog", type=Path, default=None, metavar="DIR",
+                       help="another catalog folder laid out like catalog/ (e.g. catalog_external/)")
     return parser
 
 
@@ -133,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "audit":
             from autograder.audit import run_audit  # noqa: I001 - imports torch: only when asked
 
-            return run_audit(course, args.assignments, course.secret(args.secret))
+            return run_audit(course, args.assignments, course.secret(args.secret), args.catalog)
         return grade(course, args)
     except (InputError, CourseError, BundleError) as error:
         errors.print(f"error: {error}", markup=False)
