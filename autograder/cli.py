@@ -91,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--secret", default=None)
     audit.add_argument("--catalog", type=Path, default=None, metavar="DIR",
                        help="another catalog folder laid out like catalog/ (e.g. catalog_external/)")
+    report = commands.add_parser("report", help="write the class report and the students' feedback pages of a "
+                                                "results folder (grade writes them too)")
+    report.add_argument("graded", type=Path, metavar="GRADED_DIR", help="the results folder grade wrote (--out)")
+    report.add_argument("--submissions", nargs="+", type=Path, default=[], metavar="PATH",
+                        help="the notebooks graded (the paths given to grade): the training blanks' pages get the "
+                             "student's loss curve on the visible data, run in a sandbox")
+    report.add_argument("--course", type=Path, default=None, metavar="DIR")
     return parser
 
 
@@ -136,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             from autograder.audit import run_audit  # noqa: I001 - imports torch: only when asked
 
             return run_audit(course, args.assignments, course.secret(args.secret), args.catalog)
+        if args.command == "report":
+            return report(course, args)
         return grade(course, args)
     except (InputError, CourseError, BundleError) as error:
         errors.print(f"error: {error}", markup=False)
@@ -215,8 +224,55 @@ def grade(course: Course, args: argparse.Namespace) -> int:
         errors.print(f"problem: {shown(p.splitlines()[0] if p else '')}", markup=False)
     if missing:
         errors.print(f"error: {missing} notebook(s) could not be graded", markup=False)
+    _write_reports(out, course, jobs, settings, args.quiet)  # never changes the exit code
     console.print(f"results in {out}", markup=False)
     return 1 if missing or problems else 0
+
+
+def _write_reports(out: Path, course: Course, jobs: list, settings: object, quiet: bool) -> None:
+    """The class report and the students' feedback pages (autograder.report): a failure is a note on stderr,
+    never grading's outcome."""
+    try:
+        from autograder.report import write_reports
+
+        def say(text: str) -> None:
+            if not quiet:
+                console.print(text, markup=False, soft_wrap=True)
+
+        write_reports(out, course, jobs=jobs, settings=settings, say=say)
+    except Exception as error:  # noqa: BLE001 - grading is done and its results are written
+        errors.print(f"note: no class report ({type(error).__name__}: {error})", markup=False)
+
+
+def report(course: Course, args: argparse.Namespace) -> int:
+    """``report GRADED_DIR [--submissions PATH ...]``: the class report and the feedback pages, from results."""
+    from autograder.report import write_class_report
+    from autograder.webpage import read_results
+
+    graded = args.graded.resolve()
+    if not graded.is_dir():
+        raise InputError(f"{graded}: no such results folder")
+    if not read_results(graded)[0]:
+        raise InputError(f"{graded}: no results file (<student>/<assignment>/<notebook>.json) to report on")
+    jobs, settings = [], None
+    if args.submissions:
+        from autograder.runner import Settings
+
+        jobs = discover(course, args.submissions).jobs
+        hide = sorted({course.root, graded, *(p.resolve() if p.is_dir() else p.resolve().parent
+                                              for p in args.submissions)})
+        settings = Settings(course=course, secret="", hide=list(hide))
+    from autograder.pages import write_pages
+
+    pages = write_pages(graded, course, jobs=jobs, settings=settings, curve_budget=None,
+                        say=lambda text: console.print(text, markup=False, soft_wrap=True))
+    target = write_class_report(graded, course, pages)
+    console.print(f"class report: {target}", markup=False, soft_wrap=True)
+    console.print(f"feedback pages: {graded}/<student>/<assignment>/<notebook>.html ({len(pages)} page(s))",
+                  markup=False, soft_wrap=True)
+    if not args.submissions:
+        console.print("(the students' loss curves are drawn only with --submissions PATH)", markup=False)
+    return 0
 
 
 def _print_skipped(skipped: list[str]) -> None:
