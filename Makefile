@@ -13,9 +13,15 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## Grade the bundled example submissions (a correct, a buggy and an untouched student) and print the table.
+## Grade the bundled example submissions (a correct, a buggy and an untouched student) and print the table;
+## end with the class report and the students' feedback pages (grade writes them; `report` if it could not).
 demo: $(STAMP)
+	rm -f out/demo/report.html
 	$(BIN)/python -m autograder grade examples/submitted --out out/demo --jobs 2
+	@test -s out/demo/report.html || $(BIN)/python -m autograder report out/demo --submissions examples/submitted
+	@echo "class report:           file://$(CURDIR)/out/demo/report.html"
+	@echo "students' feedback:     file://$(CURDIR)/out/demo/<student>/<assignment>/<notebook>.html, e.g."
+	@echo "                        file://$(CURDIR)/out/demo/bob/02_linear_regression/linear_regression.html"
 
 ## Run the whole test suite. As root, first install what the simulated container of the isolation tests needs.
 test: $(STAMP)
