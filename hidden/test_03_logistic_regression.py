@@ -1,10 +1,18 @@
-"""Hidden tests for 03_logistic_regression."""
+"""Hidden tests for 03_logistic_regression.
+
+Each test says what it judges (autograder.policy): ``value`` tests use typical inputs (several per test; training
+runs are judged on their whole trajectory), ``edge`` tests the edge cases exercises.md names (|z| up to 1000, p near
+0 and 1, N = 1, epochs = 1, a logit of exactly 0), ``property`` tests what a correct answer also does (leaves its
+inputs unchanged, keeps the Parameter objects, returns a Python float), and ``forbidden`` tests that sigmoid and
+bce_loss do not use the functions their exercises forbid. A rule of the contract broken by an answer with right
+values costs half of the blank.
+"""
 import pytest
 import torch
 from torch import nn
 
 from autograder import hints
-from autograder.compare import Mismatch, describe, expect, unchanged
+from autograder.compare import Mismatch, describe, expect, feedback, unchanged
 
 ASSIGNMENT = "03_logistic_regression"
 
@@ -33,11 +41,11 @@ def forbidden(calls, names: dict[str, str]) -> list[str]:
 
 def loss_value(out, name="the loss"):
     if type(out) is float:
-        raise Mismatch(f"{name}: expected a 0-dim tensor, got a Python float. Hint: return the tensor itself "
-                       f"(no .item()).")
+        raise Mismatch(feedback(f"{name}: expected a 0-dim tensor, got a Python float.",
+                                "return the tensor itself (no .item())."))
     if isinstance(out, torch.Tensor) and out.dim() > 0 and out.numel() == 1:
-        raise Mismatch(f"{name}: expected a 0-dim tensor, got shape {tuple(out.shape)}. Hint: the mean over all "
-                       f"elements is .mean() without a dim.")
+        raise Mismatch(feedback(f"{name}: expected a 0-dim tensor, got shape {tuple(out.shape)}.",
+                                "the mean over all elements is .mean() without a dim."))
     return expect(out, name).tensor(shape=())
 
 
@@ -55,62 +63,55 @@ def _flipped(actual, expected):
     return None
 
 
-def _extreme_z(rng):
-    edges = torch.tensor([1000.0, 710.0, 100.0, 89.0, 88.5, 30.0, 17.0, 1e-3, 0.0])
-    fill = torch.randn(31, generator=rng) * 300
-    return torch.cat([edges, -edges, fill]).reshape(7, 7)
-
-
-@pytest.mark.blank("sigmoid", points=0.25)
-@pytest.mark.parametrize("case", ["7x1", "3x4x5 permuted"])
-def test_sigmoid_values(sub, rng, ref, case):
-    """equals 1 / (1 + e^(-z)) elementwise, same shape"""
-    if case == "7x1":
-        z = torch.randn(7, 1, generator=rng) * 3
-    else:
-        z = (torch.randn(5, 4, 3, generator=rng) * 3).permute(2, 1, 0)  # not contiguous
-    _check_sigmoid(sub.run("sigmoid", z).value, z, ref)
-
-
-def _check_sigmoid(out, z, ref):
-    expect(out, "sigmoid(z)").tensor(shape=z.shape).close_to(ref.sigmoid(z), atol=1e-6, hints=[_flipped])
-
-
-@pytest.mark.blank("sigmoid", points=0.5)
-def test_sigmoid_extreme(sub, rng, ref):
-    """finite, in [0, 1] and accurate for |z| up to 1000"""
-    z = _extreme_z(rng)
+def _check_sigmoid(sub, ref, z):
     out = sub.run("sigmoid", z).value
     if isinstance(out, torch.Tensor) and out.shape == z.shape and out.is_floating_point():
         bad = ~torch.isfinite(out)
         if bool(bad.any()):
-            raise Mismatch(f"sigmoid(z): {int(bad.sum())} of {z.numel()} values are NaN or infinite for large |z| "
-                           f"(the largest here is 1000). Hint: e^z overflows to inf for z > 88, and inf / inf is NaN "
-                           f"(as in e^z / (1 + e^z)); 1 / (1 + e^(−z)) tends to 0 or 1 instead, or compute with "
-                           f"e^(−|z|), which never overflows.")
+            raise Mismatch(feedback(
+                "sigmoid(z): some values are NaN or infinite for large |z|.",
+                "e^z overflows to inf for z > 88, and inf / inf is NaN (as in e^z / (1 + e^z)); 1 / (1 + e^(−z)) "
+                "tends to 0 or 1 instead, or compute with e^(−|z|), which never overflows.",
+                f"{int(bad.sum())} of {z.numel()} values; the largest |z| here is {float(z.abs().max()):g}."))
     expect(out, "sigmoid(z)").tensor(shape=z.shape).close_to(ref.sigmoid(z), atol=1e-6, hints=[_flipped])
 
 
-@pytest.mark.blank("sigmoid", points=0.5)
-def test_sigmoid_by_hand(sub, rng, ref):
-    """is written by hand (no torch.sigmoid and the like)"""
+@pytest.mark.blank("sigmoid", points=0.125)
+@pytest.mark.parametrize("shapes", ["(7, 1) and (20,)", "(3, 4, 5) permuted and (6, 2)"])
+def test_sigmoid_values(sub, rng, ref, shapes):
+    """equals 1 / (1 + e^(-z)) elementwise, same shape"""
+    if shapes.startswith("(7"):
+        zs = [torch.randn(7, 1, generator=rng) * 3, torch.randn(20, generator=rng) * 3]
+    else:
+        zs = [(torch.randn(5, 4, 3, generator=rng) * 3).permute(2, 1, 0), torch.randn(6, 2, generator=rng) * 3]
+    for z in zs:
+        _check_sigmoid(sub, ref, z)
+
+
+@pytest.mark.blank("sigmoid", points=0.625, kind="edge")
+def test_sigmoid_extreme(sub, rng, ref):
+    """finite, in [0, 1] and accurate for |z| up to 1000"""
+    edges = torch.tensor([1000.0, 710.0, 100.0, 89.0, 88.5, 30.0, 17.0, 1e-3, 0.0])
+    fill = torch.randn(31, generator=rng) * 300
+    _check_sigmoid(sub, ref, torch.cat([edges, -edges, fill]).reshape(7, 7))
+
+
+@pytest.mark.blank("sigmoid", points=0.125, kind="forbidden")
+def test_sigmoid_by_hand(sub, rng):
+    """does not use torch.sigmoid, Tensor.sigmoid, torch.special.expit, nn.Sigmoid or logsigmoid"""
     z = torch.randn(6, 1, generator=rng) * 3
-    result = sub.run("sigmoid", z, watch=True)
-    _check_sigmoid(result.value, z, ref)  # only a working answer earns this
-    used = forbidden(result.torch_calls, SIGMOID_APIS)
+    used = forbidden(sub.run("sigmoid", z, watch=True).torch_calls, SIGMOID_APIS)
     if used:
-        raise Mismatch(f"sigmoid uses {', '.join(used)}, which this exercise forbids: the point is to write the "
-                       f"formula 1 / (1 + e^(−z)) yourself with torch.exp.")
+        raise Mismatch(feedback(f"sigmoid uses {', '.join(used)}, which this exercise forbids.",
+                                "the point is to write the formula 1 / (1 + e^(−z)) yourself with torch.exp."))
 
 
-@pytest.mark.blank("sigmoid", points=0.5)
-def test_sigmoid_leaves_z(sub, rng, ref):
-    """leaves z unchanged"""
+@pytest.mark.blank("sigmoid", points=1.0, kind="property")
+def test_sigmoid_leaves_z(sub, rng):
+    """does not modify its inputs"""
     z = torch.randn(6, 5, generator=rng) * 3
     z[0] = (55 + 25 * torch.rand(5, generator=rng)) * torch.tensor([1.0, -1.0, 1.0, -1.0, 1.0])  # where a clamp_ bites
-    result = sub.run("sigmoid", z)
-    unchanged(z, result.args[0], "z")
-    _check_sigmoid(result.value, z, ref)  # only a working answer earns this
+    unchanged(z, sub.run("sigmoid", z).args[0], "z")
 
 
 # --------------------------------------------------------------------------------------------------- bce_loss
@@ -121,48 +122,62 @@ BCE_HINTS = [hints.SIGN, hints.ratio({1 / 0.6931471805599453: "use the natural l
 
 
 def _labels(rng, n):
-    return (torch.rand(n, 1, generator=rng) < 0.5).float()
+    y = (torch.rand(n, 1, generator=rng) < 0.5).float()
+    if n > 1:  # both labels, so that both terms count
+        y[0], y[1] = 0.0, 1.0
+    return y
 
 
-@pytest.mark.blank("bce_loss", points=0.25)
-@pytest.mark.parametrize("n", [1, 9])
-def test_bce_values(sub, rng, ref, n):
-    """the mean binary cross-entropy of p against y"""
-    p = 0.02 + 0.96 * torch.rand(n, 1, generator=rng)
-    y = _labels(rng, n)
+def _check_bce(sub, ref, p, y):
+    n = p.numel()
     out = sub.run("bce_loss", p, y).value
+    if isinstance(out, torch.Tensor) and out.numel() == 1 and out.is_floating_point() and not bool(out.isfinite().all()):
+        raise Mismatch(feedback(
+            f"the loss: it is infinite or NaN on {n} examples, although every p is strictly inside (0, 1).",
+            "a product of many probabilities underflows to 0 in float32, and log(0) is infinite; take the log of "
+            "each probability and average those (the log of a product is the sum of the logs)."))
     loss_value(out).close_to(ref.bce_loss(p, y), hints=[*BCE_HINTS, hints.sum_vs_mean(n)])
 
 
-@pytest.mark.blank("bce_loss", points=0.5)
-def test_bce_many(sub, rng, ref):
-    """finite and correct on 400 examples with p from 1e-4 to 1 - 1e-4"""
-    p = torch.sigmoid(torch.randn(400, 1, generator=rng) * 4).clamp(1e-4, 1 - 1e-4)
-    y = _labels(rng, 400)
-    out = sub.run("bce_loss", p, y).value
-    if isinstance(out, torch.Tensor) and out.numel() == 1 and out.is_floating_point() and not bool(out.isfinite().all()):
-        raise Mismatch("the loss: it is infinite or NaN on 400 examples, although every p is strictly inside (0, 1): "
-                       "a log(0) somewhere. Hint: a product of many probabilities underflows to 0 in float32; take "
-                       "the log of each probability and average those (the log of a product is the sum of the logs).")
-    loss_value(out).close_to(ref.bce_loss(p, y), hints=[*BCE_HINTS, hints.sum_vs_mean(400)])
+@pytest.mark.blank("bce_loss", points=0.25)
+@pytest.mark.parametrize("sizes", ["9 and 400", "30 and 150"])
+def test_bce_values(sub, rng, ref, sizes):
+    """the mean binary cross-entropy of p against y"""
+    for n in map(int, sizes.split(" and ")):
+        _check_bce(sub, ref, 0.02 + 0.96 * torch.rand(n, 1, generator=rng), _labels(rng, n))
 
 
-@pytest.mark.blank("bce_loss", points=0.5)
-def test_bce_by_hand(sub, rng, ref):
-    """is written by hand (no binary_cross_entropy, nn.BCELoss and the like)"""
+@pytest.mark.blank("bce_loss", points=0.25, kind="edge")
+def test_bce_near_ends(sub, rng, ref):
+    """correct for p near 0 and near 1 (inside (0, 1))"""
+    p = torch.sigmoid(torch.randn(50, 1, generator=rng) * 3).clamp(1e-3, 1 - 1e-3)
+    p[:4] = 1e-7 + 1e-6 * torch.rand(4, 1, generator=rng)
+    p[4:8] = 1 - (1e-6 + 1e-6 * torch.rand(4, 1, generator=rng))
+    y = _labels(rng, 50)
+    y[2], y[6] = 1.0, 0.0  # a confident wrong prediction at each end: the loss is large but finite
+    _check_bce(sub, ref, p, y)
+
+
+@pytest.mark.blank("bce_loss", points=0.125, kind="edge")
+def test_bce_one_example(sub, rng, ref):
+    """works for N = 1 (one example)"""
+    for label in (0.0, 1.0):
+        _check_bce(sub, ref, 0.05 + 0.9 * torch.rand(1, 1, generator=rng), torch.full((1, 1), label))
+
+
+@pytest.mark.blank("bce_loss", points=0.125, kind="forbidden")
+def test_bce_by_hand(sub, rng):
+    """does not use binary_cross_entropy, nn.BCELoss or their with-logits forms"""
     p = 0.05 + 0.9 * torch.rand(8, 1, generator=rng)
-    y = _labels(rng, 8)
-    result = sub.run("bce_loss", p, y, watch=True)
-    loss_value(result.value).close_to(ref.bce_loss(p, y), hints=BCE_HINTS)  # only a working answer earns this
-    used = forbidden(result.torch_calls, BCE_APIS)
+    used = forbidden(sub.run("bce_loss", p, _labels(rng, 8), watch=True).torch_calls, BCE_APIS)
     if used:
-        raise Mismatch(f"bce_loss uses {', '.join(used)}, which this exercise forbids: the point is to write "
-                       f"−mean(y log p + (1 − y) log(1 − p)) yourself with torch.log.")
+        raise Mismatch(feedback(f"bce_loss uses {', '.join(used)}, which this exercise forbids.",
+                                "the point is to write −mean(y log p + (1 − y) log(1 − p)) yourself with torch.log."))
 
 
-@pytest.mark.blank("bce_loss", points=0.5)
-def test_bce_leaves_inputs(sub, rng, ref):
-    """leaves p and y unchanged"""
+@pytest.mark.blank("bce_loss", points=1.0, kind="property")
+def test_bce_leaves_inputs(sub, rng):
+    """does not modify its inputs"""
     p = torch.sigmoid(torch.randn(50, 1, generator=rng) * 3).clamp(1e-3, 1 - 1e-3)
     p[:4] = 1e-7 + 1e-6 * torch.rand(4, 1, generator=rng)  # near the ends, where a clamp_ would change p
     p[4:8] = 1 - (1e-6 + 1e-6 * torch.rand(4, 1, generator=rng))
@@ -170,7 +185,6 @@ def test_bce_leaves_inputs(sub, rng, ref):
     result = sub.run("bce_loss", p, y)
     unchanged(p, result.args[0], "p")
     unchanged(y, result.args[1], "y")
-    loss_value(result.value).close_to(ref.bce_loss(p, y), hints=BCE_HINTS)  # only a working answer earns this
 
 
 # ------------------------------------------------------------------------------------------- logistic_forward
@@ -191,29 +205,39 @@ def _forward_hints(x, w, b):
     return hint
 
 
-@pytest.mark.blank("logistic_forward", points=0.25)
-@pytest.mark.parametrize("n", [1, 11])
-def test_forward_values(sub, rng, ref, n):
-    """the logits x @ w + b, shape (N, 1)"""
-    x, w, b = _forward_inputs(rng, n)
+def _check_forward(sub, ref, x, w, b):
+    """The logits for Parameters w and b (as in training): right values, shape (N, 1), on the graph."""
+    n = x.shape[0]
+    w, b = nn.Parameter(w), nn.Parameter(b)
     out = sub.run("logistic_forward", x, w, b).value
     expect(out, "the logits").tensor(shape=(n, 1)).close_to(ref.logistic_forward(x, w, b),
                                                            hints=[_forward_hints(x, w, b)])
-
-
-@pytest.mark.blank("logistic_forward", points=0.5)
-def test_forward_differentiable(sub, rng, ref):
-    """keeps the graph to the Parameters w and b"""
-    x, w, b = _forward_inputs(rng, 13)
-    w, b = nn.Parameter(w), nn.Parameter(b)
-    result = sub.run("logistic_forward", x, w, b)
-    out = result.value
-    expect(out, "the logits").tensor(shape=(13, 1)).close_to(ref.logistic_forward(x, w, b),
-                                                            hints=[_forward_hints(x, w, b)])
     if not out.remote.requires_grad or out.remote.grad_fn is None:
         raise Mismatch("the logits: for Parameters w and b they should require grad; they were cut from the graph "
                        "(.detach(), .data, torch.tensor(...) or NumPy), so training could not reach w and b.")
-    unchanged(x, result.args[0], "x")
+
+
+@pytest.mark.blank("logistic_forward", points=0.125)
+@pytest.mark.parametrize("sizes", ["11 and 4", "30 and 7"])
+def test_forward_values(sub, rng, ref, sizes):
+    """the logits x @ w + b, shape (N, 1), on the graph of w and b"""
+    for n in map(int, sizes.split(" and ")):
+        _check_forward(sub, ref, *_forward_inputs(rng, n))
+
+
+@pytest.mark.blank("logistic_forward", points=0.25, kind="edge")
+def test_forward_one_row(sub, rng, ref):
+    """works for N = 1 (one row)"""
+    _check_forward(sub, ref, *_forward_inputs(rng, 1))
+
+
+@pytest.mark.blank("logistic_forward", points=0.5, kind="property")
+def test_forward_leaves_inputs(sub, rng):
+    """does not modify its inputs"""
+    x, w, b = _forward_inputs(rng, 13)
+    result = sub.run("logistic_forward", x, nn.Parameter(w), nn.Parameter(b))
+    for name, before, after in (("x", x, result.args[0]), ("w", w, result.args[1]), ("b", b, result.args[2])):
+        unchanged(before, after, name)
 
 
 # --------------------------------------------------------------------------------------------- train_logistic
@@ -287,39 +311,68 @@ def train_inputs(rng, n):
     return x, y, nn.Parameter(w), nn.Parameter(b)
 
 
-@pytest.mark.blank("train_logistic", points=0.5)
-@pytest.mark.parametrize("lr, epochs, n", [(0.1, 5, 30), (0.5, 12, 17), (1.0, 8, 64), (2.0, 1, 1)])
-def test_train_losses(sub, rng, ref, lr, epochs, n):
-    """every epoch's loss, before its step, matches SGD with BCEWithLogitsLoss from the same start"""
+def _check_training(sub, rng, ref, lr, epochs, n):
+    """One training run from a fresh start: the losses (Python floats) and the caller's trained w and b."""
     x, y, w, b = train_inputs(rng, n)
     result = sub.run("train_logistic", x, y, w, b, lr, epochs)
     losses = result.value
     if type(losses) is list and len(losses) != epochs:
-        raise Mismatch(f"the losses: expected {epochs} entries (one per epoch), got {len(losses)}: the number of "
-                       f"epochs must come from the epochs argument (is it hard-coded?).")
+        raise Mismatch(feedback("the losses: there is not one entry per epoch.",
+                                "the number of epochs must come from the epochs argument (is it hard-coded?).",
+                                f"Expected {epochs} entries, got {len(losses)}."))
     expect(losses, "the losses").float_list(epochs)
-    expected, _, _ = reference_run(ref, x, y, w, b, lr, epochs)
+    expected, ref_w, ref_b = reference_run(ref, x, y, w, b, lr, epochs)
+    fp = fingerprint((x, y, w, b, lr, epochs), losses)
     expect(torch.tensor(losses, dtype=torch.float64), "the losses").close_to(
-        expected, atol=1e-6, what=" of plain SGD from the same start",
-        hints=[fingerprint((x, y, w, b, lr, epochs), losses)])
-
-
-@pytest.mark.blank("train_logistic", points=1)
-@pytest.mark.parametrize("lr, epochs, n", [(0.3, 10, 25), (1.5, 6, 40)])
-def test_train_updates_parameters(sub, rng, ref, lr, epochs, n):
-    """trains the caller's Parameters w and b in place"""
-    x, y, w, b = train_inputs(rng, n)
-    result = sub.run("train_logistic", x, y, w, b, lr, epochs)
-    _, ref_w, ref_b = reference_run(ref, x, y, w, b, lr, epochs)
-    for name, before, after, expected in (("w", w, result.args[2], ref_w), ("b", b, result.args[3], ref_b)):
+        expected, atol=1e-6, what=" of plain SGD from the same start", hints=[fp])
+    for name, before, after, want in (("w", w, result.args[2], ref_w), ("b", b, result.args[3], ref_b)):
         if after.shape == before.shape and torch.equal(after, before.detach()):
-            raise Mismatch(f"{name}: the caller's {name} did not change: build the optimizer on the Parameters you "
-                           f"are given, torch.optim.SGD([w, b], lr=lr), and call step() after backward() (zero_grad "
-                           f"before backward, not between backward and step).")
+            raise Mismatch(feedback(f"{name}: the caller's {name} did not change.",
+                                    "build the optimizer on the Parameters you are given, torch.optim.SGD([w, b], "
+                                    "lr=lr), and call step() after backward() (zero_grad before backward, not "
+                                    "between backward and step)."))
         expect(after, f"{name} after training").tensor(shape=before.shape).close_to(
-            expected, what=" of plain SGD from the same start", hints=[fingerprint((x, y, w, b, lr, epochs), result.value)])
+            want, what=" of plain SGD from the same start", hints=[fp])
+
+
+def _learning_rate(rng):
+    return round(0.15 + 1.2 * torch.rand((), generator=rng).item(), 4)  # never one of the usual hard-coded ones
+
+
+@pytest.mark.blank("train_logistic", points=0.5)
+@pytest.mark.parametrize("epochs, n", [(5, 30), (12, 17), (8, 64)])
+def test_train_losses(sub, rng, ref, epochs, n):
+    """every epoch's loss, as Python floats, and the trained w and b match plain SGD"""
+    _check_training(sub, rng, ref, _learning_rate(rng), epochs, n)
+
+
+@pytest.mark.blank("train_logistic", points=0.25, kind="edge")
+def test_train_one_epoch(sub, rng, ref):
+    """works for epochs = 1"""
+    _check_training(sub, rng, ref, _learning_rate(rng), 1, 20)
+
+
+@pytest.mark.blank("train_logistic", points=0.25, kind="edge")
+def test_train_one_row(sub, rng, ref):
+    """works for N = 1 (one row)"""
+    _check_training(sub, rng, ref, _learning_rate(rng), 6, 1)
+
+
+@pytest.mark.blank("train_logistic", points=1.0, kind="property")
+def test_train_keeps_parameters(sub, rng):
+    """keeps the Parameter objects"""
+    x, y, w, b = train_inputs(rng, 15)
+    result = sub.run("train_logistic", x, y, w, b, 0.5, 3)
+    for name, after in (("w", result.args[2]), ("b", result.args[3])):
         if after.remote.cls != "Parameter":
             raise Mismatch(f"{name}: the caller's {name} is no longer an nn.Parameter.")
+
+
+@pytest.mark.blank("train_logistic", points=1.0, kind="property")
+def test_train_leaves_data(sub, rng):
+    """does not modify its inputs other than w and b (x and y are unchanged)"""
+    x, y, w, b = train_inputs(rng, 15)
+    result = sub.run("train_logistic", x, y, w, b, 0.5, 3)
     unchanged(x, result.args[0], "x")
     unchanged(y, result.args[1], "y")
 
@@ -340,12 +393,18 @@ def _accuracy_inputs(rng, n, small_positive=False):
     return logits, y
 
 
-def _accuracy_value(out, n):
+def _accuracy_value(out):
+    """The value of the accuracy (a 1-element float tensor is read as its number: its type is judged apart)."""
     if isinstance(out, torch.Tensor) and out.numel() == 1 and out.is_floating_point():
         return float(out)
-    if type(out) is not float:
+    if type(out) not in (float, int):
         raise Mismatch(f"the accuracy: expected a Python float, got {describe(out)}.")
-    return out
+    return float(out)
+
+
+def _check_accuracy(sub, ref, logits, y):
+    value = _accuracy_value(sub.run("accuracy", logits, y).value)
+    expect(value, "the accuracy").close_to(ref.accuracy(logits, y), atol=1e-6, hints=[_accuracy_hints(logits, y)])
 
 
 def _accuracy_hints(logits, y):
@@ -369,33 +428,37 @@ def _accuracy_hints(logits, y):
     return hint
 
 
-@pytest.mark.blank("accuracy", points=0.5)
-@pytest.mark.parametrize("n", [1, 57])
-def test_accuracy_values(sub, rng, ref, n):
+@pytest.mark.blank("accuracy", points=0.25)
+@pytest.mark.parametrize("sizes", ["57 and 21", "33 and 45"])
+def test_accuracy_values(sub, rng, ref, sizes):
     """the fraction of rows whose label (logit > 0) equals y"""
-    logits, y = _accuracy_inputs(rng, n)
-    cases = [(logits, y), (logits, 1 - y)] if n == 1 else [(logits, y)]  # one row: right once, wrong once
-    for logits, y in cases:
-        value = _accuracy_value(sub.run("accuracy", logits, y).value, n)
-        expect(value, "the accuracy").close_to(ref.accuracy(logits, y), atol=1e-6,
-                                               hints=[_accuracy_hints(logits, y)])
+    first, second = map(int, sizes.split(" and "))
+    _check_accuracy(sub, ref, *_accuracy_inputs(rng, first))
+    _check_accuracy(sub, ref, *_accuracy_inputs(rng, second, small_positive=True))
 
 
-@pytest.mark.blank("accuracy", points=0.5)
-def test_accuracy_small_logits(sub, rng, ref):
-    """small positive logits (between 0 and 0.5) count as class 1"""
-    logits, y = _accuracy_inputs(rng, 40, small_positive=True)
-    value = _accuracy_value(sub.run("accuracy", logits, y).value, 40)
-    expect(value, "the accuracy").close_to(ref.accuracy(logits, y), atol=1e-6, hints=[_accuracy_hints(logits, y)])
+@pytest.mark.blank("accuracy", points=0.25, kind="edge")
+def test_accuracy_one_row(sub, rng, ref):
+    """works for N = 1 (one row), right and wrong"""
+    logits, y = _accuracy_inputs(rng, 1)
+    for labels in (y, 1 - y):
+        _check_accuracy(sub, ref, logits, labels)
 
 
-@pytest.mark.blank("accuracy", points=0.5)
-def test_accuracy_python_float(sub, rng, ref):
+@pytest.mark.blank("accuracy", points=0.25, kind="edge")
+def test_accuracy_logit_zero(sub, rng, ref):
+    """a logit of exactly 0 is class 0"""
+    logits, y = _accuracy_inputs(rng, 15)
+    logits[:5] = 0.0
+    y[:5] = torch.tensor([[0.0], [0.0], [0.0], [1.0], [0.0]])
+    _check_accuracy(sub, ref, logits, y)
+
+
+@pytest.mark.blank("accuracy", points=1.0, kind="property")
+def test_accuracy_python_float(sub, rng):
     """returns a Python float"""
     logits, y = _accuracy_inputs(rng, 13)
     out = sub.run("accuracy", logits, y).value
-    expect(_accuracy_value(out, 13), "the accuracy").close_to(  # only a working answer earns this
-        ref.accuracy(logits, y), atol=1e-6, hints=[_accuracy_hints(logits, y)])
     if isinstance(out, torch.Tensor):
-        raise Mismatch(f"the accuracy: expected a Python float, got {describe(out)} (call .item()).")
+        raise Mismatch(feedback(f"the accuracy: expected a Python float, got {describe(out)}.", "call .item()."))
     expect(out, "the accuracy").python_float()
