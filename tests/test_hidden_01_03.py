@@ -5,7 +5,9 @@ reference solutions and the catalog of student answers (catalog/<stem>.py).
 - every CORRECT variant gets full marks on every blank, for several secrets;
 - every MISTAKE loses marks on its blank (and only there, unless the blank it breaks calls it), and a failing
   test of that blank says its hint;
-- the points of every blank's tests add up to its points in autograder/course.py.
+- the points of every blank's tests add up to its points in autograder/course.py;
+- answers that compute nothing (a constant, zeros, ones, the argument, random values, losses without training)
+  earn 0 on every blank.
 
 The variants of an assignment are graded together, in one pytest run of the hidden tests (the grading plugin
 takes several notebooks at once), so that the whole file stays fast.
@@ -124,33 +126,136 @@ def test_mistake_loses_marks_with_its_hint(name, variant):
 
 
 # ----------------------------------------------------------------------------------------- no free points
-# Answers of the right type and shape that compute nothing: every test of their blank must fail, also the ones
-# that judge a side property (no forbidden API, inputs left alone, a Python float), which only a working answer earns.
+# Answers of the right type and shape that compute nothing earn 0 on their blank under the marking policy: a
+# constant, zeros, ones, the argument returned unchanged, seeded random values, and for the training loops a loop
+# that returns plausible losses (the first epoch's, repeated) without training. Every value test of their blank
+# must fail, so that no edge, property or forbidden test counts (autograder.policy).
+_G = "    g = torch.Generator().manual_seed(0)\n"
 TRIVIAL = {
     "01_tensors_autograd": {
-        "row_max": "def row_max(x):\n    return torch.zeros(x.shape[0]), torch.zeros(x.shape[0], dtype=torch.long)\n",
-        "swap_and_flatten": "def swap_and_flatten(x):\n    return torch.zeros(x.shape[1], x.shape[0] * x.shape[2])\n",
-        "drop_channel_dim": "def drop_channel_dim(x):\n    return torch.zeros(x.shape[0], x.shape[2])\n",
-        "double_backward": """
+        "row_max": {
+            "constant": "def row_max(x):\n    n = x.shape[0]\n    return torch.full((n,), 0.5), torch.full((n,), 2)\n",
+            "zeros": "def row_max(x):\n    return torch.zeros(x.shape[0]), torch.zeros(x.shape[0], dtype=torch.long)\n",
+            "ones": "def row_max(x):\n    return torch.ones(x.shape[0]), torch.ones(x.shape[0], dtype=torch.long)\n",
+            "argument": "def row_max(x):\n    return x\n",
+            "random": "def row_max(x):\n" + _G + "    n, m = x.shape\n"
+                      "    return torch.randn(n, generator=g), torch.randint(m, (n,), generator=g)\n",
+        },
+        "swap_and_flatten": {
+            "constant": "def swap_and_flatten(x):\n    return torch.full((x.shape[1], x.shape[0] * x.shape[2]), 0.5)\n",
+            "zeros": "def swap_and_flatten(x):\n    return torch.zeros(x.shape[1], x.shape[0] * x.shape[2])\n",
+            "ones": "def swap_and_flatten(x):\n    return torch.ones(x.shape[1], x.shape[0] * x.shape[2])\n",
+            "argument": "def swap_and_flatten(x):\n    return x\n",
+            "random": "def swap_and_flatten(x):\n" + _G +
+                      "    return torch.randn(x.shape[1], x.shape[0] * x.shape[2], generator=g)\n",
+        },
+        "drop_channel_dim": {
+            "constant": "def drop_channel_dim(x):\n    return torch.full((x.shape[0], x.shape[2]), 0.5)\n",
+            "zeros": "def drop_channel_dim(x):\n    return torch.zeros(x.shape[0], x.shape[2])\n",
+            "ones": "def drop_channel_dim(x):\n    return torch.ones(x.shape[0], x.shape[2])\n",
+            "argument": "def drop_channel_dim(x):\n    return x\n",
+            "random": "def drop_channel_dim(x):\n" + _G + "    return torch.randn(x.shape[0], x.shape[2], generator=g)\n",
+        },
+        "double_backward": {
+            "constant": "def double_backward(x):\n    return torch.full_like(x, 6.0)\n",
+            "zeros": """
 def double_backward(x):
     leaf = x.detach().clone().requires_grad_(True)
     (leaf * 0).sum().backward()
     return leaf.grad
 """,
-        "add_inplace": "def add_inplace(x, y):\n    return x\n",
+            "ones": "def double_backward(x):\n    return torch.ones_like(x)\n",
+            "argument": "def double_backward(x):\n    return x\n",
+            "random": "def double_backward(x):\n" + _G + "    return torch.randn(x.shape, generator=g)\n",
+        },
+        "add_inplace": {
+            "constant": "def add_inplace(x, y):\n    x.fill_(0.5)\n    return x\n",
+            "zeros": "def add_inplace(x, y):\n    x.zero_()\n    return x\n",
+            "ones": "def add_inplace(x, y):\n    x.fill_(1.0)\n    return x\n",
+            "argument": "def add_inplace(x, y):\n    return x\n",
+            "random": "def add_inplace(x, y):\n" + _G + "    x.copy_(torch.randn(x.shape, generator=g))\n    return x\n",
+        },
     },
     "02_linear_regression": {
-        "linear_model": "def linear_model(x, w, b):\n    return x * 0 * w + 0 * b\n",
-        "mse_loss": "def mse_loss(y_pred, y):\n    return ((y_pred - y) * 0).sum()\n",
-        "mse_grads": "def mse_grads(x, y, w, b):\n    return torch.zeros(1), torch.zeros(1)\n",
-        "train_linear": "def train_linear(x, y, w, b, lr, epochs):\n    return [0.0] * epochs\n",
+        "linear_model": {
+            "constant": "def linear_model(x, w, b):\n    return x * 0 * w + 0 * b + 0.5\n",
+            "zeros": "def linear_model(x, w, b):\n    return x * 0 * w + 0 * b\n",
+            "ones": "def linear_model(x, w, b):\n    return x * 0 * w + 0 * b + 1\n",
+            "argument": "def linear_model(x, w, b):\n    return x + 0 * (w + b)\n",
+            "random": "def linear_model(x, w, b):\n" + _G +
+                      "    return torch.randn(x.shape, generator=g) + 0 * (w + b)\n",
+        },
+        "mse_loss": {
+            "constant": "def mse_loss(y_pred, y):\n    return ((y_pred - y) * 0).sum() + 1.5\n",
+            "zeros": "def mse_loss(y_pred, y):\n    return ((y_pred - y) * 0).sum()\n",
+            "ones": "def mse_loss(y_pred, y):\n    return ((y_pred - y) * 0).sum() + 1\n",
+            "argument": "def mse_loss(y_pred, y):\n    return y_pred.reshape(-1)[0]\n",
+            "random": "def mse_loss(y_pred, y):\n" + _G + "    return ((y_pred - y) * 0).sum() + torch.rand((), generator=g)\n",
+        },
+        "mse_grads": {
+            "constant": "def mse_grads(x, y, w, b):\n    return torch.full((1,), 0.5), torch.full((1,), 0.5)\n",
+            "zeros": "def mse_grads(x, y, w, b):\n    return torch.zeros(1), torch.zeros(1)\n",
+            "ones": "def mse_grads(x, y, w, b):\n    return torch.ones(1), torch.ones(1)\n",
+            "argument": "def mse_grads(x, y, w, b):\n    return w, b\n",
+            "random": "def mse_grads(x, y, w, b):\n" + _G + "    return torch.randn(1, generator=g), torch.randn(1, generator=g)\n",
+        },
+        "train_linear": {
+            "constant": "def train_linear(x, y, w, b, lr, epochs):\n    return [0.5] * epochs\n",
+            "zeros": "def train_linear(x, y, w, b, lr, epochs):\n    return [0.0] * epochs\n",
+            "ones": "def train_linear(x, y, w, b, lr, epochs):\n    return [1.0] * epochs\n",
+            "argument": "def train_linear(x, y, w, b, lr, epochs):\n    return [float(lr)] * epochs\n",
+            "random": "def train_linear(x, y, w, b, lr, epochs):\n" + _G +
+                      "    return torch.rand(epochs, generator=g).tolist()\n",
+            "losses without training": """
+def train_linear(x, y, w, b, lr, epochs):
+    loss = ((x * w + b - y) ** 2).mean().item()
+    return [loss] * epochs
+""",
+        },
     },
     "03_logistic_regression": {
-        "sigmoid": "def sigmoid(z):\n    return torch.full_like(z, 0.5)\n",
-        "bce_loss": "def bce_loss(p, y):\n    return (p * 0).sum()\n",
-        "logistic_forward": "def logistic_forward(x, w, b):\n    return x[:, :1] * 0 + 0 * (w.sum() + b)\n",
-        "train_logistic": "def train_logistic(x, y, w, b, lr, epochs):\n    return [0.0] * epochs\n",
-        "accuracy": "def accuracy(logits, y):\n    return 0.5\n",
+        "sigmoid": {
+            "constant": "def sigmoid(z):\n    return torch.full_like(z, 0.5)\n",
+            "zeros": "def sigmoid(z):\n    return torch.zeros_like(z)\n",
+            "ones": "def sigmoid(z):\n    return torch.ones_like(z)\n",
+            "argument": "def sigmoid(z):\n    return z\n",
+            "random": "def sigmoid(z):\n" + _G + "    return torch.rand(z.shape, generator=g)\n",
+        },
+        "bce_loss": {
+            "constant": "def bce_loss(p, y):\n    return (p * 0).sum() + 0.7\n",
+            "zeros": "def bce_loss(p, y):\n    return (p * 0).sum()\n",
+            "ones": "def bce_loss(p, y):\n    return (p * 0).sum() + 1\n",
+            "argument": "def bce_loss(p, y):\n    return p.reshape(-1)[0]\n",
+            "random": "def bce_loss(p, y):\n" + _G + "    return (p * 0).sum() + torch.rand((), generator=g)\n",
+        },
+        "logistic_forward": {
+            "constant": "def logistic_forward(x, w, b):\n    return x[:, :1] * 0 + 0 * (w.sum() + b) + 0.5\n",
+            "zeros": "def logistic_forward(x, w, b):\n    return x[:, :1] * 0 + 0 * (w.sum() + b)\n",
+            "ones": "def logistic_forward(x, w, b):\n    return x[:, :1] * 0 + 0 * (w.sum() + b) + 1\n",
+            "argument": "def logistic_forward(x, w, b):\n    return x[:, :1] + 0 * (w.sum() + b)\n",
+            "random": "def logistic_forward(x, w, b):\n" + _G +
+                      "    return torch.randn(x.shape[0], 1, generator=g) + 0 * (w.sum() + b)\n",
+        },
+        "train_logistic": {
+            "constant": "def train_logistic(x, y, w, b, lr, epochs):\n    return [0.69] * epochs\n",
+            "zeros": "def train_logistic(x, y, w, b, lr, epochs):\n    return [0.0] * epochs\n",
+            "ones": "def train_logistic(x, y, w, b, lr, epochs):\n    return [1.0] * epochs\n",
+            "argument": "def train_logistic(x, y, w, b, lr, epochs):\n    return [float(lr)] * epochs\n",
+            "random": "def train_logistic(x, y, w, b, lr, epochs):\n" + _G +
+                      "    return torch.rand(epochs, generator=g).tolist()\n",
+            "losses without training": """
+def train_logistic(x, y, w, b, lr, epochs):
+    loss = nn.BCEWithLogitsLoss()(x @ w + b, y).item()
+    return [loss] * epochs
+""",
+        },
+        "accuracy": {
+            "constant": "def accuracy(logits, y):\n    return 0.5\n",
+            "zeros": "def accuracy(logits, y):\n    return 0.0\n",
+            "ones": "def accuracy(logits, y):\n    return 1.0\n",
+            "argument": "def accuracy(logits, y):\n    return logits\n",
+            "random": "def accuracy(logits, y):\n" + _G + "    return torch.rand((), generator=g).item()\n",
+        },
     },
 }
 
@@ -158,8 +263,11 @@ def double_backward(x):
 @pytest.mark.parametrize("name", NAMES)
 def test_trivial_answers_earn_nothing(name):
     assert set(TRIVIAL[name]) == set(ASSIGNMENTS[name].blanks)
-    vs = [Variant(blank, "trivial", code) for blank, code in TRIVIAL[name].items()]
+    vs = [Variant(blank, kind, code) for blank, answers in TRIVIAL[name].items() for kind, code in answers.items()]
+    for blank, answers in TRIVIAL[name].items():
+        assert {"constant", "zeros", "ones", "argument", "random"} <= set(answers), blank
     results = grade_many(name, namespaces(name, vs), blanks={key(v): {v.blank} for v in vs})
+    earned = []
     for v in vs:
-        earned = [f"{r.name}: {r.score:g}" for r in results[key(v)] if r.blank == v.blank and r.score > 0]
-        assert not earned, f"{v.blank}: an answer that computes nothing earned points: {earned}"
+        earned += [f"{key(v)}: {r.name}: {r.score:g}" for r in results[key(v)] if r.blank == v.blank and r.score > 0]
+    assert not earned, "answers that compute nothing earned points:\n" + "\n".join(earned)
