@@ -134,3 +134,28 @@ def run_checks(candidate: Any, blank: str | None = None) -> Report:
             report.lines.append((True, what, ""))
     report.seconds = time.perf_counter() - start
     return report
+
+
+class SelfCheckFailed(AssertionError):
+    """A blank fails its self-checks (raised by :func:`require`)."""
+
+
+def require(candidate: Any, blank: str | None = None) -> None:
+    """Raise :class:`SelfCheckFailed` (an ``AssertionError`` naming the blank and the failing checks) unless
+    ``candidate`` passes all its self-checks; print one line when it does. A release notebook's test cells call
+    it, so nbgrader's Validate (and ``nbgrader validate``) fails a notebook with a blank that is not written yet
+    or fails its self-checks. Passing is not full marks: the hidden tests decide those after submission."""
+    __tracebackhide__ = True  # IPython and pytest show the message, not this frame
+    report = run_checks(candidate, blank)
+    if report.passed:
+        print(f"{report.blank}: all {len(report.lines)} self-checks pass (the hidden tests decide the marks)")
+        return
+    failed = [(what, why) for ok, what, why in report.lines if not ok]
+    if len(report.lines) == 1 and failed[0][1].startswith("not written yet"):
+        message = f"{report.blank} is not written yet: the cell still raises NotImplementedError."
+    else:
+        lines = [f"{report.blank} fails {len(failed)} of its {len(report.lines)} self-checks "
+                 f"(run check({report.blank}) for the hints):"]
+        lines += [f"  ✗ {what}: {why}" for what, why in failed]
+        message = "\n".join(lines)
+    raise SelfCheckFailed(message) from None
