@@ -137,7 +137,16 @@ def run_checks(candidate: Any, blank: str | None = None) -> Report:
 
 
 class SelfCheckFailed(AssertionError):
-    """A blank fails its self-checks (raised by :func:`require`)."""
+    """A blank fails its self-checks (raised by :func:`require`). Jupyter shows only the message, wrapped to 80
+    columns (IPython's ``_render_traceback_``): no frame of the kit, nothing cut off by ``nbgrader validate``."""
+
+    def _render_traceback_(self) -> list[str]:
+        import textwrap
+
+        lines = f"{type(self).__name__}: {self}".splitlines()
+        wrapped = [w for line in lines for w in textwrap.wrap(
+            line, 80, subsequent_indent=" " * (len(line) - len(line.lstrip()) + 4), break_on_hyphens=False) or [""]]
+        return ["\x1b[0;31m" + wrapped[0].replace(":", ":\x1b[0m", 1), *wrapped[1:]]
 
 
 def require(candidate: Any, blank: str | None = None) -> None:
@@ -145,7 +154,7 @@ def require(candidate: Any, blank: str | None = None) -> None:
     ``candidate`` passes all its self-checks; print one line when it does. A release notebook's test cells call
     it, so nbgrader's Validate (and ``nbgrader validate``) fails a notebook with a blank that is not written yet
     or fails its self-checks. Passing is not full marks: the hidden tests decide those after submission."""
-    __tracebackhide__ = True  # IPython and pytest show the message, not this frame
+    __tracebackhide__ = True  # pytest shows the message, not this frame
     report = run_checks(candidate, blank)
     if report.passed:
         print(f"{report.blank}: all {len(report.lines)} self-checks pass (the hidden tests decide the marks)")
