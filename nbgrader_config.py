@@ -1,10 +1,16 @@
-"""nbgrader configuration: this repository is the course directory.
+"""nbgrader configuration: this repository is the course directory (README.md, "With nbgrader").
 
-    nbgrader generate_assignment 02_linear_regression --force   # source/ -> release/
-    nbgrader autograde 02_linear_regression                     # submitted/ -> autograded/
-    nbgrader generate_feedback 02_linear_regression             # autograded/ -> feedback/
+    nbgrader generate_assignment 02_linear_regression   # source/ -> release/, and the assignment into gradebook.db
+    nbgrader autograde 02_linear_regression             # submitted/ -> autograded/ and grades, by the sandboxed engine
+    nbgrader generate_feedback 02_linear_regression     # autograded/ -> feedback/
+    nbgrader export                                     # gradebook.db -> grades.csv
+
+`nbgrader autograde` grades with the kit's engine (autograder/nbgrader_preprocessor.py), as `python -m autograder
+grade` does: student code runs in the sandbox, the hidden tests on the trusted side; nothing runs in a kernel.
 """
 import os
+
+from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, LimitOutput, SaveAutoGrades
 
 c = get_config()  # noqa: F821 (nbgrader injects get_config)
 
@@ -18,5 +24,24 @@ c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.pt"]
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
-# The hidden cells grade a whole blank each and report partial credit as their value.
+
+# release/ is committed: generate_assignment regenerates it (the same files) and so always registers the assignment
+# and its notebooks in gradebook.db, which autograde needs; without this it would skip "existing" assignments.
+c.GenerateAssignment.force = True
+
+# Autograde with the sandboxed engine instead of nbgrader's Execute (which runs the hidden cells in the student's
+# kernel, after code the student controls): SandboxedGrading grades the submitted notebook like `python -m
+# autograder grade` and writes each test cell's feedback and points, which SaveAutoGrades records per blank.
+c.Autograde.autograde_preprocessors = [
+    "autograder.nbgrader_preprocessor.SandboxedGrading",
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+# c.SandboxedGrading.jobs = 4                # notebooks graded in parallel (default: one per CPU)
+# c.SandboxedGrading.isolation = "userns"    # refuse to grade below this isolation level
+
+# Validate (`nbgrader validate`, the Validate button) runs the release notebook: each test cell's visible part
+# runs the blank's self-checks and fails, naming the blank, while one fails.
 c.ExecutePreprocessor.timeout = 120

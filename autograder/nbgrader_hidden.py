@@ -1,17 +1,29 @@
-"""Hidden test cells for stock nbgrader: the same pytest tests the grader runs, run in the notebook's kernel.
+"""The hidden part of a source notebook's test cells: the same pytest tests the grader runs, in-process.
 
-A source notebook's hidden cell for a blank reads::
+A source notebook's test cell for a blank reads::
 
+    # Self-checks of mse_grads, for Validate (it fails while one fails).
+    # Hidden tests run when your submission is graded.
+    from autograder.selfcheck import require
+    require(mse_grads)
+    ### BEGIN HIDDEN TESTS
     from autograder.nbgrader_hidden import grade_blank
     grade_blank("mse_grads", globals())
+    ### END HIDDEN TESTS
 
-nbgrader gives a test cell the value of its last expression as partial credit, and 0 for an error or any
-output on stderr. So :func:`grade_blank` prints the feedback, returns the points earned, and raises
-``AssertionError`` (with the feedback) when none are. Stock nbgrader has no sandbox: the hidden tests call
-the notebook's functions in-process, but still only through the data-only codec.
+The release notebook keeps only the visible part (Validate runs it). Submissions are graded by ``nbgrader
+autograde`` with the course's ``nbgrader_config.py``, whose :class:`autograder.nbgrader_preprocessor.SandboxedGrading`
+grades the submitted file with the sandboxed engine and never runs these cells. :func:`grade_blank` is for the
+instructor running a source notebook top to bottom: it grades the blank in that kernel (no sandbox; the hidden tests
+call the notebook's functions through the data-only codec), prints the feedback and returns the points, raising
+``AssertionError`` when none are earned. Inside a stock ``nbgrader autograde`` (nbgrader's ``Execute`` running the
+cells in the student's kernel, ``NBGRADER_EXECUTION=autograde``) it refuses to grade: code the student wrote runs
+before it in that kernel and could decide the outcome, so the notebook must be autograded with the course's
+configuration.
 """
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Any
 
@@ -19,6 +31,10 @@ from autograder.course import locate
 from autograder.plugin import Entry, GradingPlugin, run_pytest
 from autograder.results import TestResult
 from autograder.submission import Submission
+
+
+class InKernelGradingRefused(RuntimeError):
+    """A hidden cell run by stock ``nbgrader autograde`` in the student's kernel: not a grade to trust."""
 
 
 def grade_in_process(assignment: str, namespace: dict[str, Any], *, only_blank: str | None = None,
@@ -41,6 +57,11 @@ def grade_in_process(assignment: str, namespace: dict[str, Any], *, only_blank: 
 
 def grade_blank(blank: str, namespace: dict[str, Any]) -> float:
     """Grade one blank in a notebook's kernel; return its points or raise AssertionError with the feedback."""
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        raise InKernelGradingRefused(
+            f"{blank}: not graded here. nbgrader ran this hidden cell in the student's kernel, after code the student "
+            f"controls; autograde with the course's nbgrader_config.py (autograder.nbgrader_preprocessor."
+            f"SandboxedGrading grades in the sandbox).")
     results = grade_in_process(locate().of_blank(blank).name, namespace, only_blank=blank)
     score, max_score = sum(t.score for t in results), sum(t.max_score for t in results)
     lines = [f"{blank}: {score:g} / {max_score:g} points"]
