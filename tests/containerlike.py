@@ -55,3 +55,19 @@ def run_python(script: str, uid: int | None = None, timeout: float = 300, env: d
     if done.returncode != 0 or not lines:
         raise AssertionError(f"exit {done.returncode}: {done.stderr.decode(errors='replace')[-3000:]}")
     return json.loads(lines[-1])
+
+
+def launcher_for(level: str) -> list[str]:
+    """The command prefix that grades at ``level`` on this machine (uid-seccomp: inside the simulation), or a
+    pytest skip saying why the level cannot be had here."""
+    if level == "uid-seccomp":
+        reason = why_not()
+        if reason:
+            pytest.skip(reason)
+        return list(SIMULATION)
+    from autograder.hostprobe import probe_host
+
+    report = probe_host()
+    if not report.available(level):
+        pytest.skip(report.why_not(level))
+    return []

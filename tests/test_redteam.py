@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import containerlike
-from autograder.hostprobe import ISOLATING, probe_host
+from autograder.hostprobe import ISOLATING
 
 from conftest import ASSIGNMENTS, COURSE, REPO
 from autograder.fill import filled_release, write
@@ -231,14 +231,7 @@ def graded(request, tmp_path_factory):
     """The batch graded at one isolation level: namespaces and userns as root here, uid-seccomp in a simulated
     container (root without CAP_SYS_ADMIN or user namespaces)."""
     level = request.param
-    launcher: list[str] = []
-    if level == "uid-seccomp":
-        reason = containerlike.why_not()
-        if reason:
-            pytest.skip(reason)
-        launcher = containerlike.SIMULATION
-    elif not probe_host().available(level):
-        pytest.skip(probe_host().why_not(level))
+    launcher = containerlike.launcher_for(level)
     root = tmp_path_factory.mktemp("redteam")
     out = root / "graded"
     submitted = root / "submitted"

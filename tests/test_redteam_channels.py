@@ -22,7 +22,7 @@ import pytest
 
 import containerlike
 from autograder.fill import filled_release, write
-from autograder.hostprobe import ISOLATING, probe_host
+from autograder.hostprobe import ISOLATING
 from conftest import ASSIGNMENTS, COURSE
 
 A = ASSIGNMENTS["02_linear_regression"]
@@ -273,14 +273,7 @@ def graded(request, tmp_path_factory):
     level = request.param
     if os.geteuid() != 0:
         pytest.skip("checking what is left on the host (keys, IPC, files of other uids) needs root")
-    launcher: list[str] = []
-    if level == "uid-seccomp":
-        reason = containerlike.why_not()
-        if reason:
-            pytest.skip(reason)
-        launcher = containerlike.SIMULATION
-    elif not probe_host().available(level):
-        pytest.skip(probe_host().why_not(level))
+    launcher = containerlike.launcher_for(level)
     before = {"files": set(_files_left()), "ipc": set(_ipc_objects())}
     root = tmp_path_factory.mktemp("channels")
     out, submitted = root / "graded", root / "submitted"

@@ -16,7 +16,6 @@ import pytest
 
 import containerlike
 from autograder.fill import filled_release, write
-from autograder.hostprobe import probe_host
 from autograder.sandbox import BASE_UID, UID_COUNT
 from conftest import COURSE, REPO
 
@@ -41,14 +40,7 @@ LEAKS = {
 @pytest.fixture(scope="module", params=["namespaces", "uid-seccomp"])
 def graded(request, tmp_path_factory):
     level = request.param
-    launcher: list[str] = []
-    if level == "uid-seccomp":
-        reason = containerlike.why_not()
-        if reason:
-            pytest.skip(reason)
-        launcher = containerlike.SIMULATION
-    elif not probe_host().available(level):
-        pytest.skip(probe_host().why_not(level))
+    launcher = containerlike.launcher_for(level)
     root = tmp_path_factory.mktemp("hostinfo")
     submitted, out = root / "submitted", root / "graded"
     write(filled_release(COURSE, A), submitted / "honest" / A.name / A.notebook)
