@@ -1,5 +1,9 @@
 """Hidden tests for 04_modules: make_seq_net, TwoBranchNet, save_weights, load_weights.
 
+Each test says what it judges (autograder.policy): "value" on typical sizes and networks, "edge" on a size of 1,
+"property" for the structure, the computation graph, the file format, the Parameter objects and what is
+returned.
+
 Modules are judged by behaviour: the reference weights (drawn from ``rng``) are loaded into the module the
 submission built, inside the sandbox, and its outputs are compared with the reference module's. Files are
 written in the sandbox's scratch folder under relative names and read back there with
@@ -16,7 +20,7 @@ import torch
 from torch import nn
 
 from autograder.codec import Foreign, ModuleInfo
-from autograder.compare import Mismatch, describe, expect
+from autograder.compare import Mismatch, describe, expect, feedback
 from autograder.submission import SubmissionError
 
 ASSIGNMENT = "04_modules"
@@ -68,27 +72,32 @@ def close_to_one_of(alternatives: dict[str, torch.Tensor]) -> Callable[[torch.Te
     return hint
 
 
-def state_keys_hint(keys: list[str], want: list[str]) -> str:
+def fail(sentence: str, hint: str | None = None, details: str | None = None) -> None:
+    """A failing test's feedback: what is wrong, the hint on its own line, the numbers last."""
+    raise Mismatch(feedback(sentence, hint, details))
+
+
+def state_keys_hint(keys: list[str], want: list[str]) -> str | None:
     """Why a state_dict has the keys it has, in the words of the mistake that usually causes it."""
     missing = [k for k in want if k not in keys]
     if missing and all(k.endswith(".bias") for k in missing) and all(k in want for k in keys):
-        return f" Hint: {', '.join(missing)} missing: a Linear layer was built without its bias (bias=False)."
+        return f"{', '.join(missing)} missing: a Linear layer was built without its bias (bias=False)."
     if any(not k.split(".")[0].isdigit() for k in keys) and want[0][0].isdigit():
-        return (" Hint: the layers have names instead of positions: pass the three layers straight to "
-                "nn.Sequential (no OrderedDict names).")
-    return ""
+        return ("the layers have names instead of positions: pass the three layers straight to nn.Sequential "
+                "(no OrderedDict names).")
+    return None
 
 
 def loaded(sub, info: ModuleInfo, state: dict[str, torch.Tensor], what: str) -> None:
     """Load the reference weights ``state`` into the submission's module ``info`` (inside the sandbox)."""
     keys = list(info.state)
     if sorted(keys) != sorted(state):
-        raise Mismatch(f"{what}: its state_dict keys should be {list(state)}, got {keys}, so the reference "
-                       f"weights cannot be loaded to compare outputs.{state_keys_hint(keys, list(state))}")
+        fail(f"{what}: its state_dict keys are not the expected ones, so the reference weights cannot be loaded.",
+             state_keys_hint(keys, list(state)), f"expected {list(state)}, got {keys}")
     for key, value in state.items():
         if tuple(info.state[key].shape) != tuple(value.shape):
-            raise Mismatch(f"{what}: {key} has shape {tuple(info.state[key].shape)}, expected "
-                           f"{tuple(value.shape)}: build the layers from the sizes passed in.")
+            fail(f"{what}: {key} has the wrong shape: build the layers from the sizes passed in.", None,
+                 f"expected {tuple(value.shape)}, got {tuple(info.state[key].shape)}")
     sub.run(info.handle, state, method="load_state_dict")
 
 
@@ -96,15 +105,18 @@ def two_branch_loaded(sub, info: ModuleInfo, state: dict[str, torch.Tensor], siz
     """The reference weights in the submission's TwoBranchNet; its __init__ (given) must be as it was."""
     keys = list(info.state)
     if keys != TWO_BRANCH_KEYS:
-        raise Mismatch(f"TwoBranchNet{sizes}: its state_dict keys should be {TWO_BRANCH_KEYS}, got {keys}: keep "
-                       f"__init__ as it was given.{state_keys_hint(keys, TWO_BRANCH_KEYS)}")
+        fail(f"TwoBranchNet{sizes}: its state_dict keys are not the expected ones: keep __init__ as it was given.",
+             state_keys_hint(keys, TWO_BRANCH_KEYS), f"expected {TWO_BRANCH_KEYS}, got {keys}")
     loaded(sub, info, state, f"TwoBranchNet{sizes}")
 
 
 def net_for_files(rng: torch.Generator, kind: str) -> nn.Module:
-    """A network to save or load: plain, or nested with a Linear without bias and BatchNorm buffers."""
+    """A network to save or load: plain ("seq"), nested with a Linear without bias and BatchNorm buffers
+    ("nested"), or a single Linear(1, 1) ("one")."""
     if kind == "seq":
         net = nn.Sequential(nn.Linear(randint(rng, 2, 6), 5), nn.Tanh(), nn.Linear(5, randint(rng, 1, 4)))
+    elif kind == "one":
+        net = nn.Linear(1, 1)
     else:
         net = nn.Sequential(nn.Linear(4, 6), nn.Sequential(nn.Linear(6, 3, bias=False), nn.BatchNorm1d(3)),
                             nn.ReLU(), nn.Linear(3, 2))
@@ -132,37 +144,35 @@ def scratch(sub, rng) -> Iterator[Callable[[str], str]]:
 
 # --------------------------------------------------------------------------------------- make_seq_net
 
-SEQ_SIZES = {"sizes 3-7-2": (3, 7, 2), "sizes 1-4-1": (1, 4, 1), "sizes 6-2-5": (6, 2, 5)}
+SEQ_SIZES = {"sizes 3-7-2": (3, 7, 2), "sizes 6-2-5": (6, 2, 5), "sizes 2-5-3": (2, 5, 3),
+             "n_in = 1 and n_out = 1": (1, 4, 1), "n_hidden = 1": (4, 1, 3), "batch of 1": (5, 6, 2)}
 
 
 def seq_sizes(rng: torch.Generator, case: str) -> tuple[int, int, int]:
-    n_in, n_hidden, n_out = SEQ_SIZES[case]
-    jitter = randint(rng, 0, 2)  # fresh sizes per secret, keeping each case's shape (e.g. n_in = 1)
-    return (n_in + jitter if n_in > 1 else 1), n_hidden + jitter, (n_out + jitter if n_out > 1 else 1)
+    jitter = randint(rng, 0, 2)  # fresh sizes per secret, keeping each case's shape (a size of 1 stays 1)
+    return tuple(n if n == 1 else n + jitter for n in SEQ_SIZES[case])  # type: ignore[return-value]
 
 
 def seq_structure(value: Any, sizes: tuple[int, int, int]) -> ModuleInfo:
     n_in, n_hidden, n_out = sizes
     call = f"make_seq_net({n_in}, {n_hidden}, {n_out})"
     if isinstance(value, (list, tuple)):
-        raise Mismatch(f"{call}: expected an nn.Sequential, got {describe(value)}: wrap the layers in "
-                       f"nn.Sequential(...).")
+        fail(f"{call}: expected an nn.Sequential, got {describe(value)}: wrap the layers in nn.Sequential(...).")
     expect(value, call).is_module("Sequential")
     keys = list(value.state)
     if keys != SEQ_KEYS:
         top = [m["cls"].rsplit(".", 1)[-1] for m in value.tree if m["name"] and "." not in m["name"]]
-        extra = ""
-        if keys == ["0.weight", "0.bias", "1.weight", "1.bias"]:
-            extra = " Hint: the activation between the two Linear layers is missing (Tanh at index 1)."
-        raise Mismatch(f"{call}: its state_dict keys should be {SEQ_KEYS}, got {keys} (layers: {top})."
-                       f"{extra or state_keys_hint(keys, SEQ_KEYS)}")
+        hint = ("the activation between the two Linear layers is missing (Tanh at index 1)."
+                if keys == ["0.weight", "0.bias", "1.weight", "1.bias"] else state_keys_hint(keys, SEQ_KEYS))
+        fail(f"{call}: its state_dict keys are not {', '.join(SEQ_KEYS)}.", hint,
+             f"got keys {keys} (layers: {top})")
     return value
 
 
-@pytest.mark.blank("make_seq_net", points=0.5)
-@pytest.mark.parametrize("case", ["sizes 3-7-2", "sizes 1-4-1"])
+@pytest.mark.blank("make_seq_net", points=0.25, kind="property")
+@pytest.mark.parametrize("case", ["sizes 3-7-2", "n_in = 1 and n_out = 1"])
 def test_seq_net_layers(sub, rng, case):
-    """returns nn.Sequential(Linear(n_in, n_hidden), Tanh(), Linear(n_hidden, n_out))"""
+    """has the layers Linear, Tanh, Linear with the sizes given"""
     sizes = seq_sizes(rng, case)
     n_in, n_hidden, n_out = sizes
     info = seq_structure(sub.call("make_seq_net", *sizes), sizes)
@@ -170,26 +180,25 @@ def test_seq_net_layers(sub, rng, case):
     top = {m["name"]: m["cls"].rsplit(".", 1)[-1] for m in info.tree if m["name"] and "." not in m["name"]}
     got = [top.get(str(i)) for i in range(3)]
     if got != ["Linear", "Tanh", "Linear"] or len(top) != 3:
-        extra = " Hint: the activation must be Tanh (not ReLU or Sigmoid)." if got[1] in ("ReLU", "Sigmoid") else ""
-        raise Mismatch(f"{call}: its layers should be [Linear, Tanh, Linear], got {list(top.values())}.{extra}")
+        fail(f"{call}: its layers are not [Linear, Tanh, Linear].",
+             "the activation must be Tanh (not ReLU or Sigmoid)." if got[1] in ("ReLU", "Sigmoid") else None,
+             f"got {list(top.values())}")
     shapes = {k: tuple(v.shape) for k, v in info.state.items()}
     want = {"0.weight": (n_hidden, n_in), "0.bias": (n_hidden,), "2.weight": (n_out, n_hidden), "2.bias": (n_out,)}
     wrong = [f"{k} {shapes[k]} instead of {want[k]}" for k in SEQ_KEYS if shapes[k] != want[k]]
     if wrong:
-        raise Mismatch(f"{call}: the layers have the wrong sizes ({'; '.join(wrong)}): build Linear(n_in, "
-                       f"n_hidden) and Linear(n_hidden, n_out) from the arguments, not from fixed numbers.")
+        fail(f"{call}: the layers have the wrong sizes: build Linear(n_in, n_hidden) and Linear(n_hidden, n_out) "
+             f"from the arguments, not from fixed numbers.", None, "; ".join(wrong))
 
 
-@pytest.mark.blank("make_seq_net", points=0.5)
-@pytest.mark.parametrize("case", ["sizes 6-2-5", "sizes 1-4-1"])
-def test_seq_net_outputs(sub, rng, ref, case):
-    """with the reference weights it computes the same outputs as Linear -> Tanh -> Linear"""
+def seq_outputs(sub, rng, ref, case: str) -> None:
+    """make_seq_net's network, with the reference weights, against the reference network on a batch."""
     sizes = seq_sizes(rng, case)
     info = seq_structure(sub.call("make_seq_net", *sizes), sizes)
     reference = ref.make_seq_net(*sizes)
     state = random_state(reference, rng)
     loaded(sub, info, state, f"make_seq_net{sizes}")
-    n = 1 if sizes[0] == 1 else 5
+    n = 1 if case == "batch of 1" else randint(rng, 4, 7)
     x = batch(rng, (n, sizes[0]), non_contiguous=n > 1)
     out = sub.call(info.handle, x)
     with torch.no_grad():
@@ -204,14 +213,31 @@ def test_seq_net_outputs(sub, rng, ref, case):
         shape=tuple(want.shape)).close_to(want, hints=[close_to_one_of(alternatives)])
 
 
+@pytest.mark.blank("make_seq_net", points=0.25)
+@pytest.mark.parametrize("case", ["sizes 6-2-5", "sizes 3-7-2", "sizes 2-5-3"])
+def test_seq_net_outputs(sub, rng, ref, case):
+    """computes Linear -> Tanh -> Linear (the reference's outputs)"""
+    seq_outputs(sub, rng, ref, case)
+
+
+@pytest.mark.blank("make_seq_net", points=0.25, kind="edge")
+@pytest.mark.parametrize("case", ["n_in = 1 and n_out = 1", "n_hidden = 1", "batch of 1"])
+def test_seq_net_sizes_of_one(sub, rng, ref, case):
+    """computes Linear -> Tanh -> Linear with a size of 1"""
+    seq_outputs(sub, rng, ref, case)
+
+
 # -------------------------------------------------------------------------------------- TwoBranchNet
 
-TWO_SIZES = {"batch of 7": ((7,), False), "batch of 1": ((1,), False), "3-D input": ((2, 3), False),
-             "non-contiguous batch": ((6,), True)}
+TWO_CASES = {  # sizes (None: drawn), the input's leading dimensions, non-contiguous
+    "batch of 7": (None, (7,), False), "3-D input": (None, (2, 3), False), "non-contiguous batch": (None, (6,), True),
+    "batch of 1": (None, (1,), False), "n_in = 1": ((1, 5, 3), (5,), False), "n_hidden = 1": ((4, 1, 3), (5,), False),
+    "n_out = 1": ((4, 6, 1), (5,), False),
+}
 
 
 def two_branch(sub, rng, ref, sizes: tuple[int, int, int] | None = None):
-    sizes = sizes or (randint(rng, 2, 6), randint(rng, 3, 8), randint(rng, 1, 4))
+    sizes = sizes or (randint(rng, 2, 6), randint(rng, 3, 8), randint(rng, 2, 4))
     info = sub.call("TwoBranchNet", *sizes)
     expect(info, f"TwoBranchNet{sizes}").is_module()
     reference = ref.TwoBranchNet(*sizes)
@@ -219,13 +245,11 @@ def two_branch(sub, rng, ref, sizes: tuple[int, int, int] | None = None):
     return sizes, info, reference, state
 
 
-@pytest.mark.blank("TwoBranchNet", points=0.625)
-@pytest.mark.parametrize("case", list(TWO_SIZES))
-def test_two_branch_forward(sub, rng, ref, case):
-    """forward(x) returns layer1(x) + layer2(x) (same outputs as the reference with the same weights)"""
-    sizes, info, reference, state = two_branch(sub, rng, ref)
+def two_branch_outputs(sub, rng, ref, case: str) -> None:
+    """TwoBranchNet with the reference weights against the reference on one input."""
+    fixed, lead, non_contiguous = TWO_CASES[case]
+    sizes, info, reference, state = two_branch(sub, rng, ref, fixed)
     two_branch_loaded(sub, info, state, sizes)
-    lead, non_contiguous = TWO_SIZES[case]
     x = batch(rng, (*lead, sizes[0]), non_contiguous=non_contiguous)
     out = sub.call(info.handle, x)
     with torch.no_grad():
@@ -242,21 +266,35 @@ def test_two_branch_forward(sub, rng, ref, case):
         }
     name = f"TwoBranchNet{sizes}'s output on an input of shape {tuple(x.shape)}"
     if isinstance(out, torch.Tensor) and tuple(out.shape) == (*want.shape[:-1], 2 * want.shape[-1]):
-        raise Mismatch(f"{name}: expected shape {tuple(want.shape)}, got {tuple(out.shape)}: you concatenated "
-                       f"the branches; add them elementwise (+).")
+        fail(f"{name}: the output has the wrong shape.", "you concatenated the branches; add them elementwise (+).",
+             f"expected shape {tuple(want.shape)}, got {tuple(out.shape)}")
     expect(out, name).tensor(shape=tuple(want.shape)).close_to(want, hints=[close_to_one_of(alternatives)])
 
 
-@pytest.mark.blank("TwoBranchNet", points=0.5, property=True)
+@pytest.mark.blank("TwoBranchNet", points=0.5)
+@pytest.mark.parametrize("case", ["batch of 7", "3-D input", "non-contiguous batch"])
+def test_two_branch_forward(sub, rng, ref, case):
+    """forward(x) returns layer1(x) + layer2(x) (the reference's outputs)"""
+    two_branch_outputs(sub, rng, ref, case)
+
+
+@pytest.mark.blank("TwoBranchNet", points=0.25, kind="edge")
+@pytest.mark.parametrize("case", ["batch of 1", "n_in = 1", "n_hidden = 1", "n_out = 1"])
+def test_two_branch_sizes_of_one(sub, rng, ref, case):
+    """forward(x) returns layer1(x) + layer2(x) with a size of 1"""
+    two_branch_outputs(sub, rng, ref, case)
+
+
+@pytest.mark.blank("TwoBranchNet", points=0.5, kind="property")
 def test_two_branch_differentiable(sub, rng, ref):
-    """forward keeps the computation graph (its output requires grad)"""
+    """keeps the computation graph (its output requires grad)"""
     sizes, info, _, _ = two_branch(sub, rng, ref)
     out = sub.call(info.handle, batch(rng, (4, sizes[0])))
     expect(out, "TwoBranchNet's output").tensor()
     meta = out.remote
     if not meta.requires_grad or meta.grad_fn is None:
-        raise Mismatch("TwoBranchNet's output does not require grad, so no gradient can reach the parameters: "
-                       "do not detach the result, use .data, or compute it under torch.no_grad().")
+        fail("TwoBranchNet's output does not require grad, so no gradient can reach the parameters.",
+             "do not detach the result, use .data, or compute it under torch.no_grad().")
 
 
 # -------------------------------------------------------------------------------------- save_weights
@@ -273,28 +311,63 @@ def save_call(sub, net: nn.Module, path: str):
 
 
 def read_back(sub, result, path: str, what: str = "save_weights") -> Any:
-    """The file at ``path`` read with torch.load(weights_only=True) in the sandbox, or a clear Mismatch."""
+    """The file at ``path`` read with torch.load(weights_only=True) by the trusted side, or a clear Mismatch."""
+    nothing = f"{what}: no file was written at the path it was given: save to the argument path, not to a fixed file name."
     try:
         data = sub.load(path)
         if isinstance(data, dict) and PLACEHOLDER in data:
-            raise Mismatch(f"{what}: no file was written at the path it was given ({path!r}): save to the "
-                           f"argument path, not to a fixed file name.")
+            fail(nothing)
         return data
     except SubmissionError as error:
         text = str(error)
         saved = [f.get("saved") for f in result.files if f.get("fn") == "torch.save"]
         if "FileNotFoundError" in text or "No such file" in text:
-            raise Mismatch(f"{what}: no file was written at the path it was given ({path!r}): save to the "
-                           f"argument path, not to a fixed file name.") from None
+            fail(nothing)
         whole = [s for s in saved if s not in ("dict", "OrderedDict")]
-        hint = (" Hint: you saved the method net.state_dict itself: call it, torch.save(net.state_dict(), path)."
+        hint = ("you saved the method net.state_dict itself: call it, torch.save(net.state_dict(), path)."
                 if whole and whole[0] == "method" else
-                f" Hint: you saved a whole {whole[0]} object; save net.state_dict() instead." if whole else
-                " Hint: did you save the whole module with torch.save(net, path)? Save net.state_dict() instead.")
-        raise Mismatch(f"{what}: torch.load(path, weights_only=True) cannot read the file it wrote.{hint}") from None
+                f"you saved a whole {whole[0]} object; save net.state_dict() instead." if whole else
+                "did you save the whole module with torch.save(net, path)? Save net.state_dict() instead.")
+        fail(f"{what}: torch.load(path, weights_only=True) cannot read the file it wrote.", hint)
+
+
+def saved_state(sub, rng, scratch, kind: str) -> None:
+    """save_weights on a network of ``kind``; the file must hold its state_dict, exactly."""
+    net = net_for_files(rng, kind)
+    path = scratch("hidden_save")
+    result = save_call(sub, net, path)
+    data = read_back(sub, result, path)
+    want = net.state_dict()
+    if not isinstance(data, dict):
+        fail(f"save_weights: the file should hold the state_dict (a dict of tensors), got {describe(data)}.",
+             "a list of the parameters has no names: save net.state_dict()." if isinstance(data, (list, tuple))
+             else "save net.state_dict().")
+    if list(data) != list(want):
+        missing = [k for k in want if k not in data]
+        buffers = missing and all(k.endswith(("running_mean", "running_var", "num_batches_tracked")) for k in missing)
+        fail("save_weights: the saved keys are not those of the network's state_dict: save net.state_dict().",
+             "the buffers (e.g. BatchNorm's running_mean) are missing: named_parameters() has only the parameters; "
+             "net.state_dict() has both." if buffers else None, f"expected {list(want)}, got {list(data)}")
+    for key, value in want.items():
+        expect(data[key], f"the saved {key}").tensor(shape=tuple(value.shape), dtype=value.dtype).close_to(
+            value, rtol=0, atol=0)
 
 
 @pytest.mark.blank("save_weights", points=0.5)
+@pytest.mark.parametrize("case", ["plain and nested", "two nested"])
+def test_save_weights_state_dict(sub, rng, scratch, case):
+    """the file holds the state_dict: its keys (buffers too) and values"""
+    for kind in (("seq", "nested") if case == "plain and nested" else ("nested", "nested")):
+        saved_state(sub, rng, scratch, kind)
+
+
+@pytest.mark.blank("save_weights", points=0.25, kind="edge")
+def test_save_weights_single_layer(sub, rng, scratch):
+    """the file holds the state_dict of a single Linear(1, 1)"""
+    saved_state(sub, rng, scratch, "one")
+
+
+@pytest.mark.blank("save_weights", points=0.25, kind="property")
 def test_save_weights_loadable(sub, rng, scratch):
     """writes a file at path that torch.load(path, weights_only=True) reads"""
     net = net_for_files(rng, "seq")
@@ -303,43 +376,18 @@ def test_save_weights_loadable(sub, rng, scratch):
     read_back(sub, result, path)
 
 
-@pytest.mark.blank("save_weights", points=0.5)
-@pytest.mark.parametrize("kind", ["seq", "nested"])
-def test_save_weights_state_dict(sub, rng, scratch, kind):
-    """the file holds the state_dict: the same keys (buffers included) and values"""
-    net = net_for_files(rng, kind)
-    path = scratch("hidden_save")
-    result = save_call(sub, net, path)
-    data = read_back(sub, result, path)
-    want = net.state_dict()
-    if not isinstance(data, dict):
-        extra = " (a list of the parameters has no names)" if isinstance(data, (list, tuple)) else ""
-        raise Mismatch(f"save_weights: the file should hold the state_dict (a dict of tensors), got "
-                       f"{describe(data)}{extra}: save net.state_dict().")
-    if list(data) != list(want):
-        missing = [k for k in want if k not in data]
-        extra = (" Hint: the buffers (e.g. BatchNorm's running_mean) are missing: named_parameters() has only "
-                 "the parameters; net.state_dict() has both." if missing and all(
-                     k.endswith(("running_mean", "running_var", "num_batches_tracked")) for k in missing) else "")
-        raise Mismatch(f"save_weights: the saved keys should be {list(want)}, got {list(data)}: save "
-                       f"net.state_dict().{extra}")
-    for key, value in want.items():
-        expect(data[key], f"the saved {key}").tensor(shape=tuple(value.shape), dtype=value.dtype).close_to(
-            value, rtol=0, atol=0)
-
-
-@pytest.mark.blank("save_weights", points=0.5, property=True)
+@pytest.mark.blank("save_weights", points=0.5, kind="property")
 def test_save_weights_leaves_net(sub, rng, scratch):
-    """leaves the network's values and Parameter objects as they were"""
+    """does not modify its inputs (the network's values and Parameter objects)"""
     net = net_for_files(rng, "nested")
     before = {k: v.clone() for k, v in net.state_dict().items()}
     result = sub.run("save_weights", net, scratch("hidden_save"))
     after = result.args[0]
     if not isinstance(after, ModuleInfo) or list(after.state) != list(before) or not all(
             torch.equal(after.state[k], v) for k, v in before.items()):
-        raise Mismatch("save_weights changed the network it saved: it should only write its state_dict to the file.")
+        fail("save_weights changed the network it saved: it should only write its state_dict to the file.")
     if not all(p["same"] for p in after.params):
-        raise Mismatch("save_weights replaced Parameter objects of the network: it should only write them to the file.")
+        fail("save_weights replaced Parameter objects of the network: it should only write them to the file.")
 
 
 # -------------------------------------------------------------------------------------- load_weights
@@ -358,62 +406,80 @@ def load_case(sub, rng, scratch, kind: str = "nested"):
     return result, saved
 
 
-@pytest.mark.blank("load_weights", points=0.5)
-@pytest.mark.parametrize("kind", ["seq", "nested"])
-def test_load_weights_values(sub, rng, scratch, kind):
-    """puts the saved values into the network it was given"""
+def not_net(value: Any) -> str:
+    """Why load_weights' return value is not the network, as a hint."""
+    if value is None:
+        return "load_weights returned None: end with `return net`."
+    if isinstance(value, Foreign) and "IncompatibleKeys" in value.cls:
+        return ("load_weights returned what load_state_dict returns (a report of missing and unexpected keys): call "
+                "net.load_state_dict(...) and then `return net`.")
+    return f"load_weights returned {describe(value)}, not the network: end with `return net`."
+
+
+def loaded_values(sub, rng, scratch, kind: str) -> None:
+    """load_weights puts the saved values into the network it is given, and returns a network with them."""
     result, saved = load_case(sub, rng, scratch, kind)
     after = result.args[0]
     wrong = [k for k, v in saved.items() if k not in after.state or not torch.equal(after.state[k], v)]
     if wrong:
-        extra = ""
-        if isinstance(result.value, ModuleInfo) and result.returned_arg != 0:
-            extra = " (it seems to have loaded them into another network: load into net itself)"
-        raise Mismatch(f"load_weights: after the call the network's {', '.join(wrong)} differ from the saved "
-                       f"values{extra}: call net.load_state_dict(torch.load(path, weights_only=True)).")
+        other = isinstance(result.value, ModuleInfo) and result.returned_arg != 0
+        fail("load_weights: after the call the network's values differ from the saved values.",
+             "it seems to have loaded them into another network: load into net itself." if other else
+             "call net.load_state_dict(torch.load(path, weights_only=True)).", f"differ: {', '.join(wrong)}")
+    value = result.value
+    if not isinstance(value, ModuleInfo):
+        fail("load_weights loaded the values but did not return the network.", not_net(value))
 
 
-@pytest.mark.blank("load_weights", points=0.5, property=True)
+@pytest.mark.blank("load_weights", points=0.375)
+@pytest.mark.parametrize("kind", ["seq", "nested"])
+def test_load_weights_values(sub, rng, scratch, kind):
+    """puts the saved values into the network it was given, and returns it"""
+    loaded_values(sub, rng, scratch, kind)
+
+
+@pytest.mark.blank("load_weights", points=0.25, kind="edge")
+def test_load_weights_single_layer(sub, rng, scratch):
+    """puts the saved values into a single Linear(1, 1), and returns it"""
+    loaded_values(sub, rng, scratch, "one")
+
+
+@pytest.mark.blank("load_weights", points=0.25, kind="property")
 def test_load_weights_returns_net(sub, rng, scratch):
-    """returns the network it was given"""
+    """returns the network it was given (the same object)"""
     result, _ = load_case(sub, rng, scratch)
     if result.returned_arg == 0:
         return
     value = result.value
-    if value is None:
-        raise Mismatch("load_weights returned None: end with `return net`.")
-    if isinstance(value, Foreign) and "IncompatibleKeys" in value.cls:
-        raise Mismatch("load_weights returned what load_state_dict returns (a report of missing and unexpected "
-                       "keys), not the network: call net.load_state_dict(...) and then `return net`.")
     if isinstance(value, ModuleInfo):
-        raise Mismatch("load_weights returned another module, not the network it was given: load into net "
-                       "and `return net`.")
-    raise Mismatch(f"load_weights should return the network it was given, got {describe(value)}: end with `return net`.")
+        fail("load_weights returned another module, not the network it was given: load into net and `return net`.")
+    fail("load_weights did not return the network it was given.", not_net(value))
 
 
-@pytest.mark.blank("load_weights", points=0.25, property=True)
+@pytest.mark.blank("load_weights", points=0.375, kind="property")
 def test_load_weights_safely(sub, rng, scratch):
     """reads the file with torch.load(path, weights_only=True)"""
     result, _ = load_case(sub, rng, scratch)
     loads = [f for f in result.files if f.get("fn") == "torch.load"]
     if not loads:
-        raise Mismatch("load_weights should read the file with torch.load(path, weights_only=True); "
-                       "no call of torch.load was seen.")
+        fail("load_weights should read the file with torch.load(path, weights_only=True); no call of torch.load "
+             "was seen.")
     if any(f.get("weights_only") is False for f in loads):
-        raise Mismatch("load_weights calls torch.load with weights_only=False, which can run arbitrary code "
-                       "hidden in the file: a state_dict loads with weights_only=True.")
+        fail("load_weights calls torch.load with weights_only=False, which can run any code hidden in the file.",
+             "a state_dict loads with weights_only=True.")
 
 
-@pytest.mark.blank("load_weights", points=0.25, property=True)
+@pytest.mark.blank("load_weights", points=0.375, kind="property")
 def test_load_weights_in_place(sub, rng, scratch):
-    """copies into the network's existing Parameter objects (an optimizer built earlier still sees them)"""
+    """keeps the Parameter objects (an optimizer built earlier still sees them)"""
     result, _ = load_case(sub, rng, scratch)
     after = result.args[0]
     replaced = [p["name"] for p in after.params if not p["same"]]
     if replaced:
-        raise Mismatch(f"load_weights: after the call the network holds new Parameter objects ({', '.join(replaced)}), "
-                       f"so an optimizer built earlier no longer sees them: use net.load_state_dict(...) "
-                       f"(without assign=True), which copies the values in place.")
+        fail("load_weights: after the call the network holds new Parameter objects, so an optimizer built earlier "
+             "no longer sees them.", "use net.load_state_dict(...) (without assign=True), which copies the values "
+             "in place.", f"new: {', '.join(replaced)}")
     wrong = [p["name"] for p in after.params if p["dtype"] != "float32" or not p["rg"]]
     if wrong:
-        raise Mismatch(f"load_weights: {', '.join(wrong)} should stay float32 Parameters that require grad.")
+        fail("load_weights: the parameters should stay float32 Parameters that require grad.", None,
+             f"not so: {', '.join(wrong)}")

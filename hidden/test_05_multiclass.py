@@ -1,8 +1,9 @@
 """Hidden tests for 05_multiclass: softmax, cross_entropy, binary_entropy.
 
-Values are compared with the reference on fresh inputs of varied shapes (1-D, N = 1, one class, 3-D,
-non-square, non-contiguous); stability at the magnitudes the contract promises (|z| up to 1000 for softmax,
-50 for cross_entropy, p = 0 and 1 for the entropy) is a test of its own, and so is the ban on the built-ins.
+Values are compared with the reference on fresh inputs of varied shapes: typical ones (2-D, 3-D and 4-D,
+non-square, non-contiguous) in "value" tests; the edges the contract names (a size of 1: 1-D, one row, one class,
+N = 1, K = 1; |z| up to 1000 for softmax, 50 for cross_entropy; p = 0 and 1 for the entropy) in "edge" tests;
+inputs left unchanged in "property" tests; the ban on the built-ins in a "forbidden" test (autograder.policy).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 import torch
 
 from autograder import hints
-from autograder.compare import Mismatch, expect, unchanged
+from autograder.compare import Mismatch, expect, feedback, unchanged
 
 ASSIGNMENT = "05_multiclass"
 
@@ -66,10 +67,15 @@ def forbidden_used(torch_calls: list[str], banned: set[str]) -> list[str]:
     return sorted(set(found))
 
 
+def fail(sentence: str, hint: str | None = None, details: str | None = None) -> None:
+    """A failing test's feedback: what is wrong, the hint on its own line, the numbers last."""
+    raise Mismatch(feedback(sentence, hint, details))
+
+
 def zero_dim(value, name: str) -> None:
     if type(value) is float:
-        raise Mismatch(f"{name}: expected a 0-dim tensor, got a Python float: return the tensor itself "
-                       f"(no .item()), so that backward can be called on it.")
+        fail(f"{name}: expected a 0-dim tensor, got a Python float.",
+             "return the tensor itself (no .item()), so that backward can be called on it.")
     expect(value, name).tensor(shape=())
 
 
@@ -79,9 +85,13 @@ SOFTMAX_CASES = {
     "(4, 7)": ((4, 7), "contiguous"),
     "(7, 4) non-contiguous": ((7, 4), "permuted"),
     "(5, 5)": ((5, 5), "contiguous"),
+    "3-D (2, 3, 5) non-contiguous": ((2, 3, 5), "permuted"),
+    "4-D (2, 2, 3, 4)": ((2, 2, 3, 4), "contiguous"),
+}
+SOFTMAX_EDGES = {
     "1-D (6,)": ((6,), "contiguous"),
     "one row (1, 9)": ((1, 9), "contiguous"),
-    "3-D (2, 3, 5) non-contiguous": ((2, 3, 5), "permuted"),
+    "one class (5, 1)": ((5, 1), "contiguous"),
 }
 
 
@@ -104,26 +114,28 @@ def softmax_alternatives(z: torch.Tensor) -> dict[str, torch.Tensor]:
     return out
 
 
-@pytest.mark.blank("softmax", points=0.25)
+def softmax_case(sub, rng, ref, case: str, shape: tuple[int, ...], layout: str) -> None:
+    z = make_input(rng, shape, layout, scale=20.0 if shape[-1] == 1 else 3.0)
+    out = sub.call("softmax", z)
+    expect(out, f"softmax of a {case} input").tensor(shape=shape).close_to(
+        ref.softmax(z), hints=[close_to_one_of(softmax_alternatives(z))])
+
+
+@pytest.mark.blank("softmax", points=0.2)
 @pytest.mark.parametrize("case", list(SOFTMAX_CASES))
 def test_softmax_values(sub, rng, ref, case):
     """softmax over the last dimension: same values as the reference"""
-    shape, layout = SOFTMAX_CASES[case]
-    z = make_input(rng, shape, layout)
-    out = sub.call("softmax", z)
-    want = ref.softmax(z)
-    expect(out, f"softmax of a {case} input").tensor(shape=shape).close_to(
-        want, hints=[close_to_one_of(softmax_alternatives(z))])
+    softmax_case(sub, rng, ref, case, *SOFTMAX_CASES[case])
 
 
-@pytest.mark.blank("softmax", points=0.125)
-def test_softmax_one_class(sub, rng):
-    """a last dimension of size 1 gives probability 1"""
-    z = make_input(rng, (5, 1), scale=20.0)
-    expect(sub.call("softmax", z), "softmax of a (5, 1) input").tensor(shape=(5, 1)).close_to(torch.ones(5, 1))
+@pytest.mark.blank("softmax", points=0.125, kind="edge")
+@pytest.mark.parametrize("case", list(SOFTMAX_EDGES))
+def test_softmax_sizes_of_one(sub, rng, ref, case):
+    """softmax over the last dimension of a 1-D input, one row or one class"""
+    softmax_case(sub, rng, ref, case, *SOFTMAX_EDGES[case])
 
 
-@pytest.mark.blank("softmax", points=0.375)
+@pytest.mark.blank("softmax", points=0.5, kind="edge")
 @pytest.mark.parametrize("case", ["(3, 6)", "3-D (2, 2, 4)"])
 def test_softmax_large_logits(sub, rng, ref, case):
     """finite and correct for logits of magnitude up to 1000"""
@@ -135,33 +147,37 @@ def test_softmax_large_logits(sub, rng, ref, case):
     out = sub.call("softmax", z)
     name = f"softmax of a {case} input with logits up to ±1000"
     if isinstance(out, torch.Tensor) and out.shape == z.shape and not bool(torch.isfinite(out).all()):
-        raise Mismatch(f"{name}: {int((~torch.isfinite(out)).sum())} of {out.numel()} values are NaN or infinite: "
-                       f"exp overflows (or every exp underflows to 0). Hint: subtract each row's maximum along "
-                       f"the last dimension (keepdim=True) before exp; this does not change the result.")
+        fail(f"{name}: some values are NaN or infinite: exp overflows (or every exp underflows to 0).",
+             "subtract each row's maximum along the last dimension (keepdim=True) before exp; this does not "
+             "change the result.", f"{int((~torch.isfinite(out)).sum())} of {out.numel()} values are NaN or infinite.")
     expect(out, name).tensor(shape=shape).close_to(ref.softmax(z), hints=[close_to_one_of(softmax_alternatives(z))])
 
 
-@pytest.mark.blank("softmax", points=0.25, property=True)
+@pytest.mark.blank("softmax", points=0.5, kind="property")
 def test_softmax_leaves_input(sub, rng):
-    """leaves its input z unchanged"""
+    """does not modify its inputs"""
     z = make_input(rng, (4, 6))
     unchanged(z, sub.run("softmax", z).args[0], "z")
 
 
-@pytest.mark.blank("softmax", points=0.375, property=True)
+SOFTMAX_FORBIDDEN = "torch.softmax, Tensor.softmax, F.softmax, nn.Softmax, torch.special.softmax or log_softmax"
+
+
+@pytest.mark.blank("softmax", points=0.125, kind="forbidden")
 def test_softmax_no_builtin(sub, rng):
-    """written by hand: no built-in softmax or log_softmax"""
+    """does not use torch.softmax, Tensor.softmax, F.softmax, nn.Softmax or log_softmax"""
     z = make_input(rng, (3, 5))
     used = forbidden_used(sub.run("softmax", z, watch=True).torch_calls, {"softmax", "log_softmax"})
     if used:
-        raise Mismatch(f"softmax uses {', '.join(used)}, which is forbidden here: the point of this exercise is to "
-                       f"write softmax yourself from exp and sum (subtracting the maximum first). "
-                       f"torch.logsumexp is allowed.")
+        fail(f"softmax uses {', '.join(used)}, which is forbidden here.",
+             "write softmax yourself from exp and sum (subtracting the maximum first); torch.logsumexp is allowed.",
+             f"forbidden: {SOFTMAX_FORBIDDEN}.")
 
 
 # -------------------------------------------------------------------------------------- cross_entropy
 
-CE_CASES = {"N=6, K=4": (6, 4), "N=3, K=8": (3, 8), "N=1, K=5": (1, 5), "N=5, K=5": (5, 5)}
+CE_CASES = {"N=6, K=4": (6, 4), "N=3, K=8": (3, 8), "N=5, K=5": (5, 5), "N=8, K=3": (8, 3)}
+CE_EDGES = {"N=1, K=5": (1, 5), "N=4, K=1": (4, 1)}
 
 
 def ce_alternatives(logits: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -185,24 +201,34 @@ def ce_alternatives(logits: torch.Tensor, target: torch.Tensor) -> dict[str, tor
     return out
 
 
-@pytest.mark.blank("cross_entropy", points=0.375)
-@pytest.mark.parametrize("case", list(CE_CASES))
-def test_cross_entropy_values(sub, rng, ref, case):
-    """equals nn.CrossEntropyLoss() on random logits and targets"""
-    n, k = CE_CASES[case]
+def ce_case(sub, rng, ref, n: int, k: int) -> None:
     logits = make_input(rng, (n, k), "permuted" if n == 3 else "contiguous")
     target = torch.randint(0, k, (n,), generator=rng)
     out = sub.call("cross_entropy", logits, target)
-    name = f"cross_entropy for {n} rows of {k} classes"
+    name = f"cross_entropy for {n} row{'s' * (n != 1)} of {k} class{'es' * (k != 1)}"
     if isinstance(out, torch.Tensor) and tuple(out.shape) == (n,) and n > 1:
-        raise Mismatch(f"{name}: expected a 0-dim tensor, got shape ({n},): one loss per row; take the mean "
-                       f"over the batch (.mean()).")
+        fail(f"{name}: expected a 0-dim tensor, got shape ({n},), one loss per row.",
+             "take the mean over the batch (.mean()).")
     zero_dim(out, name)
     expect(out, name).close_to(ref.cross_entropy(logits, target),
                                hints=[close_to_one_of(ce_alternatives(logits, target))])
 
 
-@pytest.mark.blank("cross_entropy", points=0.5)
+@pytest.mark.blank("cross_entropy", points=0.375)
+@pytest.mark.parametrize("case", list(CE_CASES))
+def test_cross_entropy_values(sub, rng, ref, case):
+    """equals nn.CrossEntropyLoss() on random logits and targets"""
+    ce_case(sub, rng, ref, *CE_CASES[case])
+
+
+@pytest.mark.blank("cross_entropy", points=0.25, kind="edge")
+@pytest.mark.parametrize("case", list(CE_EDGES))
+def test_cross_entropy_sizes_of_one(sub, rng, ref, case):
+    """equals nn.CrossEntropyLoss() for a batch of one row or a single class"""
+    ce_case(sub, rng, ref, *CE_EDGES[case])
+
+
+@pytest.mark.blank("cross_entropy", points=0.5, kind="edge")
 def test_cross_entropy_large_logits(sub, rng, ref):
     """finite and correct for logits of magnitude up to 50"""
     n, k = 6, 5
@@ -214,8 +240,8 @@ def test_cross_entropy_large_logits(sub, rng, ref):
     out = sub.call("cross_entropy", logits, target)
     name = "cross_entropy for logits up to ±50"
     if isinstance(out, torch.Tensor) and out.dim() == 0 and not math.isfinite(float(out)):
-        raise Mismatch(f"{name}: the loss is {float(out)}: exp overflows or a probability underflows to 0 before "
-                       f"the log. Hint: compute log-probabilities as logits - logsumexp(logits) instead.")
+        fail(f"{name}: the loss is {float(out)}: exp overflows or a probability underflows to 0 before the log.",
+             "compute log-probabilities as logits - logsumexp(logits) instead.")
     zero_dim(out, name)
     # rtol 1e-3: log(softmax) is allowed, and a probability of e^-100 is a float32 denormal (2% precise): each
     # such row adds at most 0.02 to a sum it adds at least 87 to, a relative error below 2.5e-4
@@ -223,9 +249,9 @@ def test_cross_entropy_large_logits(sub, rng, ref):
                                hints=[close_to_one_of(ce_alternatives(logits, target))])
 
 
-@pytest.mark.blank("cross_entropy", points=0.5, property=True)
+@pytest.mark.blank("cross_entropy", points=0.375, kind="property")
 def test_cross_entropy_leaves_inputs(sub, rng):
-    """leaves logits and target unchanged"""
+    """does not modify its inputs"""
     logits = make_input(rng, (4, 3))
     target = torch.randint(0, 3, (4,), generator=rng)
     result = sub.run("cross_entropy", logits, target)
@@ -233,18 +259,21 @@ def test_cross_entropy_leaves_inputs(sub, rng):
     unchanged(target, result.args[1], "target")
 
 
-@pytest.mark.blank("cross_entropy", points=0.5, property=True)
+CE_FORBIDDEN = "cross_entropy, nll_loss or log_softmax (functional, tensor method or module forms)"
+
+
+@pytest.mark.blank("cross_entropy", points=0.125, kind="forbidden")
 def test_cross_entropy_no_builtin(sub, rng):
-    """written by hand: no built-in cross_entropy, nll_loss or log_softmax"""
+    """does not use F.cross_entropy, nn.CrossEntropyLoss, nll_loss or log_softmax"""
     logits = make_input(rng, (4, 3))
     target = torch.randint(0, 3, (4,), generator=rng)
     used = forbidden_used(sub.run("cross_entropy", logits, target, watch=True).torch_calls,
                           {"cross_entropy", "cross_entropy_loss", "nll_loss", "nll_loss_nd", "nll_loss2d",
                            "log_softmax"})
     if used:
-        raise Mismatch(f"cross_entropy uses {', '.join(used)}, which is forbidden here: the point of this exercise "
-                       f"is to compute it yourself (logits minus logsumexp, pick the target column of each row, "
-                       f"mean, minus sign).")
+        fail(f"cross_entropy uses {', '.join(used)}, which is forbidden here.",
+             "compute it yourself: logits minus logsumexp, pick the target column of each row, mean, minus sign.",
+             f"forbidden: {CE_FORBIDDEN}.")
 
 
 # ------------------------------------------------------------------------------------- binary_entropy
@@ -263,7 +292,16 @@ def entropy_alternatives(p: torch.Tensor) -> dict[str, torch.Tensor]:
 
 
 ENTROPY_CASES = {"(7,)": ((7,), "contiguous"), "(3, 4)": ((3, 4), "contiguous"),
-                 "(2, 3, 4) non-contiguous": ((2, 3, 4), "permuted"), "(1,)": ((1,), "contiguous")}
+                 "(2, 3, 4) non-contiguous": ((2, 3, 4), "permuted")}
+
+
+def entropy_case(sub, rng, ref, case: str, p: torch.Tensor) -> None:
+    out = sub.call("binary_entropy", p)
+    extra = ""
+    if isinstance(out, torch.Tensor) and out.dim() == 0 and p.numel() > 1:
+        extra = " (one entropy per element: do not sum or average)"
+    expect(out, f"binary_entropy of a {case} tensor{extra}").tensor(shape=tuple(p.shape)).close_to(
+        ref.binary_entropy(p), hints=[NATS, close_to_one_of(entropy_alternatives(p))])
 
 
 @pytest.mark.blank("binary_entropy", points=0.25)
@@ -272,18 +310,26 @@ def test_entropy_values(sub, rng, ref, case):
     """elementwise entropy in bits: same values as the reference"""
     shape, layout = ENTROPY_CASES[case]
     p = torch.sigmoid(make_input(rng, shape, layout, scale=2.0)).clamp(1e-3, 1 - 1e-3)
-    out = sub.call("binary_entropy", p)
-    want = ref.binary_entropy(p)
-    extra = ""
-    if isinstance(out, torch.Tensor) and out.dim() == 0 and p.numel() > 1:
-        extra = " (one entropy per element: do not sum or average)"
-    name = f"binary_entropy of a {case} tensor{extra}"
-    expect(out, name).tensor(shape=shape).close_to(want, hints=[NATS, close_to_one_of(entropy_alternatives(p))])
+    entropy_case(sub, rng, ref, case, p)
 
 
-@pytest.mark.blank("binary_entropy", points=0.75)
+@pytest.mark.blank("binary_entropy", points=0.125)
+def test_entropy_named_values(sub, rng, ref):
+    """H(0.1) ≈ 0.469 and H(0.5) = 1, the values the spec names"""
+    p = torch.cat([torch.tensor([0.1, 0.5, 0.9]), torch.rand(3, generator=rng) * 0.8 + 0.1])
+    entropy_case(sub, rng, ref, "(6,)", p[torch.randperm(6, generator=rng)])
+
+
+@pytest.mark.blank("binary_entropy", points=0.125, kind="edge")
+def test_entropy_single_element(sub, rng, ref):
+    """elementwise entropy of a tensor of one element"""
+    p = torch.rand(1, generator=rng) * 0.9 + 0.05
+    entropy_case(sub, rng, ref, "(1,)", p)
+
+
+@pytest.mark.blank("binary_entropy", points=0.75, kind="edge")
 def test_entropy_at_0_and_1(sub, rng, ref):
-    """H(0) = H(1) = 0 without NaN, H(0.5) = 1"""
+    """H(0) = H(1) = 0 without NaN"""
     p = torch.rand(8, generator=rng)
     p[:3] = torch.tensor([0.0, 1.0, 0.5])
     perm = torch.randperm(8, generator=rng)
@@ -296,15 +342,15 @@ def test_entropy_at_0_and_1(sub, rng, ref):
         where = f"p = {', '.join(f'{v:g}' for v in edges)}" if edges else "some p"
         others = len(bad) - sum(v in (0.0, 0.5, 1.0) for v in bad)
         where += f" and at {others} other value{'s' * (others != 1)}" if edges and others else ""
-        raise Mismatch(f"{name}: the entropy is NaN or infinite at {where}. "
-                       f"Hint: 0 * log(0) is NaN in floating point although H(0) = H(1) = 0: use "
-                       f"torch.special.xlogy(p, p), or torch.where to put 0 where p is 0 or 1.")
+        fail(f"{name}: the entropy is NaN or infinite at {where}.",
+             "0 * log(0) is NaN in floating point although H(0) = H(1) = 0: use torch.special.xlogy(p, p), or "
+             "torch.where to put 0 where p is 0 or 1.")
     expect(out, name).tensor(shape=(8,)).close_to(ref.binary_entropy(p), hints=[NATS])
 
 
-@pytest.mark.blank("binary_entropy", points=0.25, property=True)
+@pytest.mark.blank("binary_entropy", points=0.25, kind="property")
 def test_entropy_leaves_input(sub, rng):
-    """leaves its input p unchanged"""
+    """does not modify its inputs"""
     p = torch.rand(3, 5, generator=rng)
     p[0, 0], p[1, 1] = 0.0, 1.0
     unchanged(p, sub.run("binary_entropy", p).args[0], "p")

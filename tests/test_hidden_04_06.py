@@ -4,8 +4,12 @@
 - the reference earns full marks, for several course secrets, quickly;
 - every CORRECT variant earns its blank's full marks, for several secrets;
 - every MISTAKE loses marks on its blank and only there (for two secrets), and a failing test of that blank
-  says its hint;
-- the points of every blank's tests add up to autograder/course.py;
+  says its hint, with "Hint:" at the start of its own line; one that uses a forbidden function earns 0;
+- answers that compute nothing (a constant, zeros, ones, the argument returned unchanged, random values, a module
+  whose forward returns zeros) earn exactly 0 on every blank under the marking policy;
+- the points of every blank's tests add up to autograder/course.py, every blank has value tests, and each test
+  says what it judges (kind);
+- every boundary of the spec named in tests/boundaries_04_06.py is a hidden test of that blank;
 - the statistical checks of 06 accept correct initialisations for many seeds and reject the wrong
   distributions (these checks are called directly, on many samples, without the grader).
 
@@ -24,11 +28,12 @@ import pytest
 import torch
 from torch import nn
 
-from autograder.catalog import variant_namespace
+from autograder.catalog import Variant, variant_namespace
 from conftest import ASSIGNMENTS, COURSE
 from autograder.nbgrader_hidden import grade_in_process
 from conftest import SECRET as DEFAULT_SECRET
 from autograder.results import TestResult as Result
+from boundaries_04_06 import BOUNDARIES
 from catalog_support import by_blank, grade_many, key, reference, reference_namespace, variants
 
 NAMES = ["04_modules", "05_multiclass", "06_initialization"]
@@ -77,6 +82,33 @@ def test_points_add_up_to_the_course_table(name):
     assert len(set(names)) == len(names), "two tests have the same name"
     for r in results:  # every test judges one blank and has a name students can read
         assert r.name.startswith(f"{r.blank}: ") and len(r.name) > len(r.blank) + 10, r.name
+
+
+FORBIDDEN = {"softmax", "cross_entropy"}  # the blanks whose exercise forbids functions (exercises.md)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_test_says_what_it_judges(name):
+    results = grade_in_process(name, reference_namespace(name))
+    for blank in ASSIGNMENTS[name].blanks:
+        kinds = [r.kind for r in results if r.blank == blank]
+        assert kinds.count("value") >= 2, f"{blank}: fewer than two value tests"
+        assert kinds.count("edge") >= 1, f"{blank}: no edge test"
+        assert ("forbidden" in kinds) == (blank in FORBIDDEN), f"{blank}: forbidden test {kinds}"
+    for r in results:
+        assert len(r.name) <= 110, f"a long test name: {r.name}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_boundary_is_a_hidden_test(name):
+    module = hidden(name)
+    for blank in ASSIGNMENTS[name].blanks:
+        assert BOUNDARIES.get(blank), f"{blank}: no boundaries listed"
+        for words, test in BOUNDARIES[blank]:
+            function = getattr(module, test, None)
+            assert function is not None, f"{blank}: {words!r} names {test}, which is not a test of {name}"
+            assert any(m.name == "blank" and m.args[0] == blank for m in getattr(function, "pytestmark", [])), \
+                f"{blank}: {test} judges another blank"
 
 
 @pytest.mark.parametrize("secret", SECRETS)
@@ -157,8 +189,150 @@ def test_mistake_loses_marks_with_its_hint(name, variant):
     outputs = [r.output for r in results if r.blank == variant.blank and r.score < r.max_score]
     assert any(variant.hint.lower() in out.lower() for out in outputs), \
         f"{key(variant)}: no feedback contains {variant.hint!r}:\n" + "\n".join(outputs)
+    for out in outputs:  # one sentence first, the hint on its own line
+        lines = out.splitlines()
+        assert lines and "Hint:" not in lines[0] and all("Hint:" not in line[1:] for line in lines), out
+    if any(r.kind == "forbidden" and r.score == 0 and "forbidden here" in r.output
+           for r in results if r.blank == variant.blank):
+        assert score == 0, f"{key(variant)} uses a forbidden function and kept {score:g}"
     other = by_blank(graded(name, "MISTAKES", SECRETS[1])[key(variant)])[variant.blank]
     assert other[0] < other[1], f"{key(variant)} got full marks for secret {SECRETS[1]!r}"
+
+
+# ----------------------------------------------------------------------------------------- no free points
+# Answers of the right type and shape that compute nothing, several per blank: each earns exactly 0 on its blank
+# under the marking policy (whatever edge and property tests they pass).
+SEEDED = "torch.Generator().manual_seed(0)"
+MODULE_FORWARD = """
+class Sequential(nn.Sequential):
+    def forward(self, x):
+        return {out}
+
+def make_seq_net(n_in, n_hidden, n_out):
+    return Sequential(nn.Linear(n_in, n_hidden), nn.Tanh(), nn.Linear(n_hidden, n_out))
+"""
+TWO_FORWARD = """
+class TwoBranchNet(nn.Module):
+    def __init__(self, n_in, n_hidden, n_out):
+        super().__init__()
+        self.layer1 = nn.Linear(n_in, n_out)
+        self.layer2 = nn.Sequential(nn.Linear(n_in, n_hidden), nn.ReLU(), nn.Linear(n_hidden, n_out))
+
+    def forward(self, x):
+        return {out}
+"""
+SAVE = "def save_weights(net, path):\n    torch.save({state}, path)\n"
+FILL_LOAD = """
+def load_weights(net, path):
+    with torch.no_grad():
+        for p in net.parameters():
+            {fill}
+    return net
+"""
+SET_WEIGHT = """
+def set_weight_from_numpy(layer, array):
+    with torch.no_grad():
+        {fill}
+    return layer
+"""
+INIT = """
+def {blank}(net, *args):
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, nn.Linear):
+                {fill}
+                if m.bias is not None:
+                    m.bias.zero_()
+    return net
+"""
+SHAPE = "x.shape[0], self[2].out_features"
+LEAD = "*x.shape[:-1], self.layer1.out_features"
+TRIVIAL = {
+    "04_modules": {
+        "make_seq_net": {
+            "constant": "def make_seq_net(n_in, n_hidden, n_out):\n    return nn.Sequential()\n",
+            "zeros": MODULE_FORWARD.format(out=f"torch.zeros({SHAPE})"),
+            "ones": MODULE_FORWARD.format(out=f"torch.ones({SHAPE})"),
+            "argument": "def make_seq_net(n_in, n_hidden, n_out):\n    return n_in\n",
+            "random": MODULE_FORWARD.format(out=f"torch.rand({SHAPE}, generator={SEEDED})"),
+            "forward returns its input": MODULE_FORWARD.format(out="x"),
+        },
+        "TwoBranchNet": {
+            "constant": TWO_FORWARD.format(out="torch.tensor(0.5)"),
+            "zeros": TWO_FORWARD.format(out=f"torch.zeros({LEAD})"),
+            "ones": TWO_FORWARD.format(out=f"torch.ones({LEAD})"),
+            "argument": TWO_FORWARD.format(out="x"),
+            "random": TWO_FORWARD.format(out=f"torch.rand({LEAD}, generator={SEEDED})"),
+        },
+        "save_weights": {
+            "constant": SAVE.format(state="{}"),
+            "zeros": SAVE.format(state="{k: torch.zeros_like(v) for k, v in net.state_dict().items()}"),
+            "ones": SAVE.format(state="{k: torch.ones_like(v) for k, v in net.state_dict().items()}"),
+            "argument (writes nothing)": "def save_weights(net, path):\n    return net\n",
+            "random": SAVE.format(state="{k: torch.rand(v.shape, generator=" + SEEDED + ") "
+                                        "for k, v in net.state_dict().items()}"),
+        },
+        "load_weights": {
+            "constant": "def load_weights(net, path):\n    return None\n",
+            "zeros": FILL_LOAD.format(fill="p.zero_()"),
+            "ones": FILL_LOAD.format(fill="p.fill_(1.0)"),
+            "argument (never loads)": "def load_weights(net, path):\n    return net\n",
+            "random": FILL_LOAD.format(fill=f"p.copy_(torch.rand(p.shape, generator={SEEDED}))"),
+        },
+    },
+    "05_multiclass": {
+        "softmax": {
+            "constant": "def softmax(z):\n    return torch.full_like(z, 0.5)\n",
+            "uniform 1/K": "def softmax(z):\n    return torch.full_like(z, 1.0 / z.shape[-1])\n",
+            "zeros": "def softmax(z):\n    return torch.zeros_like(z)\n",
+            "ones": "def softmax(z):\n    return torch.ones_like(z)\n",
+            "argument": "def softmax(z):\n    return z\n",
+            "random": f"def softmax(z):\n    return torch.rand(z.shape, generator={SEEDED})\n",
+        },
+        "cross_entropy": {
+            "constant": "def cross_entropy(logits, target):\n    return torch.tensor(0.7)\n",
+            "log K": "def cross_entropy(logits, target):\n    return torch.log(torch.tensor(float(logits.shape[1])))\n",
+            "zeros": "def cross_entropy(logits, target):\n    return torch.zeros(())\n",
+            "ones": "def cross_entropy(logits, target):\n    return torch.ones(())\n",
+            "argument": "def cross_entropy(logits, target):\n    return logits\n",
+            "random": f"def cross_entropy(logits, target):\n    return torch.rand((), generator={SEEDED})\n",
+        },
+        "binary_entropy": {
+            "constant": "def binary_entropy(p):\n    return torch.full_like(p, 0.5)\n",
+            "zeros": "def binary_entropy(p):\n    return torch.zeros_like(p)\n",
+            "ones": "def binary_entropy(p):\n    return torch.ones_like(p)\n",
+            "argument": "def binary_entropy(p):\n    return p\n",
+            "random": f"def binary_entropy(p):\n    return torch.rand(p.shape, generator={SEEDED})\n",
+        },
+    },
+    "06_initialization": {
+        "set_weight_from_numpy": {
+            "constant": "def set_weight_from_numpy(layer, array):\n    return None\n",
+            "zeros": SET_WEIGHT.format(fill="layer.weight.zero_()"),
+            "ones": SET_WEIGHT.format(fill="layer.weight.fill_(1.0)"),
+            "argument": "def set_weight_from_numpy(layer, array):\n    return layer\n",
+            "random": SET_WEIGHT.format(fill=f"layer.weight.copy_(torch.rand(layer.weight.shape, generator={SEEDED}))"),
+        },
+        **{blank: {
+            "constant": INIT.format(blank=blank, fill="m.weight.fill_(0.1)"),
+            "zeros": INIT.format(blank=blank, fill="m.weight.zero_()"),
+            "ones": INIT.format(blank=blank, fill="m.weight.fill_(1.0)"),
+            "argument": f"def {blank}(net, *args):\n    return net\n",
+            "random": INIT.format(blank=blank, fill=f"m.weight.copy_(torch.randn(m.weight.shape, generator={SEEDED}))"),
+            "random uniform": INIT.format(blank=blank, fill="m.weight.uniform_(-1.0, 1.0)"),
+        } for blank in ("init_linear_normal", "init_xavier")},
+    },
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_trivial_answers_earn_nothing(name):
+    assert set(TRIVIAL[name]) == set(ASSIGNMENTS[name].blanks)
+    vs = [Variant(blank, what, code) for blank, answers in TRIVIAL[name].items() for what, code in answers.items()]
+    namespaces = {key(v): variant_namespace(reference(name), v) for v in vs}
+    results = grade_many(name, namespaces, blanks={key(v): {v.blank} for v in vs})
+    earned = {key(v): by_blank(results[key(v)])[v.blank][0] for v in vs}
+    assert all(score == 0 for score in earned.values()), {k: s for k, s in earned.items() if s}
 
 
 # ---------------------------------------------------------------------------------------- 06 statistics
