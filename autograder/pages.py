@@ -104,7 +104,8 @@ class CurveMaker:
 
     def __init__(self, course: "Course", settings: Any = None, budget: float | None = 60.0):
         self.course, self.settings = course, settings
-        self.deadline = None if budget is None else time.monotonic() + budget
+        self.budget = budget  # seconds for all the students' runs, counted from the sandbox's start (not in it)
+        self.deadline: float | None = None
         self._reference: dict[str, list[float]] = {}
         self._factory = None
         self._unavailable: str | None = None if settings is not None else "the submissions were not given"
@@ -130,9 +131,6 @@ class CurveMaker:
         """The student's losses on the visible data, or None and why there are none."""
         if notebook is None or self._unavailable:
             return None, (f"your loss curve was not drawn: {self._unavailable or 'the notebook was not given'}.")
-        left = float("inf") if self.deadline is None else self.deadline - time.monotonic()
-        if left <= 1:
-            return None, "your loss curve was not drawn: the time for drawing curves ran out."
         from autograder.notebook import NotebookError, read_code_cells
         from autograder.submission import Submission, SubmissionError
 
@@ -146,6 +144,11 @@ class CurveMaker:
                 self._unavailable = f"no sandbox to run it in ({str(error).splitlines()[0]})"
                 return None, f"your loss curve was not drawn: {self._unavailable}."
             self._scrub = host_scrubber(self.settings)
+            self.deadline = None if self.budget is None else time.monotonic() + self.budget
+        left = float("inf") if self.deadline is None else self.deadline - time.monotonic()
+        if left <= 1:
+            return None, ("your loss curve was not drawn: the time grading gives curves ran out "
+                          "(`python -m autograder report --submissions` draws it).")
         try:
             cells = read_code_cells(notebook)
         except NotebookError:
@@ -277,7 +280,7 @@ def build_page(result: Result, curves: dict[str, str] | None = None) -> str:
 def _did_not_run(result: Result, blank: str) -> str | None:
     """Why rerunning the student's function cannot give a curve, from what grading saw; None: worth a try."""
     failing = [t.output for t in result.tests if t.blank == blank and not t.passed]
-    if result.not_graded() or result.problems():
+    if result.not_graded() or result.problems() or any(n in result.output for n in ("was skipped", "did not finish")):
         return "your notebook was not graded in full (see the notes above)"
     if failing and all(any(n in o for n in DID_NOT_RUN) for o in failing):
         sentence = split_feedback(failing[0]).sentence.rstrip(".")
@@ -336,3 +339,29 @@ def write_pages(out: Path, course: "Course | None" = None, jobs: Iterable[Any] =
         if maker is not None:
             maker.close()
     return written
+
+
+# -- Gradescope: the same text, as markdown ---------------------------------------------------------------------------
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def markdown_feedback(output: str) -> str:
+    """A test's feedback as the page shows it, in markdown for Gradescope (``output_format: "md"``): the sentence,
+    the hint in bold after "Hint:", the numbers in a code block; every character that markdown reads is escaped."""
+    fb = split_feedback(output)
+    parts = []
+    if fb.sentence:
+        parts.append(MARKDOWN_SPECIAL.sub(r"\\\1", fb.sentence))
+    if fb.hint:
+        parts.append("**Hint:** " + MARKDOWN_SPECIAL.sub(r"\\\1", fb.hint))
+    if fb.details:
+        parts.append("```\n" + fb.details.replace("```", "'''") + "\n```")
+    return "\n\n".join(parts)
+
+
+def gradescope_markdown(data: dict) -> dict:
+    """A Gradescope results.json (autograder.gradescope.results_json) whose tests' outputs are markdown, and says so
+    (``test_output_format``), so that Gradescope shows each test's feedback as the feedback page does."""
+    data = {**data, "tests": [{**t, "output": markdown_feedback(t.get("output", ""))} for t in data.get("tests", [])]}
+    data["test_output_format"] = "md"
+    return data

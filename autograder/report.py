@@ -281,14 +281,24 @@ def write_class_report(folder: Path, course: "Course | None" = None,
     return target
 
 
+CURVE_SECONDS = (10.0, 2.0)  # the time grade gives the students' loss curves: this much, plus this per notebook
+
+
 def write_reports(out: Path, course: "Course | None" = None, jobs: Iterable[Any] = (), settings: Any = None,
-                  say: Callable[[str], None] = print, curve_budget: float | None = 60.0) -> Path | None:
+                  say: Callable[[str], None] = print, curve_budget: float | None = None) -> Path | None:
     """The class report and every notebook's feedback page in the results folder ``out``, at the end of grading:
     ``jobs`` (autograder.discover.Job) give the notebooks whose training blanks get the student's loss curve,
-    run in a sandbox made with ``settings`` (autograder.runner.Settings), within ``curve_budget`` seconds in all.
+    run in a sandbox made with ``settings`` (autograder.runner.Settings), within ``curve_budget`` seconds in all
+    (default: CURVE_SECONDS for the notebooks with a training blank; the pages of those beyond it say so, and
+    ``python -m autograder report --submissions`` draws them without a limit).
     Never raises: a failure is said with ``say`` and grading's outcome stays what it was."""
     try:
-        from autograder.pages import write_pages
+        from autograder.pages import CURVES, write_pages
+
+        jobs = list(jobs)
+        if curve_budget is None:
+            training = [j for j in jobs if any(b in CURVES for b in j.assignment.blanks)]
+            curve_budget = CURVE_SECONDS[0] + CURVE_SECONDS[1] * len(training)
 
         pages = write_pages(out, course, jobs=jobs, settings=settings, curve_budget=curve_budget, say=say)
         target = write_class_report(out, course, pages)

@@ -165,3 +165,13 @@ def test_pages_render_in_a_browser(pages, student, tmp_path):
         assert where not in seen["text"]
     narrow = render(pages[student], tmp_path / f"{student}-narrow.png", width=400)
     assert narrow["scrollWidth"] <= narrow["clientWidth"], narrow["wide"]
+
+
+def test_gradescope_gets_the_same_text_as_markdown():
+    from autograder.pages import gradescope_markdown, markdown_feedback
+
+    text = markdown_feedback("dw: wrong *values* <b>.\nHint: the factor 2 in 2/n.\n1 of 1 values differ ```")
+    assert text == ("dw: wrong \\*values\\* \\<b\\>\\.\n\n**Hint:** the factor 2 in 2/n\\.\n\n"
+                    "```\n1 of 1 values differ '''\n```")
+    data = gradescope_markdown({"score": 1, "tests": [{"name": "t", "output": "Passed."}]})
+    assert data["test_output_format"] == "md" and data["tests"][0]["output"] == "Passed\\."
