@@ -348,8 +348,9 @@ def _preload(name: str) -> None:
         importlib.import_module(info.name)
 
 
-def _warm_up() -> None:
-    """Import and run once what every notebook uses, so that no sandbox pays for it."""
+def _warm_up(defer: bool = False) -> None:
+    """Import and run once what every notebook uses, so that no sandbox pays for it; ``defer``: all but the
+    optimizers (:func:`_warm_up_optimizers`), which the zygote warms up after forking its first sandbox."""
     if "torch" in sys.modules:
         torch = sys.modules["torch"]
         torch.set_num_threads(1)
@@ -361,8 +362,8 @@ def _warm_up() -> None:
         layer = torch.nn.Linear(8, 2)
         loss = torch.nn.functional.mse_loss(layer(x), torch.zeros(2))
         loss.backward()
-        torch.optim.SGD(layer.parameters(), lr=0.1).step()
-        torch.optim.Adam(layer.parameters()).step()
+        if not defer:
+            _warm_up_optimizers()
         torch.nn.init.xavier_uniform_(layer.weight)
         torch.nn.init.normal_(layer.weight, 0.0, 1.0)
         torch.nn.BCEWithLogitsLoss()(torch.zeros(2), torch.ones(2))
@@ -372,6 +373,16 @@ def _warm_up() -> None:
         torch.save(layer.state_dict(), buffer)
         buffer.seek(0)
         torch.load(buffer, weights_only=True)
+
+
+def _warm_up_optimizers() -> None:
+    """The first optimizer imports torch._dynamo (about 2 s on a 2-core machine)."""
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        layer = torch.nn.Linear(2, 1)
+        layer(torch.ones(2)).sum().backward()
+        torch.optim.SGD(layer.parameters(), lr=0.1).step()
+        torch.optim.Adam(layer.parameters()).step()
 
 
 class _Levels:
@@ -491,7 +502,8 @@ def main(ctrl_fd: int) -> None:
         prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a killed relay come back here to be reaped
         for name in config.get("preload", []):
             _preload(name)
-        _warm_up()
+        deferred = bool(config.get("defer_warm_up"))  # the optimizers: after the first sandbox is forked
+        _warm_up(defer=deferred)
         entry = _load_entry(config["entry"])
         # Every object so far is shared with the sandboxes copy-on-write: keep the garbage collector from
         # touching them (and so copying their pages) in every sandbox.
@@ -555,6 +567,14 @@ def main(ctrl_fd: int) -> None:
                     if tightened:
                         reply["notes"] = [_tightened_note(tightened)]
                     socket.send_fds(ctrl, [json.dumps(reply).encode()], [pidfd])
+                    if deferred and not job["probe"]:  # the rest of the warm-up, while the first sandbox runs
+                        deferred = False
+                        try:
+                            _warm_up_optimizers()
+                        except Exception:  # noqa: BLE001 - a sandbox imports what it needs anyway
+                            pass
+                        gc.collect()
+                        gc.freeze()
                 elif op == "modules":
                     ctrl.send(json.dumps({"ok": True, "modules": sorted(sys.modules),
                                           "environ": dict(os.environ)}).encode())

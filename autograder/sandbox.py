@@ -144,7 +144,9 @@ class Zygote:
     it. ``isolate=False`` is the old spelling of ``level="none"`` (the instructor's ``--no-sandbox``). ``hide``
     adds folders a sandbox must not see (submissions, results); the repository is always hidden. ``launcher``
     prefixes the zygote's command line (e.g. ``["unshare", "--user", "--map-root-user"]``); ``log`` receives the
-    zygote's stderr.
+    zygote's stderr. ``defer_warm_up``: the zygote says it is ready once its imports are done, and runs the rest
+    of its warm-up (the optimizers, which import torch._dynamo: about 2 s) just after forking the first sandbox,
+    while that one runs; a sandbox started before it imports what it needs itself.
 
     After start: ``level`` (the level in use), ``report`` (the :class:`HostReport` of the zygote's host) and
     ``notes`` (lines for the instructor: why a stronger level was not used, which permissions were tightened).
@@ -154,7 +156,7 @@ class Zygote:
                  level: str = "auto", minimum: str | None = None,
                  hide: Iterable[str | os.PathLike] = (), preload: Sequence[str] = DEFAULT_PRELOAD,
                  launcher: Sequence[str] = (), log: Any = None, base_uid: int = BASE_UID, uid_count: int = UID_COUNT,
-                 start_timeout: float = 120.0):
+                 start_timeout: float = 120.0, defer_warm_up: bool = False):
         if not isolate:
             level = "none"
         if level != "auto":
@@ -173,7 +175,8 @@ class Zygote:
         self.notes: list[str] = []
         self.memory: str | None = None  # which memory accounting the sandboxes get (also in ``notes``)
         self._config = {"entry": entry, "hide": self.hide, "preload": list(preload),
-                        "base_uid": base_uid, "uid_count": uid_count, "scratch": SCRATCH}
+                        "base_uid": base_uid, "uid_count": uid_count, "scratch": SCRATCH,
+                        "defer_warm_up": bool(defer_warm_up)}
         self._launcher, self._log, self._start_timeout = list(launcher), log, start_timeout
         self._lock = threading.Lock()
         self._sandboxes: weakref.WeakSet[Sandbox] = weakref.WeakSet()
