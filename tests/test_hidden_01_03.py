@@ -1,7 +1,7 @@
 """The hidden tests of 01_tensors_autograd, 02_linear_regression and 03_logistic_regression, graded against the
 reference solutions and the catalog of student answers (catalog/<stem>.py).
 
-- the reference gets full marks, for several course secrets, quickly;
+- the reference gets full marks, for several course secrets;
 - every CORRECT variant gets full marks on every blank, for several secrets;
 - every MISTAKE loses marks on its blank (and only there, unless the blank it breaks calls it), and a failing
   test of that blank says its hint;
@@ -15,7 +15,6 @@ takes several notebooks at once), so that the whole file stays fast.
 from __future__ import annotations
 
 import functools
-import time
 from typing import Any
 
 import pytest
@@ -60,12 +59,9 @@ def test_points_add_up_to_the_course_table(name):
 @pytest.mark.parametrize("secret", SECRETS)
 @pytest.mark.parametrize("name", NAMES)
 def test_reference_gets_full_marks(name, secret):
-    start = time.perf_counter()
-    results = grade_in_process(name, reference_namespace(name), secret=secret)
-    seconds = time.perf_counter() - start
+    results = grade_in_process(name, reference_namespace(name), secret=secret)  # speed: see benchmarks/
     failed = [f"{r.name}: {r.output}" for r in results if r.score != r.max_score]
     assert not failed, "\n".join(failed)
-    assert seconds < 3.0, f"grading the reference took {seconds:.2f} s"  # about 0.2-0.6 s on an idle machine
 
 
 @pytest.mark.parametrize("name", NAMES)
