@@ -73,6 +73,15 @@ def _parser() -> argparse.ArgumentParser:
                        help="run student code without namespaces or seccomp, still under an unprivileged uid "
                             "(only if you trust every submission)")
     grade.add_argument("--quiet", action="store_true", help="print only the final table")
+    grade.add_argument("--executor", default="local", metavar="WHERE",
+                       help="where notebooks are graded: local (default: --jobs worker processes here) or "
+                            "dask://HOST:PORT (the Dask scheduler of a cluster; see README, Grading on a cluster)")
+    grade.add_argument("--shard", default=None, metavar="I/N",
+                       help="grade only shard I of N (1 <= I <= N): the students whose name hashes to it, whatever "
+                            "the order of the paths (Slurm array jobs, Kubernetes indexed Jobs); writes "
+                            "scores-I-of-N.csv and no class report")
+    grade.add_argument("--no-report", action="store_true",
+                       help="write the results files and scores.csv only, not the class report and feedback pages")
     bundle = commands.add_parser("gradescope", help="write the Gradescope autograder zip of one assignment")
     bundle.add_argument("assignment", help="the assignment (folder name or notebook stem)")
     bundle.add_argument("--out", type=Path, default=Path("autograder.zip"), help="the zip (default: autograder.zip)")
@@ -154,15 +163,42 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _shard(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise InputError(f"--shard {text!r}: expected I/N, e.g. 2/8") from None
+    if not 1 <= index <= count:
+        raise InputError(f"--shard {text!r}: I must be between 1 and N")
+    return index, count
+
+
+def _executor(text: str) -> str | None:
+    """None for local grading, else the Dask scheduler's address."""
+    if text == "local":
+        return None
+    if text.startswith(("dask://", "tcp://", "tls://")) and len(text.split("://", 1)[1]) > 0:
+        return text
+    raise InputError(f"--executor {text!r}: expected local or dask://HOST:PORT")
+
+
 def grade(course: Course, args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise InputError("--jobs must be at least 1")
+    shard, executor = _shard(args.shard), _executor(args.executor)
     if sum(map(bool, (args.no_sandbox, args.isolation, args.exact_isolation))) > 1:
         raise InputError("--no-sandbox, --isolation and --exact-isolation exclude each other: choose one")
     found = discover(course, args.paths)
     _print_skipped(found.skipped)
     if not found.jobs and not found.ungraded:
         raise InputError(nothing_found(args.paths, found))
+    if shard is not None:
+        from autograder.runner import in_shard
+
+        found.jobs = [j for j in found.jobs if in_shard(j.student, *shard)]
+        found.ungraded = [u for u in found.ungraded if in_shard(u.student, *shard)]
     jobs = found.jobs
     assignments = [*(j.assignment for j in jobs), *(u.assignment for u in found.ungraded)]
     for assignment in {a.name: a for a in assignments}.values():
@@ -193,7 +229,15 @@ def grade(course: Course, args: argparse.Namespace) -> int:
     try:
         with progress:
             task = progress.add_task("grading", total=len(jobs))
-            for event in grade_parallel(jobs, settings, min(args.jobs, len(jobs))) if jobs else ():
+            if not jobs:
+                events = iter(())
+            elif executor is not None:
+                from autograder.dask_executor import grade_dask
+
+                events = grade_dask(jobs, settings, executor)
+            else:
+                events = grade_parallel(jobs, settings, min(args.jobs, len(jobs)))
+            for event in events:
                 if isinstance(event, Note):
                     progress.console.print(f"note: {event.text}", markup=False, highlight=False)
                     continue
@@ -213,7 +257,7 @@ def grade(course: Course, args: argparse.Namespace) -> int:
     for u, item in zip(found.ungraded, not_graded):
         write_results(item, out / u.results)
     if results or not_graded:
-        write_scores_csv(results + not_graded, out / "scores.csv")
+        write_scores_csv(results + not_graded, out / ("scores.csv" if shard is None else "scores-%d-of-%d.csv" % shard))
     _print_table(results, not_graded, found, time.perf_counter() - started)
     unreadable = [r for r in results if r.error]
     for r in unreadable:  # its results file says why (0 points); it still was not graded
@@ -224,7 +268,11 @@ def grade(course: Course, args: argparse.Namespace) -> int:
         errors.print(f"problem: {shown(p.splitlines()[0] if p else '')}", markup=False)
     if missing:
         errors.print(f"error: {missing} notebook(s) could not be graded", markup=False)
-    _write_reports(out, course, jobs, settings, args.quiet)  # never changes the exit code
+    if shard is not None and not args.quiet:
+        console.print(f"shard {shard[0]}/{shard[1]}: {len(jobs)} notebook(s); once every shard is done, "
+                      f"`python -m autograder report {out}` writes the class report", markup=False)
+    if shard is None and not args.no_report:
+        _write_reports(out, course, jobs, settings, args.quiet)  # never changes the exit code
     console.print(f"results in {out}", markup=False)
     return 1 if missing or problems else 0
 
