@@ -6,7 +6,7 @@ Start-up is what a small class waits for, so it is overlapped: the parent forks 
 anything heavy (no torch in the parent); each worker starts its zygote first (a separate process, importing
 torch beside it) and only then imports the trusted side (torch, pytest, nbformat; :func:`prepare_imports`);
 what the first hidden tests would import on the way (``torch.testing``'s DTensor check, the optimizers'
-``torch._dynamo``) is imported in the background while the first sandbox runs (:func:`warm_trusted`).
+``torch._dynamo``) is imported while the zygote still starts, if it does (:func:`warm_trusted`).
 :class:`Grader` is one such warm grader, reused for batch after batch (:mod:`autograder.dask_executor`).
 """
 from __future__ import annotations
@@ -48,17 +48,23 @@ def prepare_imports() -> None:
     import autograder.submission  # noqa: F401
 
 
-def warm_trusted() -> None:
+def warm_trusted(enough: Callable[[], bool] = lambda: False) -> None:
     """Import now what the hidden tests would import on their first run: torch.testing.assert_close imports
-    torch.distributed.tensor (about 0.8 s), an optimizer torch._dynamo (about 1 s). Then freeze what is in memory,
-    so that the garbage collector (pytest runs it at the end of each session) does not walk it again."""
-    try:
-        import torch
+    torch.distributed.tensor (about 0.8 s), an optimizer torch._dynamo (about 1 s); each step only while
+    ``enough()`` is false (e.g. while the zygote still starts: never at the cost of the first notebook). Then freeze
+    what is in memory, so that the garbage collector (pytest runs it after each session) does not walk it again.
+    Never in a thread beside grading: two threads importing torch's modules at once break them."""
+    import torch
 
-        torch.testing.assert_close(torch.zeros(2), torch.zeros(2))
-        torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
-    except Exception:  # noqa: BLE001 - only a warm-up: the tests import what they need anyway
-        pass
+    steps = (lambda: torch.testing.assert_close(torch.zeros(2), torch.zeros(2)),
+             lambda: torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1))
+    for step in steps:
+        if enough():
+            break
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - only a warm-up: the tests import what they need anyway
+            pass
     gc.freeze()
 
 
@@ -154,6 +160,7 @@ class Grader:
         self._error: BaseException | None = None
         self._started = threading.Thread(target=self._start, name="zygote start-up", daemon=True)
         if open_factory is None:
+            import autograder.sandbox  # noqa: F401 - here, so that the thread imports nothing beside the caller's imports
             self._started.start()
 
     def _start(self) -> None:
@@ -161,6 +168,10 @@ class Grader:
             self._factory = _open_factory(self.settings)
         except BaseException as error:  # noqa: BLE001 - raised again by ready(), in the caller's thread
             self._error = error
+
+    def started(self) -> bool:
+        """Whether the zygote's start-up is over (ready, or failed)."""
+        return not self._started.is_alive()
 
     def ready(self) -> Callable[[Assignment], Callable[[], Transport]]:
         """The sandbox factory, once the zygote is up; raises what stopped it (SandboxUnavailable...)."""
@@ -288,8 +299,7 @@ def _worker(jobs: list[Job], settings: Settings, out: multiprocessing.Queue) -> 
         grader = Grader(settings)  # its zygote imports torch beside this process's imports
         try:
             prepare_imports()
-            # What the first tests would import, imported while the first sandbox runs (this thread mostly waits)
-            threading.Thread(target=warm_trusted, name="warm-up", daemon=True).start()
+            warm_trusted(enough=grader.started)  # what the first tests would import, while the zygote starts
             errors = grader.grade(jobs, lambda key, r: out.put(("result", (key, r))),
                                   note=lambda text: out.put(("note", text)))
         finally:
