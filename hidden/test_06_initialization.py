@@ -383,17 +383,11 @@ def normal_result(sub, net: nn.Module, std: float) -> ModuleInfo:
 
 
 @pytest.mark.blank("init_linear_normal", points=0.5)
-@pytest.mark.parametrize("case", ["small std", "large std"])
+@pytest.mark.parametrize("case", list(STD_CASES))
 def test_normal_std(sub, rng, case):
     """Linear weights drawn from N(0, std²), biases 0, nothing else changed"""
-    normal_result(sub, normal_net(rng, big=True), std_of(rng, case))
-
-
-@pytest.mark.blank("init_linear_normal", points=0.5)
-def test_normal_distribution(sub, rng):
-    """draws the weights from a normal distribution (not a uniform one)"""
-    info = normal_result(sub, normal_net(rng, big=True), std_of(rng, "medium std"))
-    first_problem(info, lambda name, w: normal_shape_problem(w), names=["0"])
+    info = normal_result(sub, normal_net(rng, big=True), std_of(rng, case))
+    first_problem(info, lambda name, w: normal_shape_problem(w), names=["0"])  # a normal distribution, not uniform
 
 
 @pytest.mark.blank("init_linear_normal", points=0.5, kind="edge")
@@ -430,7 +424,7 @@ def test_normal_returns_net(sub, rng):
 
 # ----------------------------------------------------------------------------------------- init_xavier
 
-XAVIER_CASES = {"wide and tall": 0, "other sizes": 1}
+XAVIER_CASES = {"wide and tall": 0, "other sizes": 1, "more sizes": 2}
 
 
 def xavier_net(rng: torch.Generator, case: int = 0, big: bool = True) -> nn.Module:
@@ -441,8 +435,10 @@ def xavier_net(rng: torch.Generator, case: int = 0, big: bool = True) -> nn.Modu
         sizes = [(12, 9), (9, 7), (7, 5)]
     elif case == 0:
         sizes = [(400 + j, 300), (600, 30 + j), (30 + j, 400)]
-    else:
+    elif case == 1:
         sizes = [(300, 400 + j), (30 + j, 500), (700, 20 + j)]
+    else:
+        sizes = [(350 + j, 350), (350, 60 + j), (60 + j, 250)]
     (a, b), (c, d), (e, f) = sizes
     return randomise(nn.Sequential(
         nn.Linear(a, b), nn.ReLU(),
@@ -475,14 +471,8 @@ def xavier_result(sub, net: nn.Module) -> ModuleInfo:
 @pytest.mark.parametrize("case", list(XAVIER_CASES))
 def test_xavier_bound(sub, rng, case):
     """Linear weights drawn from U(-a, a), biases 0, nothing else changed"""
-    xavier_result(sub, xavier_net(rng, XAVIER_CASES[case]))
-
-
-@pytest.mark.blank("init_xavier", points=0.5)
-def test_xavier_distribution(sub, rng):
-    """draws the weights from a uniform distribution (not a normal one)"""
-    info = xavier_result(sub, xavier_net(rng))
-    first_problem(info, lambda name, w: uniform_shape_problem(w), names=["0"])
+    info = xavier_result(sub, xavier_net(rng, XAVIER_CASES[case]))
+    first_problem(info, lambda name, w: uniform_shape_problem(w), names=["0"])  # a uniform distribution, not normal
 
 
 @pytest.mark.blank("init_xavier", points=0.5, kind="edge")

@@ -348,7 +348,8 @@ def hidden(name: str):
 
 SEEDS = range(300)
 SHAPES_NORMAL = [(300, 400), (100, 300), (50, 100), (100, 200)]  # as in the hidden tests' networks
-SHAPES_XAVIER = [(300, 420), (50, 600), (420, 50), (400, 300), (700, 50), (40, 700), (100, 200)]
+SHAPES_XAVIER = [(300, 420), (50, 600), (420, 50), (400, 300), (700, 50), (40, 700), (100, 200),
+                 (350, 370), (80, 350), (250, 80), (120, 250), (80, 150)]
 
 
 def test_normal_checks_accept_normal_samples_for_every_seed():
