@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,7 +133,7 @@ def _groups(blank: str, tests: list[Any]) -> tuple[list[tuple[list[str], str]], 
 
 def _lines_html(text: str) -> str:
     """Feedback text as HTML (inside a pre-wrap block): escaped, the hint lines in bold."""
-    return "\n".join(f"<b>{html.escape(line)}</b>" if line.startswith("Hint:") else html.escape(line)
+    return "\n".join(f'<b class="autograder-hint">{html.escape(line)}</b>' if line.startswith("Hint:") else html.escape(line)
                      for line in text.splitlines())
 
 
@@ -176,6 +177,19 @@ def notes_feedback(notes: str) -> tuple[str, str]:
             '<div style="white-space:pre-wrap;overflow-wrap:anywhere;font-family:monospace">'
             f"{html.escape(notes)}</div></div>")
     return text, page
+
+
+def without_self_checks(notes: str) -> str:
+    """The engine's notes on the notebook without those on test cells that raised SelfCheckFailed (the visible part of
+    a test cell runs the blank's self-checks; the blank's own feedback says what is wrong, with the hidden tests'
+    numbers). A note is a line that is not indented, with the indented lines under it."""
+    kept: list[list[str]] = []
+    for line in notes.splitlines():
+        if kept and line[:1].isspace():
+            kept[-1].append(line)
+        else:
+            kept.append([line])
+    return "\n".join("\n".join(note) for note in kept if not re.match(r"Cell \d+ raised SelfCheckFailed:", note[0]))
 
 
 def visible_part(source: str) -> str:
@@ -314,7 +328,7 @@ class SandboxedGrading(NbGraderPreprocessor):
 
     def _write(self, nb: NotebookNode, result: Any, path: Path) -> None:
         marks = result.by_blank()
-        notes = result.output or ""
+        notes = without_self_checks(result.output or "")
         if result.error:
             notes = "\n".join(filter(None, [notes, f"Your notebook could not be read: {result.error}"]))
         first = True
