@@ -206,7 +206,9 @@ def results_json(result: NotebookResult, visibility: str, note: str = "") -> dic
     output = "\n".join(part for part in (note, data.get("output", "")) if part)
     if output:
         data["output"] = output
-    return data
+    from autograder.pages import gradescope_markdown  # the feedback page's text, as Gradescope renders markdown
+
+    return gradescope_markdown(data)
 
 
 def ungraded(assignment: Assignment, why: str) -> NotebookResult:
