@@ -83,8 +83,7 @@ def state_keys_hint(keys: list[str], want: list[str]) -> str | None:
     if missing and all(k.endswith(".bias") for k in missing) and all(k in want for k in keys):
         return f"{', '.join(missing)} missing: a Linear layer was built without its bias (bias=False)."
     if any(not k.split(".")[0].isdigit() for k in keys) and want[0][0].isdigit():
-        return ("the layers have names instead of positions: pass the three layers straight to nn.Sequential "
-                "(no OrderedDict names).")
+        return "the layers have names, not positions: pass the layers straight to nn.Sequential (no OrderedDict names)."
     return None
 
 
@@ -187,8 +186,8 @@ def test_seq_net_layers(sub, rng, case):
     want = {"0.weight": (n_hidden, n_in), "0.bias": (n_hidden,), "2.weight": (n_out, n_hidden), "2.bias": (n_out,)}
     wrong = [f"{k} {shapes[k]} instead of {want[k]}" for k in SEQ_KEYS if shapes[k] != want[k]]
     if wrong:
-        fail(f"{call}: the layers have the wrong sizes: build Linear(n_in, n_hidden) and Linear(n_hidden, n_out) "
-             f"from the arguments, not from fixed numbers.", None, "; ".join(wrong))
+        fail(f"{call}: the layers have the wrong sizes.", "build Linear(n_in, n_hidden) and Linear(n_hidden, n_out) "
+             "from the arguments, not from fixed numbers.", "; ".join(wrong))
 
 
 def seq_outputs(sub, rng, ref, case: str) -> None:
@@ -312,7 +311,7 @@ def save_call(sub, net: nn.Module, path: str):
 
 def read_back(sub, result, path: str, what: str = "save_weights") -> Any:
     """The file at ``path`` read with torch.load(weights_only=True) by the trusted side, or a clear Mismatch."""
-    nothing = f"{what}: no file was written at the path it was given: save to the argument path, not to a fixed file name."
+    nothing = f"{what} wrote no file at the path it was given: save to path, not to a fixed file name."
     try:
         data = sub.load(path)
         if isinstance(data, dict) and PLACEHOLDER in data:
@@ -346,8 +345,8 @@ def saved_state(sub, rng, scratch, kind: str) -> None:
         missing = [k for k in want if k not in data]
         buffers = missing and all(k.endswith(("running_mean", "running_var", "num_batches_tracked")) for k in missing)
         fail("save_weights: the saved keys are not those of the network's state_dict: save net.state_dict().",
-             "the buffers (e.g. BatchNorm's running_mean) are missing: named_parameters() has only the parameters; "
-             "net.state_dict() has both." if buffers else None, f"expected {list(want)}, got {list(data)}")
+             "the buffers (BatchNorm's running_mean, ...) are missing: save net.state_dict(), not named_parameters()."
+             if buffers else None, f"expected {list(want)}, got {list(data)}")
     for key, value in want.items():
         expect(data[key], f"the saved {key}").tensor(shape=tuple(value.shape), dtype=value.dtype).close_to(
             value, rtol=0, atol=0)
@@ -411,8 +410,7 @@ def not_net(value: Any) -> str:
     if value is None:
         return "load_weights returned None: end with `return net`."
     if isinstance(value, Foreign) and "IncompatibleKeys" in value.cls:
-        return ("load_weights returned what load_state_dict returns (a report of missing and unexpected keys): call "
-                "net.load_state_dict(...) and then `return net`.")
+        return "it returned what load_state_dict returns (a report of keys): call it, then `return net`."
     return f"load_weights returned {describe(value)}, not the network: end with `return net`."
 
 
@@ -476,9 +474,8 @@ def test_load_weights_in_place(sub, rng, scratch):
     after = result.args[0]
     replaced = [p["name"] for p in after.params if not p["same"]]
     if replaced:
-        fail("load_weights: after the call the network holds new Parameter objects, so an optimizer built earlier "
-             "no longer sees them.", "use net.load_state_dict(...) (without assign=True), which copies the values "
-             "in place.", f"new: {', '.join(replaced)}")
+        fail("load_weights: the network holds new Parameter objects, which an optimizer built earlier does not see.",
+             "net.load_state_dict(...) without assign=True copies the values in place.", f"new: {', '.join(replaced)}")
     wrong = [p["name"] for p in after.params if p["dtype"] != "float32" or not p["rg"]]
     if wrong:
         fail("load_weights: the parameters should stay float32 Parameters that require grad.", None,

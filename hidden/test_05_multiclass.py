@@ -148,9 +148,8 @@ def test_softmax_large_logits(sub, rng, ref, case):
     out = sub.call("softmax", z)
     name = f"softmax of a {case} input with logits up to ±1000"
     if isinstance(out, torch.Tensor) and out.shape == z.shape and not bool(torch.isfinite(out).all()):
-        fail(f"{name}: some values are NaN or infinite: exp overflows (or every exp underflows to 0).",
-             "subtract each row's maximum along the last dimension (keepdim=True) before exp; this does not "
-             "change the result.", f"{int((~torch.isfinite(out)).sum())} of {out.numel()} values are NaN or infinite.")
+        fail(f"{name}: some values are NaN or infinite.",
+             "exp overflows, or every exp underflows to 0: subtract each row's maximum (keepdim=True) before exp.", f"{int((~torch.isfinite(out)).sum())} of {out.numel()} values are NaN or infinite.")
     expect(out, name).tensor(shape=shape).close_to(ref.softmax(z), hints=[close_to_one_of(softmax_alternatives(z))])
 
 
@@ -190,8 +189,8 @@ def ce_alternatives(logits: torch.Tensor, target: torch.Tensor) -> dict[str, tor
         "the sign is wrong: the loss is minus the mean log-probability of the target class.": picked.mean(),
         "take the log of the target class's probability (you averaged the probabilities themselves).":
             -p[torch.arange(n), target].mean(),
-        "logits[:, target] (or log_probs[:, target]) picks an N x N matrix, not one entry per row: index with "
-        "[torch.arange(N), target] or use gather.": -log_p[:, target].mean(),
+        "logits[:, target] picks an N x N matrix, not one entry per row: index with [torch.arange(N), target].":
+            -log_p[:, target].mean(),
         "the log-softmax is missing: subtract logsumexp(logits) (the log of the softmax's denominator).":
             -logits[torch.arange(n), target].mean(),
         "the log-softmax must be taken over the classes (dim=1), one row at a time, not over the batch.":
@@ -279,8 +278,7 @@ def test_cross_entropy_no_builtin(sub, rng):
 
 # ------------------------------------------------------------------------------------- binary_entropy
 
-NATS = hints.ratio({math.log(2): "these are nats (natural log): the entropy is in bits, use log2 or divide by "
-                                 "log(2)."})
+NATS = hints.ratio({math.log(2): "nats (natural log): the entropy is in bits, use log2 or divide by log(2)."})
 
 
 def entropy_alternatives(p: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -298,10 +296,10 @@ ENTROPY_CASES = {"(7,)": ((7,), "contiguous"), "(3, 4)": ((3, 4), "contiguous"),
 
 def entropy_case(sub, rng, ref, case: str, p: torch.Tensor) -> None:
     out = sub.call("binary_entropy", p)
-    extra = ""
     if isinstance(out, torch.Tensor) and out.dim() == 0 and p.numel() > 1:
-        extra = " (one entropy per element: do not sum or average)"
-    expect(out, f"binary_entropy of a {case} tensor{extra}").tensor(shape=tuple(p.shape)).close_to(
+        fail(f"binary_entropy of a {case} tensor returned a single value, not one per element.",
+             "one entropy per element: do not sum or average.", f"expected shape {tuple(p.shape)}, got ().")
+    expect(out, f"binary_entropy of a {case} tensor").tensor(shape=tuple(p.shape)).close_to(
         ref.binary_entropy(p), hints=[NATS, close_to_one_of(entropy_alternatives(p))])
 
 
@@ -344,8 +342,7 @@ def test_entropy_at_0_and_1(sub, rng, ref):
         others = len(bad) - sum(v in (0.0, 0.5, 1.0) for v in bad)
         where += f" and at {others} other value{'s' * (others != 1)}" if edges and others else ""
         fail(f"{name}: the entropy is NaN or infinite at {where}.",
-             "0 * log(0) is NaN in floating point although H(0) = H(1) = 0: use torch.special.xlogy(p, p), or "
-             "torch.where to put 0 where p is 0 or 1.")
+             "0 * log(0) is NaN, yet H(0) = H(1) = 0: use torch.special.xlogy(p, p), or torch.where.")
     expect(out, name).tensor(shape=(8,)).close_to(ref.binary_entropy(p), hints=[NATS])
 
 

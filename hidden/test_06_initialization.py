@@ -92,8 +92,8 @@ def init_call(sub, blank: str, net: nn.Module, *args: Any):
         raise
 
 
-UNCHANGED = feedback("its weight was not changed.", "a nested layer is reached by net.modules(), which yields every "
-                     "module at any depth; net.children() only yields the direct children.")
+UNCHANGED = feedback("its weight was not changed.",
+                     "net.modules() yields every module at any depth; net.children() only yields the direct children.")
 
 
 def normal_problem(w: torch.Tensor, std: float, before: torch.Tensor | None = None) -> str | None:
@@ -109,8 +109,8 @@ def normal_problem(w: torch.Tensor, std: float, before: torch.Tensor | None = No
         text = f"its weights do not have mean 0 and standard deviation std = {std:g}."
         numbers = f"mean {mean:.4g}, standard deviation {sd:.4g}."
         if abs(mean - std) < tol_mean + 6 / math.sqrt(n) and abs(sd - 1) < tol_sd:
-            return feedback(text, "normal_(w, std) passes std as the mean (the second argument) with std 1: write "
-                                  "nn.init.normal_(w, mean=0.0, std=std).", numbers)
+            return feedback(text, "normal_(w, std) passes std as the mean: write nn.init.normal_(w, mean=0.0, std=std).",
+                            numbers)
         for value, hint in ((std * std, "you passed the variance std**2 as the standard deviation (normal_ takes std)."),
                             (std / math.sqrt(3), "uniform samples on [-std, std] have std/sqrt(3): draw from a normal "
                                                  "distribution (nn.init.normal_)."),
@@ -126,8 +126,8 @@ def normal_shape_problem(w: torch.Tensor) -> str | None:
     k = excess_kurtosis(w)
     tol = 8 * math.sqrt(24 / w.numel()) + 0.05
     if abs(k) > tol:
-        hint = ("a uniform distribution has excess kurtosis -1.2: draw with nn.init.normal_ or tensor.normal_, not "
-                "uniform_." if abs(k + 1.2) < tol else None)
+        hint = ("a uniform distribution has excess kurtosis -1.2: draw with normal_, not uniform_."
+                if abs(k + 1.2) < tol else None)
         return feedback("its weights do not look normally distributed.", hint,
                         f"excess kurtosis {k:.3f}, expected about 0.")
     return None
@@ -164,8 +164,8 @@ def uniform_bound_problem(w: torch.Tensor, fan_in: int, fan_out: int,
                                              "of Xavier uniform.",
     }
     if low >= 0:
-        return feedback(text, "all the weights are >= 0: draw from [-a, a] (uniform_(w, -a, a) takes both ends; "
-                              "uniform_(w, a) draws from [a, 1]).", numbers)
+        return feedback(text, "all the weights are >= 0: uniform_(w, -a, a) takes both ends; uniform_(w, a) draws "
+                              "from [a, 1].", numbers)
     if top > a * (1 + 1e-5) and excess_kurtosis(w) > -0.6:
         return feedback(text, "values beyond the bound: draw from a uniform distribution on [-a, a], not a normal one.",
                         numbers)
@@ -259,8 +259,7 @@ def numpy_case(sub, rng, n_in: int = 5, n_out: int = 3):
     except SubmissionError as error:
         if "leaf Variable" in str(error):
             fail("set_weight_from_numpy changed a Parameter in place while autograd records it.",
-                 "copy into a Parameter inside `with torch.no_grad():` (autograd does not allow in-place changes of "
-                 "a leaf that requires grad).", str(error).split("\nHint:")[0])
+                 "copy into a Parameter inside `with torch.no_grad():` (autograd forbids changing such a leaf).", str(error).split("\nHint:")[0])
         raise
     return layer, array, result
 
@@ -314,12 +313,11 @@ def test_numpy_same_parameter(sub, rng):
         fail("layer.weight is no longer a Parameter of the layer.")
     if p["dtype"] != "float32":
         fail(f"layer.weight has dtype {p['dtype']} after the call, expected float32.",
-             "torch.from_numpy keeps NumPy's float64: copy_ converts into the existing float32 tensor, or call "
-             ".float() first." if p["dtype"] == "float64" else None)
+             "torch.from_numpy keeps NumPy's float64: copy_ into the float32 weight, or call .float() first."
+             if p["dtype"] == "float64" else None)
     if not p["same"]:
         fail("layer.weight is a new object after the call, so an optimizer built earlier still holds the old one.",
-             "copy the values in place, e.g. `with torch.no_grad(): layer.weight.copy_(...)`, instead of assigning "
-             "a new nn.Parameter.")
+             "copy in place, `with torch.no_grad(): layer.weight.copy_(...)`, not a new nn.Parameter.")
     if not p["rg"]:
         fail("layer.weight no longer requires grad after the call: keep it a trainable Parameter.")
 
