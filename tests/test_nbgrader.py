@@ -196,6 +196,14 @@ def cli_marks(graded: Path) -> dict[tuple[str, str], dict[str, float]]:
     return marks
 
 
+@pytest.mark.slow
+def test_generate_assignment_leaves_release_as_committed(course):
+    for path in sorted((REPO / "release").rglob("*")):
+        if path.is_file() and ".ipynb_checkpoints" not in path.parts:
+            again = course["root"] / path.relative_to(REPO)
+            assert again.read_bytes() == path.read_bytes(), f"{path.relative_to(REPO)} changed: a clone is dirty"
+
+
 # ----------------------------------------------------------------------------------------------- the gradebook
 @pytest.mark.slow
 def test_gradebook_full_partial_zero_and_nothing_for_attacks(course):
@@ -378,3 +386,23 @@ def test_notes_leave_out_the_self_checks_of_test_cells():
 def test_visible_part_drops_the_hidden_region():
     source = "require(f)\n### BEGIN HIDDEN TESTS\ngrade_blank('f', globals())\n### END HIDDEN TESTS"
     assert visible_part(source) == "require(f)"
+
+
+def test_a_batch_with_a_problem_records_no_grade(monkeypatch, tmp_path):
+    """A hidden test that broke or a worker that died: no mark of that batch is recorded (nbgrader says why)."""
+    import logging
+
+    import autograder.runner as runner
+    from autograder.nbgrader_preprocessor import _Batch, _key
+    from autograder.results import NotebookResult
+
+    def fake(jobs, settings, n):
+        yield runner.Graded(jobs[0].key, NotebookResult(jobs[0].student, LR.name, LR.stem))
+        yield runner.Problem("a grading worker died (exit code -9)")
+
+    monkeypatch.setattr(runner, "grade_parallel", fake)
+    batch = _Batch(COURSE, settings=None, jobs=2)
+    wanted = [(s, LR.name, tmp_path / s / LR.notebook) for s in ("ann", "ben")]
+    batch.grade(wanted, logging.getLogger("test"))
+    assert not batch.results
+    assert all("worker died" in batch.failed[_key(*w)] for w in wanted)
