@@ -406,3 +406,12 @@ def test_a_batch_with_a_problem_records_no_grade(monkeypatch, tmp_path):
     batch.grade(wanted, logging.getLogger("test"))
     assert not batch.results
     assert all("worker died" in batch.failed[_key(*w)] for w in wanted)
+
+
+def test_hidden_cell_refuses_to_grade_in_a_stock_autograde_kernel(monkeypatch):
+    """Stock nbgrader (Execute) would run the hidden part in the student's kernel, after the student's code."""
+    from autograder.nbgrader_hidden import InKernelGradingRefused, grade_blank
+
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    with pytest.raises(InKernelGradingRefused, match="nbgrader_config.py"):
+        grade_blank("mse_grads", {})
