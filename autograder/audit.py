@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from autograder.catalog import Variant, load_catalog
+from autograder.compare import mentions
 from autograder.course import Assignment, Course
 from autograder.discover import InputError, find_jobs
 from autograder.fill import filled_release, write
@@ -31,8 +32,8 @@ class AuditRow:
     @property
     def feedback(self) -> str:
         """The failing output that shows the intended hint, else the first one with a hint, else the first."""
-        hint = (self.variant.hint or "").lower()
-        for choice in ([f for f in self.failures if hint and hint in f.lower()],
+        hint = self.variant.hint or ""
+        for choice in ([f for f in self.failures if hint and mentions(f, hint)],
                        [f for f in self.failures if "Hint:" in f], list(self.failures)):
             if choice:
                 return choice[0]
@@ -49,8 +50,8 @@ class AuditRow:
         got, out_of = self.marks
         if self.correct:
             return out_of > 0 and got == out_of
-        hint = (self.variant.hint or "").lower()
-        return got < out_of and (not hint or any(hint in f.lower() for f in self.failures))
+        hint = self.variant.hint or ""
+        return got < out_of and (not hint or any(mentions(f, hint) for f in self.failures))
 
     @property
     def verdict(self) -> str:

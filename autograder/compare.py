@@ -12,6 +12,7 @@ own value, so a precise ratio or difference would give the expected one away).
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Any, Callable, Iterable, Sequence
 
 import torch
@@ -23,6 +24,20 @@ Hint = Callable[[torch.Tensor, torch.Tensor], "str | None"]
 
 class Mismatch(AssertionError):
     """A check failed; ``str(mismatch)`` is the feedback the student reads."""
+
+
+LINE_WIDTH = 100  # feedback lines are wrapped to this many characters, between words
+
+
+def wrap(text: str, width: int = LINE_WIDTH) -> str:
+    """``text`` with each of its lines wrapped between words (a word longer than ``width`` stays whole)."""
+    return "\n".join(textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False) or line
+                     for line in text.splitlines())
+
+
+def mentions(text: str, phrase: str) -> bool:
+    """Whether ``text`` says ``phrase``, whatever the case and however the lines were wrapped."""
+    return " ".join(phrase.lower().split()) in " ".join(text.lower().split())
 
 
 def feedback(sentence: str, hint: str | None = None, details: str | None = None) -> str:

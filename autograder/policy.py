@@ -107,7 +107,9 @@ class Policy:
 
 
 def _noted(output: str, note: str) -> str:
-    return note if output in ("", "Passed.") else f"{output}\n{note}"
+    from autograder.compare import wrap
+
+    return wrap(note) if output in ("", "Passed.") else f"{output}\n{wrap(note)}"
 
 
 def _zero(tests: list["TestResult"], note: str) -> list["TestResult"]:

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from autograder.catalog import Variant, load_catalog, variant_namespace
+from autograder.compare import mentions
 from conftest import ASSIGNMENTS, COURSE
 from autograder.nbgrader_hidden import grade_in_process
 from conftest import SECRET as DEFAULT_SECRET
@@ -117,7 +118,7 @@ def test_mistake_loses_marks_with_its_hint(name, variant):
         if blank != variant.blank and variant.blank not in CALLS.get(blank, ()):
             assert s == t, f"{key(variant)} also lost marks on {blank}"
     outputs = [r.output for r in results if r.blank == variant.blank and r.score < r.max_score]
-    assert any(variant.hint.lower() in out.lower() for out in outputs), \
+    assert any(mentions(out, variant.hint) for out in outputs), \
         f"{key(variant)}: no feedback contains {variant.hint!r}:\n" + "\n".join(outputs)
 
 

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from autograder.catalog import Variant, variant_namespace
+from autograder.compare import mentions
 from conftest import ASSIGNMENTS, COURSE
 from autograder.nbgrader_hidden import grade_in_process
 from conftest import SECRET as DEFAULT_SECRET
@@ -187,7 +188,7 @@ def test_mistake_loses_marks_with_its_hint(name, variant):
         if blank != variant.blank:
             assert s == t, f"{key(variant)} also lost marks on {blank}: {failed(results, blank)}"
     outputs = [r.output for r in results if r.blank == variant.blank and r.score < r.max_score]
-    assert any(variant.hint.lower() in out.lower() for out in outputs), \
+    assert any(mentions(out, variant.hint) for out in outputs), \
         f"{key(variant)}: no feedback contains {variant.hint!r}:\n" + "\n".join(outputs)
     for out in outputs:  # one sentence first, the hint on its own line
         lines = out.splitlines()
