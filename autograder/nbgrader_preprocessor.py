@@ -59,7 +59,6 @@ class _Batch:
     jobs: int
     results: dict[tuple[str, str, str], Any] = field(default_factory=dict)  # (student, assignment, path) -> result
     failed: dict[tuple[str, str, str], str] = field(default_factory=dict)  # -> why not graded
-    level: str | None = None
 
     def grade(self, wanted: list[tuple[str, str, Path]], log: Any) -> None:
         """Grade ``wanted`` (student, assignment name, notebook path) in one batch, as ``python -m autograder
