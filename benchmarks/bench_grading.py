@@ -1,16 +1,18 @@
 """How fast is ``python -m autograder grade`` against the baseline, ``nbgrader autograde``, on the same notebooks?
 
-    .venv/bin/python benchmarks/bench_grading.py [--students N] [--jobs J]
+    .venv/bin/python benchmarks/bench_grading.py [--students N] [--large-students M] [--overhead]
 
-Builds a scratch course with N students who each submit all six assignments solved with the reference
-code, then, in this one process on this machine, times:
+Builds two scratch classes, N students (default 4: 24 notebooks) and M students (default 40: 240 notebooks), who
+each submit all six assignments solved with the reference code, then, in this one process on this machine, times:
 
-1. baseline: ``nbgrader autograde <assignment>`` for every assignment (the notebooks' hidden cells run the
-   same hidden tests in nbgrader's kernels), and
-2. ``python -m autograder grade submitted --jobs J`` (sandboxed), and the same on a second, larger class,
-   so the slope gives the grader's marginal cost per notebook, and
-3. the student code alone: every notebook's cells and hidden tests run in-process, without sandbox or
-   pytest session start-up, to estimate the grader's overhead per notebook beyond the student's own code.
+1. ``python -m autograder grade submitted --jobs J --no-report`` (sandboxed; results files and scores.csv, as
+   ``nbgrader autograde`` writes its gradebook, no feedback pages) with ``--jobs 1`` and ``--jobs 2`` on both
+   classes, and its start-up: the time from the command to the first notebook graded;
+2. baseline: ``nbgrader autograde <assignment>`` for every assignment on the small class (the notebooks' hidden
+   cells run the same hidden tests in nbgrader's kernels). nbgrader grades strictly one notebook after another,
+   so its time for the large class is its measured time per notebook times the class size;
+3. with ``--overhead``: the student code alone, every notebook's cells and hidden tests run in-process, without
+   sandbox or pytest session start-up, to estimate the grader's overhead per notebook beyond the student's code.
 
 It checks that both graders give full marks, and prints the ratios. Timings on shared 2-core machines are
 noisy: compare the ratios, and rerun before drawing conclusions.
@@ -61,6 +63,27 @@ def run(cmd: list[str], cwd: Path) -> float:
     return seconds
 
 
+def grade_timed(root: Path, jobs: int) -> tuple[float, float]:
+    """``autograder grade`` on ``root``'s class: (seconds in all, seconds to the first notebook graded). The grader
+    prints a line per notebook graded, just after writing its results file."""
+    out = f"graded-{jobs}"
+    shutil.rmtree(root / out, ignore_errors=True)
+    cmd = [PYTHON, "-m", "autograder", "grade", "submitted", "--out", out, "--jobs", str(jobs), "--no-report",
+           "--secret", "bench"]
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COLUMNS": "200"}
+    start = time.perf_counter()
+    first = None
+    with subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:
+        for line in p.stdout:
+            if first is None and line.startswith("  student"):
+                first = time.perf_counter() - start
+        stderr = p.stderr.read()
+    seconds = time.perf_counter() - start
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{stderr[-2000:]}")
+    return seconds, first if first is not None else seconds
+
+
 def nbgrader_scores(root: Path) -> list[tuple[str, str, float, float]]:
     from nbgrader.api import Gradebook
 
@@ -108,36 +131,44 @@ def in_process_seconds(root: Path) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=4)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--students", type=int, default=4, help="the small class (default 4: 24 notebooks)")
+    parser.add_argument("--large-students", type=int, default=40, help="the large class (default 40: 240 notebooks)")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--skip-nbgrader", action="store_true", help="only time this grader")
+    parser.add_argument("--overhead", action="store_true", help="also estimate the isolation overhead per notebook")
     args = parser.parse_args()
-    n_small, n_large = args.students, args.students * 3
+    n_small, n_large = args.students, args.large_students
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         small, large = Path(tmp, "small"), Path(tmp, "large")
         for root, n in ((small, n_small), (large, n_large)):
             root.mkdir()
             make_course(root, n)
-        notebooks_small = n_small * len(ASSIGNMENTS)
-        notebooks_large = n_large * len(ASSIGNMENTS)
-        print(f"class of {n_small} students x {len(ASSIGNMENTS)} assignments = {notebooks_small} notebooks")
-
-        def grade(root: Path, jobs: int) -> float:
-            return run([PYTHON, "-m", "autograder", "grade", "submitted", "--out", f"graded-{jobs}", "--jobs",
-                        str(jobs), "--quiet", "--secret", "bench"], root)
-
-        ours = grade(small, args.jobs)
-        ours_rows = grader_scores(small / f"graded-{args.jobs}")
-        assert all(s == m for _, _, s, m in ours_rows) and len(ours_rows) == notebooks_small, ours_rows
-        print(f"autograder grade --jobs {args.jobs}: {ours:.1f} s, {ours / notebooks_small * 1000:.0f} ms per "
-              f"notebook (start-up included)")
-        # Overhead beyond the student's code: the marginal cost of one more notebook (slope between the two
-        # classes, one job), sandboxed, minus the same slope with everything in-process.
-        extra = notebooks_large - notebooks_small
-        sandboxed = (grade(large, 1) - grade(small, 1)) / extra
-        bare = (in_process_seconds(large) - in_process_seconds(small)) / extra
-        print(f"per extra notebook, one job: {sandboxed * 1000:.0f} ms sandboxed, {bare * 1000:.0f} ms in-process "
-              f"(student code + hidden tests); overhead of isolation: {(sandboxed - bare) * 1000:.0f} ms per notebook")
+        sizes = {small: n_small * len(ASSIGNMENTS), large: n_large * len(ASSIGNMENTS)}
+        ours: dict[tuple[Path, int], float] = {}
+        firsts: list[float] = []
+        for root in (small, large):
+            print(f"class of {sizes[root] // len(ASSIGNMENTS)} students x {len(ASSIGNMENTS)} assignments = "
+                  f"{sizes[root]} notebooks", flush=True)
+            for jobs in args.jobs:
+                seconds, first = grade_timed(root, jobs)
+                rows = grader_scores(root / f"graded-{jobs}")
+                assert all(s == m for _, _, s, m in rows) and len(rows) == sizes[root], rows
+                ours[root, jobs] = seconds
+                firsts.append(first)
+                print(f"  autograder grade --jobs {jobs}: {seconds:.1f} s, {seconds / sizes[root] * 1000:.0f} ms per "
+                      f"notebook (start-up included); first notebook graded {first:.2f} s after the command",
+                      flush=True)
+        print(f"start-up (command to first notebook graded): {min(firsts):.2f} s at best, {max(firsts):.2f} s at "
+              f"worst over {len(firsts)} runs")
+        if args.overhead:
+            # Overhead beyond the student's code: the marginal cost of one more notebook (slope between the two
+            # classes, one job), sandboxed, minus the same slope with everything in-process.
+            extra = sizes[large] - sizes[small]
+            sandboxed = (ours[large, args.jobs[0]] - ours[small, args.jobs[0]]) / extra
+            bare = (in_process_seconds(large) - in_process_seconds(small)) / extra
+            print(f"per extra notebook, --jobs {args.jobs[0]}: {sandboxed * 1000:.0f} ms sandboxed, {bare * 1000:.0f} ms "
+                  f"in-process (student code + hidden tests); overhead of isolation: {(sandboxed - bare) * 1000:.0f} "
+                  f"ms per notebook")
         if args.skip_nbgrader:
             return 0
         baseline = 0.0
@@ -145,11 +176,17 @@ def main() -> int:
             run([str(BIN / "nbgrader"), "generate_assignment", a.name, "--force"], small)
             baseline += run([str(BIN / "nbgrader"), "autograde", a.name, "--force"], small)
         rows = nbgrader_scores(small)
-        assert len(rows) == notebooks_small and all(abs(s - m) < 1e-9 for _, _, s, m in rows), rows
-        print(f"baseline nbgrader autograde (all six assignments): {baseline:.1f} s "
-              f"({baseline / notebooks_small * 1000:.0f} ms per notebook)")
-        print(f"ratio: nbgrader autograde / autograder grade = {baseline / ours:.1f}x "
-              f"(both with full marks on all {notebooks_small} notebooks)")
+        assert len(rows) == sizes[small] and all(abs(s - m) < 1e-9 for _, _, s, m in rows), rows
+        per_notebook = baseline / sizes[small]
+        print(f"baseline nbgrader autograde (all six assignments, {sizes[small]} notebooks): {baseline:.1f} s "
+              f"({per_notebook * 1000:.0f} ms per notebook, full marks on all)")
+        print(f"nbgrader grades strictly one notebook after another: for {sizes[large]} notebooks, "
+              f"{sizes[large]} x {per_notebook:.2f} s = {per_notebook * sizes[large]:.0f} s (estimated, not run)")
+        for root in (small, large):
+            theirs = per_notebook * sizes[root]
+            for jobs in args.jobs:
+                print(f"ratio, {sizes[root]} notebooks, --jobs {jobs}: nbgrader autograde / autograder grade = "
+                      f"{theirs:.0f} s / {ours[root, jobs]:.1f} s = {theirs / ours[root, jobs]:.1f}x")
     return 0
 
 
