@@ -415,3 +415,18 @@ def test_hidden_cell_refuses_to_grade_in_a_stock_autograde_kernel(monkeypatch):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     with pytest.raises(InKernelGradingRefused, match="nbgrader_config.py"):
         grade_blank("mse_grads", {})
+
+
+def test_unwrap_undoes_the_engines_wrapping():
+    from autograder.compare import feedback, wrap
+    from autograder.nbgrader_preprocessor import unwrap
+
+    samples = [feedback("softmax of a (3, 6) input with logits up to ±1000: some values are NaN or infinite.",
+                        "exp overflows, or every exp underflows to 0: subtract each row's maximum (keepdim=True) "
+                        "before exp.", "15 of 18 values are NaN or infinite."),
+               feedback("dw: the values are not the correct result.", "your values are 0.5 times the correct ones: is "
+                        "the factor 2 from the derivative of the square missing? " * 2,
+                        "1 of 1 values differ; the worst, at index (0,), is about 0.5x the expected value " * 3),
+               "short\nlines\nstay"]
+    for text in samples:
+        assert unwrap(wrap(text)) == text
