@@ -85,15 +85,26 @@ def audit(course: Course, assignments: list[Assignment], secret: str, jobs: int 
         found = find_jobs(course, [root])
         settings = Settings(course=course, secret=secret, isolation="auto" if sandbox else "none",
                             hide=[Path(tmp), course.root])
+        problems = []
         for event in grade_parallel(found, settings, jobs):
             if isinstance(event, Problem):
-                raise RuntimeError(f"audit could not grade: {event.text}")
+                problems.append(event.text.splitlines()[0] if event.text else "unknown problem")
             if not isinstance(event, Graded):
                 continue
             row, result = rows[event.key], event.result
             row.marks = result.by_blank().get(row.variant.blank, (0.0, 0.0))
             row.failures = tuple(t.output for t in result.tests if t.blank == row.variant.blank and t.score < t.max_score)
+    if problems:  # a hidden test that broke on some answer: the audit's figures would hide it
+        raise AuditProblems(problems, list(rows.values()))
     return list(rows.values())
+
+
+class AuditProblems(Exception):
+    """Hidden tests that could not finish on some catalogued answers (internal errors of the grader)."""
+
+    def __init__(self, problems: list[str], rows: list[AuditRow]):
+        super().__init__(f"{len(problems)} hidden test(s) could not finish: {problems[0]}")
+        self.problems, self.rows = problems, rows
 
 
 def run_audit(course: Course, names: list[str], secret: str, catalog: Path | None = None) -> int:
@@ -103,7 +114,11 @@ def run_audit(course: Course, names: list[str], secret: str, catalog: Path | Non
         if a is None:
             raise InputError(f"unknown assignment {name!r}")
         assignments.append(a)
-    rows = audit(course, assignments, secret, catalog=catalog)
+    problems: list[str] = []
+    try:
+        rows = audit(course, assignments, secret, catalog=catalog)
+    except AuditProblems as error:
+        rows, problems = error.rows, error.problems
     console = Console(highlight=False)
     table = Table(title="Catalogued answers graded by the hidden tests")
     for col in ("blank", "answer", "verdict", "marks", "kept", "what the student reads"):
@@ -116,7 +131,9 @@ def run_audit(course: Course, names: list[str], secret: str, catalog: Path | Non
     console.print(table)
     bad = [r for r in rows if not r.ok]
     console.print(summary(rows), markup=False)
-    return 1 if bad else 0
+    for problem in problems:
+        console.print(f"internal error: {problem}", markup=False)
+    return 1 if bad or problems else 0
 
 
 def summary(rows: list[AuditRow]) -> str:

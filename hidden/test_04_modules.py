@@ -94,6 +94,9 @@ def loaded(sub, info: ModuleInfo, state: dict[str, torch.Tensor], what: str) -> 
         fail(f"{what}: its state_dict keys are not the expected ones, so the reference weights cannot be loaded.",
              state_keys_hint(keys, list(state)), f"expected {list(state)}, got {keys}")
     for key, value in state.items():
+        if not isinstance(info.state[key], torch.Tensor):
+            fail(f"{what}: its {key} is {describe(info.state[key])}, not a tensor of weights: build each layer with "
+                 f"its sizes (a lazy layer has no weights until it is first called).")
         if tuple(info.state[key].shape) != tuple(value.shape):
             fail(f"{what}: {key} has the wrong shape: build the layers from the sizes passed in.", None,
                  f"expected {tuple(value.shape)}, got {tuple(info.state[key].shape)}")
