@@ -153,7 +153,8 @@ def _describe_error(error: BaseException) -> dict[str, Any]:
     if user:
         f = user[-1]
         inside = f"in {f.name}, " if f.name != "<module>" else ""
-        cell = f.filename.strip("<>") + ", " if f.filename.startswith("<cell") else ""
+        # "<cell 13>" -> "cell [13]": the prompt JupyterLab shows beside it after Restart Kernel and Run All
+        cell = f"cell [{f.filename.strip('<>').split()[-1]}], " if f.filename.startswith("<cell ") else ""
         where = f"{inside}{cell}line {f.lineno}"
     return {"type": type(error).__name__, "message": str(error)[:2000], "where": where}
 

@@ -89,6 +89,11 @@ class Course:
                 return a
         raise KeyError(f"no assignment of the course in {self.root} has a blank named {blank!r}")
 
+    def instructor_cells(self, a: Assignment) -> frozenset[str]:
+        """The sources of the release notebook's own checking cells (nbgrader test cells, self-check cells): a
+        submission's copy of one is not run when grading (it would only check the student's work again)."""
+        return _instructor_cells(self.release(a) / a.notebook)
+
     def data_files(self, a: Assignment, max_bytes: int = 16 << 20) -> dict[str, bytes]:
         """The files released beside the notebook (data sets), which every submission's folder gets."""
         folder = self.release(a)
@@ -158,6 +163,22 @@ def _blanks(notebook: Path) -> dict[str, float]:
                 raise CourseError(f"{notebook}: blank {blank!r} has no hidden test cell test_{blank} with its points")
             blanks[blank] = points[f"test_{blank}"]
     return blanks
+
+
+@functools.lru_cache(maxsize=64)
+def _instructor_cells(notebook: Path) -> frozenset[str]:
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return frozenset()
+    found = set()
+    for cell in cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
+        if cell.get("cell_type") == "code" and not meta.get("solution") and (
+                meta.get("grade") or str(meta.get("grade_id", "")).startswith("check_")):
+            source = cell.get("source", "")
+            found.add(("".join(source) if isinstance(source, list) else str(source)).strip())
+    return frozenset(found)
 
 
 def _is_course(folder: Path) -> bool:

@@ -19,7 +19,8 @@ call the notebook's functions through the data-only codec), prints the feedback 
 ``AssertionError`` when none are earned. Inside a stock ``nbgrader autograde`` (nbgrader's ``Execute`` running the
 cells in the student's kernel, ``NBGRADER_EXECUTION=autograde``) it refuses to grade: code the student wrote runs
 before it in that kernel and could decide the outcome, so the notebook must be autograded with the course's
-configuration.
+configuration. (Only the benchmark's baseline, which measures stock nbgrader, sets ``AUTOGRADER_IN_KERNEL_BASELINE``;
+the guard makes a misconfigured course visible, it is no defence: in-kernel grading never is.)
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def grade_in_process(assignment: str, namespace: dict[str, Any], *, only_blank: 
 
 def grade_blank(blank: str, namespace: dict[str, Any]) -> float:
     """Grade one blank in a notebook's kernel; return its points or raise AssertionError with the feedback."""
-    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde" and not os.environ.get("AUTOGRADER_IN_KERNEL_BASELINE"):
         raise InKernelGradingRefused(
             f"{blank}: not graded here. nbgrader ran this hidden cell in the student's kernel, after code the student "
             f"controls; autograde with the course's nbgrader_config.py (autograder.nbgrader_preprocessor."

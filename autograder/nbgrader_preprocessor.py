@@ -209,7 +209,7 @@ def without_self_checks(notes: str) -> str:
             kept[-1].append(line)
         else:
             kept.append([line])
-    return "\n".join("\n".join(note) for note in kept if not re.match(r"Cell \d+ raised SelfCheckFailed:", note[0]))
+    return "\n".join("\n".join(note) for note in kept if not re.match(r"Cell \[?\d+\]? raised SelfCheckFailed:", note[0]))
 
 
 def visible_part(source: str) -> str:

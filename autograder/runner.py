@@ -94,7 +94,9 @@ NOTES_SHOWN = 20  # cells that raised, named one by one in the notebook's feedba
 
 
 def notebook_notes(submission: Submission | None) -> str:
-    """What a student should know about the notebook as a whole: which cells raised (the first few)."""
+    """What a student should know about the notebook as a whole: which cells raised (the first few). A cell is named
+    by the prompt JupyterLab shows beside it after Restart Kernel and Run All ("Cell [16]": its place among the
+    code cells)."""
     if submission is None:
         return ""
     notes: list[str] = []
@@ -105,9 +107,9 @@ def notebook_notes(submission: Submission | None) -> str:
         e = report.error
         where = f" ({e['where']})" if e.get("where") else ""
         if e["type"] == "Stopped":
-            notes.append(f"Cell {report.cell + 1} was skipped: {e['message'][:300]}.")
+            notes.append(f"Cell [{report.cell + 1}] was skipped: {e['message'][:300]}.")
         else:
-            notes.append(f"Cell {report.cell + 1} raised {e['type']}: {e['message'][:300]}{where}.")
+            notes.append(f"Cell [{report.cell + 1}] raised {e['type']}: {e['message'][:300]}{where}.")
     if submission.unusable:
         notes.append(submission.unusable)
     if submission.lost:
@@ -204,7 +206,8 @@ class Grader:
         cells_of = {}
         for job in jobs:
             try:
-                cells_of[job.key], unusable = read_code_cells(job.path), None
+                checking = settings.course.instructor_cells(job.assignment)  # run as empty cells: numbering kept
+                cells_of[job.key] = ["" if c.strip() in checking else c for c in read_code_cells(job.path)]
             except NotebookError as error:
                 cells_of[job.key] = []
                 unreadable[job.key] = str(error)

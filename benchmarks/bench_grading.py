@@ -8,8 +8,10 @@ each submit all six assignments solved with the reference code, then, in this on
 1. ``python -m autograder grade submitted --jobs J --no-report`` (sandboxed; results files and scores.csv, as
    ``nbgrader autograde`` writes its gradebook, no feedback pages) with ``--jobs 1`` and ``--jobs 2`` on both
    classes, and its start-up: the time from the command to the first notebook graded;
-2. baseline: ``nbgrader autograde <assignment>`` for every assignment on the small class (the notebooks' hidden
-   cells run the same hidden tests in nbgrader's kernels). nbgrader grades strictly one notebook after another,
+2. baseline: stock ``nbgrader autograde <assignment>`` for every assignment on the small class: nbgrader's own
+   in-kernel execution (the scratch course's config puts nbgrader's ``Execute`` back in place of the course's
+   sandboxed preprocessor, and lets the hidden cells grade there with ``AUTOGRADER_IN_KERNEL_BASELINE=1``), the
+   hidden cells running the same hidden tests in nbgrader's kernels. nbgrader grades strictly one notebook after another,
    so its time for the large class is its measured time per notebook times the class size;
 3. with ``--overhead``: the student code alone, every notebook's cells and hidden tests run in-process, without
    sandbox or pytest session start-up, to estimate the grader's overhead per notebook beyond the student's code.
@@ -40,8 +42,17 @@ PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 
 
+STOCK_AUTOGRADE = """
+# The benchmark's baseline: stock nbgrader, which runs every cell, hidden tests included, in the student's kernel.
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute, LimitOutput,
+                                    SaveAutoGrades)
+c.Autograde.autograde_preprocessors = [Execute, LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+"""
+
+
 def make_course(root: Path, students: int) -> None:
-    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    config = (REPO / "nbgrader_config.py").read_text() + STOCK_AUTOGRADE
+    (root / "nbgrader_config.py").write_text(config)
     shutil.copytree(REPO / "source", root / "source")
     shutil.copytree(REPO / "release", root / "release")
     for a in ASSIGNMENTS.values():
@@ -54,7 +65,7 @@ def make_course(root: Path, students: int) -> None:
 
 
 def run(cmd: list[str], cwd: Path) -> float:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "AUTOGRADER_IN_KERNEL_BASELINE": "1"}
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start

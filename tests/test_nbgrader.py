@@ -378,9 +378,9 @@ def test_feedback_escapes_student_text():
 
 
 def test_notes_leave_out_the_self_checks_of_test_cells():
-    notes = ("Cell 4 raised SelfCheckFailed: f fails 1 of its 5 self-checks:\n  ✗ equals x: got y (cell 4, line 4).\n"
-             "Cell 16 raised TypeError: bad (in g, cell 13, line 9).")
-    assert without_self_checks(notes) == "Cell 16 raised TypeError: bad (in g, cell 13, line 9)."
+    notes = ("Cell [4] raised SelfCheckFailed: f fails 1 of its 5 self-checks:\n  ✗ equals x: got y (cell [4], line 4).\n"
+             "Cell [16] raised TypeError: bad (in g, cell [13], line 9).")
+    assert without_self_checks(notes) == "Cell [16] raised TypeError: bad (in g, cell [13], line 9)."
 
 
 def test_visible_part_drops_the_hidden_region():

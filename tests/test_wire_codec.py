@@ -83,7 +83,7 @@ def test_call_failures_become_one_sentence_for_the_student():
     sub = Submission.in_process(namespace)
     with pytest.raises(SubmissionError, match="not written yet"):
         sub.call("f", 1)
-    with pytest.raises(SubmissionError, match=r"raised ZeroDivisionError: division by zero \(in g, cell 2, line 4\)"):
+    with pytest.raises(SubmissionError, match=r"raised ZeroDivisionError: division by zero \(in g, cell \[2\], line 4\)"):
         sub.call("g", 1)
     with pytest.raises(SubmissionError, match="raised SystemExit"):
         sub.call("h", 1)
