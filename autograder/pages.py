@@ -131,7 +131,8 @@ class CurveMaker:
         """The student's losses on the visible data, or None and why there are none."""
         if notebook is None or self._unavailable:
             return None, (f"your loss curve was not drawn: {self._unavailable or 'the notebook was not given'}.")
-        from autograder.notebook import NotebookError, read_code_cells
+        from autograder.notebook import NotebookError
+        from autograder.runner import graded_cells
         from autograder.submission import Submission, SubmissionError
 
         if self._factory is None:
@@ -150,7 +151,7 @@ class CurveMaker:
             return None, ("your loss curve was not drawn: the time grading gives curves ran out "
                           "(`python -m autograder report --submissions` draws it).")
         try:
-            cells = read_code_cells(notebook)
+            cells = graded_cells(self.course, assignment, notebook)
         except NotebookError:
             return None, "your loss curve was not drawn: the notebook could not be read."
         s = self.settings

@@ -117,6 +117,16 @@ def notebook_notes(submission: Submission | None) -> str:
     return "\n".join(notes)
 
 
+def graded_cells(course: Course, assignment: Assignment, path: Path) -> list[str]:
+    """The code cells of a notebook as the grader runs them: a copy of one of the release's own checking cells
+    (test and self-check cells) becomes an empty cell, so it costs nothing and the numbering is kept.
+    Raises :class:`autograder.notebook.NotebookError` for a file that is not a readable notebook."""
+    from autograder.notebook import read_code_cells
+
+    checking = course.instructor_cells(assignment)
+    return ["" if cell.strip() in checking else cell for cell in read_code_cells(path)]
+
+
 def host_scrubber(settings: Settings, extra: dict[str, str] | None = None) -> HostScrubber:
     """What of the grader's machine feedback must not show: the course, the results and submission folders, the
     Python installation (a virtual environment inside the course would show where the course is). ``extra``: more
@@ -206,8 +216,7 @@ class Grader:
         cells_of = {}
         for job in jobs:
             try:
-                checking = settings.course.instructor_cells(job.assignment)  # run as empty cells: numbering kept
-                cells_of[job.key] = ["" if c.strip() in checking else c for c in read_code_cells(job.path)]
+                cells_of[job.key] = graded_cells(settings.course, job.assignment, job.path)
             except NotebookError as error:
                 cells_of[job.key] = []
                 unreadable[job.key] = str(error)

@@ -30,21 +30,28 @@ import torch
 from autograder import compare
 from autograder.catalog import reference_namespace
 from autograder.fill import filled_release, write
-from autograder.notebook import read_code_cells
 from autograder.plugin import Entry, GradingPlugin, derive_seed, load_reference, run_pytest, submission_digest
+from autograder.runner import graded_cells
 from autograder.submission import Submission
 from conftest import ASSIGNMENTS, COURSE
 
 A = ASSIGNMENTS["02_linear_regression"]
 SECRET = "oracle-secret-91d2"
 BLANK = "mse_grads"
-# The problem size of each mse_grads test (an attacker learns them with one probe that raises x.shape).
-SIZES = {"[n=1]": 1, "[n=13]": 13, "by hand": 6, "leaves its inputs": 7}
+# The problem sizes of each mse_grads test's cases, in order (an attacker learns them with probes that raise
+# x.shape); a test's feedback is about its first failing check: dw then db of its first case, then of the next.
+CASES = {"[sizes=13 and 6]": [13, 6], "[sizes=25 and 4]": [25, 4], "N = 1": [1], "does not use backward": [6],
+         "does not modify its inputs": [7]}
 NUMBER = r"-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|-?inf|nan"
 
 
+def cases_of(test_name: str) -> list[int]:
+    return next(sizes for key, sizes in CASES.items() if key in test_name)
+
+
 def size_of(test_name: str) -> int:
-    return next(n for key, n in SIZES.items() if key in test_name)
+    """The size of a test's first case: the one a probe that fails every check hears about."""
+    return cases_of(test_name)[0]
 
 
 def cell(table: dict[int, tuple[float, float]]) -> str:
@@ -65,20 +72,27 @@ class Attacker:
         self.guess: dict[tuple[int, str], float] = {}
         self.seen: dict[tuple[int, str], list[tuple[float, float]]] = {}  # (guess, |guess - expected|)
         self.revealed = 0  # how many observations held a usable number
+        self.at: dict[str, int] = {}  # per test, the check its feedback was last about
 
     def table(self) -> dict[int, tuple[float, float]]:
-        sizes = sorted({n for n, _ in self.guess} | set(SIZES.values()))
+        sizes = sorted({n for n, _ in self.guess} | {n for cases in CASES.values() for n in cases})
         return {n: (self.guess.get((n, "dw"), 0.0), self.guess.get((n, "db"), 0.0)) for n in sizes}
 
     def learn(self, tests: list[dict]) -> None:
         for test in tests:
             if BLANK not in test["tags"]:
                 continue
-            n = size_of(test["name"])
-            for name in ("dw", "db"):
-                sentence = re.search(rf"(?:^|\n){name}: [^\n]*", test["output"])
-                if sentence:
-                    self._update((n, name), sentence.group(0))
+            said = re.match(r"(dw|db): ", test["output"])
+            if not said:
+                continue
+            # The checks in order: (n, dw), (n, db) per case. Feedback about the other quantity than last time
+            # means the check it was about now passes: move on to the next check that names this one.
+            checks = [(n, name) for n in cases_of(test["name"]) for name in ("dw", "db")]
+            at = self.at.get(test["name"], 0)
+            while at < len(checks) - 1 and checks[at][1] != said.group(1):
+                at += 1
+            self.at[test["name"]] = at
+            self._update(checks[at], test["output"])
 
     def _update(self, key: tuple[int, str], text: str) -> None:
         g = self.guess.get(key, 0.0)
@@ -241,7 +255,7 @@ def hidden_inputs(notebook: Path, student: str, test_name: str):
     spec = importlib.util.spec_from_file_location("_hidden_02", COURSE.hidden_tests(A))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    digest = submission_digest(student, read_code_cells(notebook))
+    digest = submission_digest(student, graded_cells(COURSE, A, notebook))
     rng = torch.Generator().manual_seed(derive_seed(SECRET, test_name, digest))
     return module.problem(rng, size_of(test_name))
 
@@ -257,15 +271,15 @@ def test_inputs_are_rederived_as_the_grader_draws_them(campaign):
             want = float(x.sum() + 2 * y.sum() + 3 * w.sum() + 5 * b.sum())
             assert f"checksum={want!r}" in test["output"], test
             checked += 1
-    assert checked == 4
+    assert checked == 5
 
 
 def test_probe_feedback_reveals_no_expected_value(campaign):
     r = campaign["rounds"][0]
     notebook = r["submitted"] / "mallory" / A.name / A.notebook
     reference = load_reference(COURSE, A)
-    failing = [t for t in r["results"]["mallory"]["tests"] if t["score"] < t["max_score"]]
-    assert len(failing) == 4
+    failing = [t for t in r["results"]["mallory"]["tests"] if "values differ" in t["output"]]
+    assert len(failing) == 3  # the two value tests and N = 1 (the others pass, and are not counted)
     for test in failing:
         text = test["output"]
         assert "the worst, at index (0,)" in text and "is 0 where the expected value is not" in text, text
