@@ -212,6 +212,12 @@ def build_root(plan: dict, extra_hide: list[str], scratch: str, owner: int, disk
             mount("tmpfs", where, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k")
             readonly.append((where, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC))
         mounted[target] = kind
+    # Folders made on the private /tmp to hold binds of a repository that lives under the host's /tmp (its venv)
+    # become read-only, so that the sandbox cannot write beside those binds, whoever owns them in its namespace.
+    tops = {"/".join(t.split("/")[:3]) for t, _ in ops if t.startswith("/tmp/") and t.count("/") > 2}
+    for top in sorted(t for t in tops if t not in mounted):
+        mount(new + top, new + top, None, MS_BIND | MS_REC)
+        readonly.insert(0, (new + top, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV))
     for path, target in plan["links"]:
         if not os.path.lexists(new + path):
             try:

@@ -34,7 +34,7 @@ from typing import Any, Callable, Iterator
 import pytest
 import torch
 
-from autograder.compare import Mismatch, wrap
+from autograder.compare import Mismatch
 from autograder.course import Assignment, Course
 from autograder.policy import KINDS, Policy
 from autograder.results import TestResult
@@ -132,7 +132,7 @@ class GradingPlugin:
         if report.when == "call" or (report.when == "setup" and report.failed):
             blank, points = _blank_marker(item)
             passed = report.passed
-            output = "" if passed else wrap(self._feedback(item, call))
+            output = "" if passed else self._feedback(item, call)
             self._pending.pop(item.nodeid, None)
             self.results[entry.key].append(TestResult(
                 name=_test_name(item), blank=blank, score=points if passed else 0.0, max_score=points,

@@ -83,8 +83,12 @@ class HostScrubber:
         return text
 
     def result(self, result: "NotebookResult") -> "NotebookResult":
+        """The result without host details, each test's feedback then wrapped to short lines (after the scrubbing,
+        so that where lines break never depends on the grader's folders)."""
+        from autograder.compare import wrap
+
         return replace(result, output=self(result.output),
-                       tests=[replace(t, output=self(t.output), name=self(t.name)) for t in result.tests])
+                       tests=[replace(t, output=wrap(self(t.output)), name=self(t.name)) for t in result.tests])
 
 
 def write_atomically(path: Path, text: str) -> None:
