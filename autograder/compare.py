@@ -35,6 +35,22 @@ def wrap(text: str, width: int = LINE_WIDTH) -> str:
                      for line in text.splitlines())
 
 
+def unwrap(text: str, width: int = LINE_WIDTH) -> str:
+    """``text`` with the line breaks of :func:`wrap` taken out, so that a page can wrap it to its own width: a line
+    continues the one before when its first word did not fit there ("Hint:" and indented lines always start one)."""
+    lines: list[str] = []
+    previous = None  # the last line as wrap wrote it
+    for line in text.splitlines():
+        first = line.split(" ", 1)[0]
+        if (previous and line and not line[:1].isspace() and not line.startswith("Hint:")
+                and len(previous) + 1 + len(first) > width >= len(previous)):
+            lines[-1] += " " + line
+        else:
+            lines.append(line)
+        previous = line
+    return "\n".join(lines)
+
+
 def mentions(text: str, phrase: str) -> bool:
     """Whether ``text`` says ``phrase``, whatever the case and however the lines were wrapped."""
     return " ".join(phrase.lower().split()) in " ".join(text.lower().split())

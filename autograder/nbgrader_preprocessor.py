@@ -111,29 +111,11 @@ def _wrap(text: str, indent: str) -> list[str]:
     return lines
 
 
-def unwrap(text: str) -> str:
-    """The engine's feedback with the line breaks of its own wrapping (autograder.compare.wrap) taken out, so the page
-    and :data:`WIDTH` wrap it afresh: a line ends where the next one's first word did not fit in the engine's width."""
-    try:
-        from autograder.compare import LINE_WIDTH as width
-    except ImportError:  # an engine that does not wrap
-        return text
-    lines: list[str] = []
-    previous = None  # the last line as the engine wrote it
-    for line in text.splitlines():
-        first = line.split(" ", 1)[0]
-        if (previous and line and not line[:1].isspace() and not line.startswith("Hint:")
-                and len(previous) + 1 + len(first) > width >= len(previous)):
-            lines[-1] += " " + line
-        else:
-            lines.append(line)
-        previous = line
-    return "\n".join(lines)
-
-
 def _groups(blank: str, tests: list[Any]) -> tuple[list[tuple[list[str], str]], list[str]]:
     """The failed tests grouped by their feedback (the same message once, under every test it concerns), in order,
     and the names of the passed ones."""
+    from autograder.compare import unwrap  # the engine's wrapping undone: the page wraps to its own width
+
     failed: list[tuple[list[str], str]] = []
     passed: list[str] = []
     for t in tests:

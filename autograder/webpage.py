@@ -127,7 +127,9 @@ class Feedback:
 def split_feedback(output: str) -> Feedback:
     """A test's output as autograder.compare.feedback writes it: a sentence, "Hint: ..." (on its own line, or
     after the sentence on the same line), then the numbers."""
-    lines = clean(output).strip().splitlines()
+    from autograder.compare import unwrap
+
+    lines = clean(unwrap(output)).strip().splitlines()  # the engine's own wrapping undone: the page wraps it
     if not lines:
         return Feedback("", "", "")
     for i, line in enumerate(lines):

@@ -419,7 +419,7 @@ def test_hidden_cell_refuses_to_grade_in_a_stock_autograde_kernel(monkeypatch):
 
 def test_unwrap_undoes_the_engines_wrapping():
     from autograder.compare import feedback, wrap
-    from autograder.nbgrader_preprocessor import unwrap
+    from autograder.compare import unwrap
 
     samples = [feedback("softmax of a (3, 6) input with logits up to ±1000: some values are NaN or infinite.",
                         "exp overflows, or every exp underflows to 0: subtract each row's maximum (keepdim=True) "
