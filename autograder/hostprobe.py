@@ -21,6 +21,8 @@ import select
 import time
 from dataclasses import dataclass, field
 
+from autograder.isolation import in_initial_user_namespace, write_text as _write
+
 LEVELS = ("namespaces", "userns", "uid-seccomp", "none")
 ISOLATING = LEVELS[:-1]
 
@@ -82,10 +84,6 @@ def capabilities() -> int:
         if line.startswith("CapEff:"):
             return int(line.split()[1], 16)
     return 0
-
-
-def in_initial_user_namespace() -> bool:
-    return (_read("/proc/self/uid_map") or "").split() == ["0", "0", "4294967295"]
 
 
 def python_paths() -> list[str]:
@@ -192,14 +190,6 @@ def _call(name: str, result: int) -> None:
         error = OSError(code, f"{name}: {os.strerror(code)}")
         error.step = name
         raise error
-
-
-def _write(path: str, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY)
-    try:
-        os.write(fd, text.encode())
-    finally:
-        os.close(fd)
 
 
 def _mount_proc_and_switch(uid: int | None) -> dict:
