@@ -260,6 +260,12 @@ def _restore_environment(saved: dict[str, str | None]) -> None:
             os.environ[name] = value
 
 
+# pytest's built-in plugins that grading does without: each wraps every test phase (the logging plugin alone
+# cost a tenth of a class's grading time), and none is something a hidden test uses (warnings are ignored below).
+UNUSED_PLUGINS = ("cacheprovider", "stepwise", "logging", "warnings", "junitxml", "doctest", "pastebin",
+                  "faulthandler", "unraisableexception", "threadexception", "setuponly", "setupplan")
+
+
 def run_pytest(assignments: list[Assignment], plugin: GradingPlugin, quiet: bool = True) -> int:
     """Run the hidden tests of ``assignments`` with ``plugin``; returns pytest's exit code.
 
@@ -267,13 +273,15 @@ def run_pytest(assignments: list[Assignment], plugin: GradingPlugin, quiet: bool
     PYTEST_PLUGINS, ...) and colour variables are removed for its duration (and restored after), plugins are not
     autoloaded from entry points, the ini file is empty (``-c`` the null device, so none is searched for above the
     course), conftest.py files are looked for no higher than the hidden tests' folder, assertions are plain (no
-    values in their messages), and every warning is ignored whatever PYTHONWARNINGS or -W said."""
+    values in their messages), and every warning is ignored whatever PYTHONWARNINGS or -W said; pytest's
+    plugins that grading does not use are off (:data:`UNUSED_PLUGINS`)."""
     course = plugin.course
     hidden = course.root / "hidden"
     args = [str(course.hidden_tests(a)) for a in assignments]
-    args += ["-c", os.devnull, f"--rootdir={hidden}", f"--confcutdir={hidden}", "-p", "no:cacheprovider",
-             "-p", "no:stepwise", "-o", "addopts=", "-o", "python_files=test_*.py", "--import-mode=importlib",
-             "--assert=plain", "-W", "ignore"]
+    args += ["-c", os.devnull, f"--rootdir={hidden}", f"--confcutdir={hidden}", "-o", "addopts=",
+             "-o", "python_files=test_*.py", "--import-mode=importlib", "--assert=plain"]
+    for name in UNUSED_PLUGINS:
+        args += ["-p", f"no:{name}"]
     if quiet:
         args += ["-p", "no:terminal"]
     saved = _controlled_environment()

@@ -633,9 +633,10 @@ class Sandbox:
         return read_regular_file(os.path.join(folder, name), max_bytes)
 
     # -- ending -------------------------------------------------------------------------------------------
-    def kill(self, why: str = "killed by the grader") -> None:
-        """SIGKILL the sandbox's PID 1 (and with it everything in its namespace); wait until all are gone.
-        Idempotent; never raises."""
+    def kill(self, why: str = "killed by the grader", wait: bool = True) -> None:
+        """SIGKILL the sandbox's PID 1 (and with it everything in its namespace); wait until all are gone
+        (``wait=False``: only the signal, nothing of the sandbox runs on; :meth:`close` waits). Idempotent;
+        never raises."""
         try:
             with self._lock:
                 if self.killed_because is None and self.alive:
@@ -647,6 +648,8 @@ class Sandbox:
                         except OSError:
                             pass
                         break
+                if not wait:
+                    return
                 if not self.wait(5) and self._pidfd is not None:
                     signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
                 for fd in (self._pidfd, self._pidfd2):
