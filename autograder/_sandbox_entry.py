@@ -41,6 +41,7 @@ import socket
 import sys
 import time
 import traceback
+from typing import Any
 
 from autograder import hostprobe, seccomp, wire
 from autograder.isolation import (CLONE_NEWUSER, NAMESPACES, Cgroups, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS,
@@ -49,7 +50,7 @@ from autograder.isolation import (CLONE_NEWUSER, NAMESPACES, Cgroups, PR_SET_CHI
                                   shared_folders, switch_uid, tighten, unshare, view_plan, write_text)
 
 BLOCKED = ("solutions", "autograder.hidden")
-_CTRL: socket.socket | None = None  # the control socket; forked children drop it at once
+_CTRL: list[socket.socket] = []  # the control sockets; forked children drop them at once
 
 
 # -- file descriptors and imports --------------------------------------------------------------------------
@@ -206,9 +207,9 @@ def _reseed() -> None:
 def _relay(job: dict, sock_fd: int, status_fd: int, zygote_pid: int) -> None:
     """C1: enter new namespaces, fork the sandbox, report how it ended. Never returns."""
     global _CTRL
-    if _CTRL is not None:
-        _CTRL.detach()
-        _CTRL = None
+    for ctrl in _CTRL:
+        ctrl.detach()
+    _CTRL = []
     try:
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != zygote_pid:
@@ -490,11 +491,16 @@ def _tightened_note(changed: list[str]) -> str:
 
 def main(ctrl_fd: int) -> None:
     global _CTRL
-    ctrl = _CTRL = socket.socket(fileno=ctrl_fd)
+    ctrl = socket.socket(fileno=ctrl_fd)
+    _CTRL = [ctrl]
     data = ctrl.recv(1 << 20)
     if not data:
         return
     config = json.loads(data)
+    # More control sockets, one per grading process that shares this zygote (Zygote.clients): each sends
+    # requests and gets its answers on its own socket; the zygote stops when the first one closes.
+    clients = [socket.socket(fileno=fd) for fd in config.get("clients", [])]
+    _CTRL.extend(clients)
     sys.meta_path.insert(0, _Blocker(config.get("block", list(BLOCKED))))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
@@ -507,7 +513,6 @@ def main(ctrl_fd: int) -> None:
         entry = _load_entry(config["entry"])
         # Every object so far is shared with the sandboxes copy-on-write: keep the garbage collector from
         # touching them (and so copying their pages) in every sandbox.
-        gc.collect()
         gc.freeze()
     except BaseException as error:  # noqa: BLE001
         ctrl.send(json.dumps({"ready": False, "error": f"{type(error).__name__}: {error}"}).encode())
@@ -516,78 +521,103 @@ def main(ctrl_fd: int) -> None:
         vm = int(f.read().split()[0]) * resource.getpagesize()
     ctrl.send(json.dumps({"ready": True, "pid": os.getpid(), "vm_bytes": vm, "report": report.to_json(),
                           "threads": len(os.listdir("/proc/self/task"))}).encode())
-    levels = _Levels(config, report)
-    # pidfd -> (pid, uid, host scratch folder, cgroup folders)
-    children: dict[int, tuple[int, int | None, str | None, list[str]]] = {}
+    server = _Server(config, entry, _Levels(config, report), deferred)
+    listening = {sock.fileno(): sock for sock in (ctrl, *clients)}
     try:
         while True:
-            ready = _ready([ctrl.fileno(), *children], 1.0)
-            _reap(children, levels)
-            if ctrl.fileno() not in ready:
-                continue
-            data, fds, _, _ = socket.recv_fds(ctrl, 1 << 20, 4)
-            if not data:
-                return  # the grader is gone
-            try:
-                request = json.loads(data)
-                op = request.get("op")
-                if op == "level":
-                    ctrl.send(json.dumps(levels.set(request["level"])).encode())
-                elif op == "spawn" and len(fds) == 2:
-                    if levels.level is None:
-                        raise ValueError("no isolation level was set")
-                    hide = request.get("hide", [])
-                    tightened = []
-                    if levels.level == "uid-seccomp" and hide:
-                        tightened = tighten(hide, levels.needed)[0]
-                    uid = levels.uid({u for _, u, _, _ in children.values()})
-                    try:
-                        scratch_dir = levels.scratch(uid)
-                        cgroups = levels.make_cgroups(request["limits"])
-                    except BaseException:
-                        levels.release(uid)
-                        raise
-                    job = {"level": levels.level, "uid": uid, "limits": request["limits"], "hide": hide,
-                           "plan": levels.plan, "scratch": config["scratch"], "entry": entry,
-                           "scratch_dir": scratch_dir, "filter": levels.filter, "cgroups": cgroups,
-                           "shared": levels.shared, "probe": bool(request.get("probe"))}
-                    if job["probe"]:
-                        job.update(verify=levels.verify + hide if levels.level == "uid-seccomp" else [],
-                                   needed=levels.needed)
-                    zygote_pid = os.getpid()
-                    pid = os.fork()
-                    if pid == 0:
-                        try:
-                            _relay(job, fds[0], fds[1], zygote_pid)
-                        finally:
-                            os._exit(71)
-                    pidfd = os.pidfd_open(pid)
-                    children[pidfd] = (pid, uid, scratch_dir, cgroups)
-                    reply = {"ok": True, "pid": pid, "uid": uid, "scratch": scratch_dir}
-                    if tightened:
-                        reply["notes"] = [_tightened_note(tightened)]
-                    socket.send_fds(ctrl, [json.dumps(reply).encode()], [pidfd])
-                    if deferred and not job["probe"]:  # the rest of the warm-up, while the first sandbox runs
-                        deferred = False
-                        try:
-                            _warm_up_optimizers()
-                        except Exception:  # noqa: BLE001 - a sandbox imports what it needs anyway
-                            pass
-                        gc.collect()
-                        gc.freeze()
-                elif op == "modules":
-                    ctrl.send(json.dumps({"ok": True, "modules": sorted(sys.modules),
-                                          "environ": dict(os.environ)}).encode())
-                elif op == "stop":
-                    return
-                else:
-                    ctrl.send(json.dumps({"ok": False, "error": f"bad request {op!r}"}).encode())
-            except Exception as error:  # noqa: BLE001 - the zygote outlives a bad request
-                ctrl.send(json.dumps({"ok": False, "error": f"{type(error).__name__}: {error}"}).encode())
-            finally:
-                for fd in fds:
-                    os.close(fd)
+            ready = _ready([*listening, *server.children], 1.0)
+            _reap(server.children, server.levels)
+            for fd in ready:
+                sock = listening.get(fd)
+                if sock is None:
+                    continue
+                data, fds, _, _ = socket.recv_fds(sock, 1 << 20, 4)
+                if not data and sock is not ctrl:  # a client is gone; the others go on
+                    del listening[fd]
+                    continue
+                if not data or not server.serve(sock, data, fds):
+                    return  # the grader is gone, or asked to stop
     finally:
+        server.stop()
+
+
+class _Server:
+    """The zygote's requests: set the level, spawn a sandbox, list what it imported, stop."""
+
+    def __init__(self, config: dict, entry: Any, levels: _Levels, deferred: bool):
+        self.config, self.entry, self.levels, self.deferred = config, entry, levels, deferred
+        # pidfd -> (pid, uid, host scratch folder, cgroup folders)
+        self.children: dict[int, tuple[int, int | None, str | None, list[str]]] = {}
+
+    def serve(self, sock: socket.socket, data: bytes, fds: list[int]) -> bool:
+        """Answer one request on ``sock``; False for "stop"."""
+        levels = self.levels
+        try:
+            request = json.loads(data)
+            op = request.get("op")
+            if op == "level":
+                sock.send(json.dumps(levels.set(request["level"])).encode())
+            elif op == "spawn" and len(fds) == 2:
+                self._spawn(sock, request, fds)
+            elif op == "modules":
+                sock.send(json.dumps({"ok": True, "modules": sorted(sys.modules),
+                                      "environ": dict(os.environ)}).encode())
+            elif op == "stop":
+                return False
+            else:
+                sock.send(json.dumps({"ok": False, "error": f"bad request {op!r}"}).encode())
+        except Exception as error:  # noqa: BLE001 - the zygote outlives a bad request
+            sock.send(json.dumps({"ok": False, "error": f"{type(error).__name__}: {error}"}).encode())
+        finally:
+            for fd in fds:
+                os.close(fd)
+        return True
+
+    def _spawn(self, sock: socket.socket, request: dict, fds: list[int]) -> None:
+        levels, children, config = self.levels, self.children, self.config
+        if levels.level is None:
+            raise ValueError("no isolation level was set")
+        hide = request.get("hide", [])
+        tightened = []
+        if levels.level == "uid-seccomp" and hide:
+            tightened = tighten(hide, levels.needed)[0]
+        uid = levels.uid({u for _, u, _, _ in children.values()})
+        try:
+            scratch_dir = levels.scratch(uid)
+            cgroups = levels.make_cgroups(request["limits"])
+        except BaseException:
+            levels.release(uid)
+            raise
+        job = {"level": levels.level, "uid": uid, "limits": request["limits"], "hide": hide,
+               "plan": levels.plan, "scratch": config["scratch"], "entry": self.entry,
+               "scratch_dir": scratch_dir, "filter": levels.filter, "cgroups": cgroups,
+               "shared": levels.shared, "probe": bool(request.get("probe"))}
+        if job["probe"]:
+            job.update(verify=levels.verify + hide if levels.level == "uid-seccomp" else [], needed=levels.needed)
+        zygote_pid = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _relay(job, fds[0], fds[1], zygote_pid)
+            finally:
+                os._exit(71)
+        pidfd = os.pidfd_open(pid)
+        children[pidfd] = (pid, uid, scratch_dir, cgroups)
+        reply = {"ok": True, "pid": pid, "uid": uid, "scratch": scratch_dir}
+        if tightened:
+            reply["notes"] = [_tightened_note(tightened)]
+        socket.send_fds(sock, [json.dumps(reply).encode()], [pidfd])
+        if self.deferred and not job["probe"]:  # the rest of the warm-up, while the first sandbox runs
+            self.deferred = False
+            try:
+                _warm_up_optimizers()
+            except Exception:  # noqa: BLE001 - a sandbox imports what it needs anyway
+                pass
+            gc.freeze()
+
+    def stop(self) -> None:
+        """Kill every sandbox, wait for them (5 s at most), release what they held, and exit."""
+        children, levels = self.children, self.levels
         for pidfd in list(children):
             try:
                 signal.pidfd_send_signal(pidfd, signal.SIGKILL)

@@ -1,13 +1,13 @@
-"""Grade a batch: shard the notebooks over ``--jobs`` worker processes, each with its own warm sandbox
-zygote and one pytest session over its shard; stream every finished notebook back to the parent, which
-writes its results file at once (no lost work) and drives the progress display.
+"""Grade a batch: shard the notebooks over ``--jobs`` worker processes, each running one pytest session over its
+shard with sandboxes from a warm zygote; stream every finished notebook back to the parent, which writes its
+results file at once (no lost work) and drives the progress display.
 
-Start-up is what a small class waits for, so it is overlapped: the parent forks its workers before importing
-anything heavy (no torch in the parent); each worker starts its zygote first (a separate process, importing
-torch beside it) and only then imports the trusted side (torch, pytest, nbformat; :func:`prepare_imports`);
-what the first hidden tests would import on the way (``torch.testing``'s DTensor check, the optimizers'
-``torch._dynamo``) is imported while the zygote still starts, if it does (:func:`warm_trusted`).
-:class:`Grader` is one such warm grader, reused for batch after batch (:mod:`autograder.dask_executor`).
+Start-up is what a small class waits for, so each torch import is done once and beside another: the parent
+starts the zygote (a separate process, importing torch) and meanwhile imports the trusted side itself (torch,
+pytest, nbformat; :func:`prepare_imports`), then forks its workers, which inherit those imports and share the
+zygote, each through a control socket of its own (:mod:`autograder.zygote_client`; one zygote per
+:data:`WORKERS_PER_ZYGOTE` workers). :class:`Grader` is one warm grader, reused for batch after batch
+(:mod:`autograder.dask_executor`: a zygote of its own, started beside its imports).
 """
 from __future__ import annotations
 
@@ -20,51 +20,50 @@ import threading
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from autograder.course import Assignment, Course
 from autograder.discover import Job
 from autograder.results import HostScrubber, NotebookResult, TestResult
 
 if TYPE_CHECKING:  # imported when grading starts: they bring torch and pytest
+    from autograder.sandbox import Zygote
     from autograder.submission import Submission, Transport
+    from autograder.zygote_client import ZygoteClient
 
 
 def prepare_imports() -> None:
     """Import the trusted side (torch, pytest, the plugin, nbformat). jsonschema, under nbformat, builds a grammar
     for RFC 3987 IRIs when it is imported and ``rfc3987_syntax`` is installed (1.5-2 s on a 2-core machine);
     nbformat's schema checks no IRI format, so it is kept out of that one import (and importable afterwards)."""
-    if "autograder.plugin" in sys.modules and "autograder.notebook" in sys.modules:
-        return
-    blocked = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
-    if blocked:
-        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
-    try:
-        import autograder.notebook  # noqa: F401
-    finally:
-        if blocked and "rfc3987_syntax" in sys.modules and sys.modules["rfc3987_syntax"] is None:
-            del sys.modules["rfc3987_syntax"]
+    if "autograder.notebook" not in sys.modules:
+        blocked = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
+        if blocked:
+            sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+        try:
+            import autograder.notebook  # noqa: F401
+        finally:
+            if blocked and "rfc3987_syntax" in sys.modules and sys.modules["rfc3987_syntax"] is None:
+                del sys.modules["rfc3987_syntax"]
     import autograder.plugin  # noqa: F401
     import autograder.submission  # noqa: F401
-
-
-def warm_trusted(enough: Callable[[], bool] = lambda: False) -> None:
-    """Import now what the hidden tests would import on their first run: torch.testing.assert_close imports
-    torch.distributed.tensor (about 0.8 s), an optimizer torch._dynamo (about 1 s); each step only while
-    ``enough()`` is false (e.g. while the zygote still starts: never at the cost of the first notebook). Then freeze
-    what is in memory, so that the garbage collector (pytest runs it after each session) does not walk it again.
-    Never in a thread beside grading: two threads importing torch's modules at once break them."""
     import torch
 
-    steps = (lambda: torch.testing.assert_close(torch.zeros(2), torch.zeros(2)),
-             lambda: torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1))
-    for step in steps:
-        if enough():
-            break
-        try:
-            step()
-        except Exception:  # noqa: BLE001 - only a warm-up: the tests import what they need anyway
-            pass
+    # One thread: the workers are the parallelism, and OpenMP's idle threads spin (a core's worth of CPU per worker
+    # went to that). Set before any parallel region: no thread pool is ever made, so forking stays safe.
+    torch.set_num_threads(1)
+
+
+def warm_trusted() -> None:
+    """Import now what the hidden tests would import on their first run (an optimizer imports torch._dynamo: about
+    1 s), then freeze what is in memory, so that the garbage collector (pytest runs it after each session) does not
+    walk it again. Never in a thread beside grading: two threads importing torch's modules at once break them."""
+    import torch
+
+    try:
+        torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    except Exception:  # noqa: BLE001 - only a warm-up: the tests import what they need anyway
+        pass
     gc.freeze()
 
 
@@ -141,13 +140,21 @@ def host_scrubber(settings: Settings, extra: dict[str, str] | None = None) -> Ho
     return HostScrubber(folders, uids=range(BASE_UID, BASE_UID + UID_COUNT))
 
 
-def _open_factory(settings: Settings) -> Callable[[Assignment], Callable[[], Transport]]:
-    from autograder.sandbox import Limits, Zygote  # imported late: only graders need it
+def zygote_settings(settings: Settings) -> dict[str, Any]:
+    """The keywords of :class:`autograder.sandbox.Zygote` for ``settings``."""
+    from autograder.sandbox import Limits  # imported late: only graders need it
 
-    limits = Limits(memory_bytes=settings.memory_bytes, call_timeout=settings.call_timeout)
     # defer_warm_up: the zygote is ready once torch is in; it warms the optimizers up after forking the first sandbox
-    zygote = Zygote(limits=limits, level=settings.isolation, minimum=settings.minimum, hide=settings.hide,
-                    defer_warm_up=True)
+    return {"limits": Limits(memory_bytes=settings.memory_bytes, call_timeout=settings.call_timeout),
+            "level": settings.isolation, "minimum": settings.minimum, "hide": settings.hide, "defer_warm_up": True}
+
+
+def _open_factory(settings: Settings, zygote: Zygote | None = None) -> Callable[[Assignment], Callable[[], Transport]]:
+    """Sandboxes from ``zygote`` (by default, a zygote of its own), one started ahead (:mod:`autograder.spare`)."""
+    from autograder.sandbox import Zygote
+
+    if zygote is None:
+        zygote = Zygote(**zygote_settings(settings))
     from autograder.spare import SpareSandboxes
 
     files: dict[str, dict[str, bytes]] = {}
@@ -178,12 +185,13 @@ class Grader:
     process: it imports torch while this one imports the trusted side), and every :meth:`grade` is one pytest
     session over a batch. Not for two batches at a time (pytest is not re-entrant): callers take turns."""
 
-    def __init__(self, settings: Settings, open_factory: Callable[[Assignment], Callable[[], Transport]] | None = None):
+    def __init__(self, settings: Settings, open_factory: Callable[[Assignment], Callable[[], Transport]] | None = None,
+                 zygote: Zygote | None = None):
         self.settings = settings
-        self._factory = open_factory
+        self._factory = open_factory if zygote is None else _open_factory(settings, zygote)
         self._error: BaseException | None = None
         self._started = threading.Thread(target=self._start, name="zygote start-up", daemon=True)
-        if open_factory is None:
+        if self._factory is None:
             import autograder.sandbox  # noqa: F401 - here, so that the thread imports nothing beside the caller's imports
             self._started.start()
 
@@ -319,14 +327,16 @@ class Note:
     text: str
 
 
-def _worker(jobs: list[Job], settings: Settings, out: multiprocessing.Queue) -> None:
+WORKERS_PER_ZYGOTE = 4  # a zygote forks a sandbox in about 10 ms of its own time: enough for this many workers
+
+
+def _worker(jobs: list[Job], settings: Settings, out: multiprocessing.Queue, client: ZygoteClient) -> None:
     from autograder.sandbox import SandboxError
 
     try:
-        grader = Grader(settings)  # its zygote imports torch beside this process's imports
+        client.adopt()
+        grader = Grader(settings, zygote=client)
         try:
-            prepare_imports()
-            warm_trusted(enough=grader.started)  # what the first tests would import, while the zygote starts
             errors = grader.grade(jobs, lambda key, r: out.put(("result", (key, r))),
                                   note=lambda text: out.put(("note", text)))
         finally:
@@ -338,15 +348,64 @@ def _worker(jobs: list[Job], settings: Settings, out: multiprocessing.Queue) -> 
         out.put(("failed", f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}"))
 
 
+def _start_zygotes(settings: Settings, workers: int) -> tuple[list[Zygote], list[ZygoteClient]]:
+    """The zygotes for ``workers`` workers (:data:`WORKERS_PER_ZYGOTE` each), started at once, side by side, while
+    the caller imports the trusted side; then one client per worker, in order. Raises what stopped a zygote."""
+    from autograder.zygote_client import shared_zygote
+
+    sizes = [min(WORKERS_PER_ZYGOTE, workers - i) for i in range(0, workers, WORKERS_PER_ZYGOTE)]
+    started: list[Any] = [None] * len(sizes)
+
+    def start(i: int) -> None:
+        try:
+            started[i] = shared_zygote(sizes[i], **zygote_settings(settings))
+        except BaseException as error:  # noqa: BLE001 - raised again below, in the caller's thread
+            started[i] = error
+
+    threads = [threading.Thread(target=start, args=(i,), name="zygote start-up", daemon=True)
+               for i in range(len(sizes))]
+    for t in threads:
+        t.start()
+    prepare_imports()  # meanwhile: the workers inherit the trusted side's imports
+    for t in threads:
+        t.join()
+    owners = [s[0] for s in started if isinstance(s, tuple)]
+    failed = next((s for s in started if isinstance(s, BaseException)), None)
+    if failed is not None:
+        for owner in owners:
+            owner.close()
+        raise failed
+    gc.freeze()  # what the workers inherit: never walked again by their garbage collectors
+    return owners, [client for _, clients in started for client in clients]
+
+
 def grade_parallel(jobs: list[Job], settings: Settings, n_jobs: int) -> Iterator[Graded | Problem | Note]:
     """Yield :class:`Graded` for each notebook as workers finish it, a :class:`Problem` per problem and each
     distinct :class:`Note` once."""
     context = multiprocessing.get_context("fork")
     results: multiprocessing.Queue = context.Queue()
     shards = shard(jobs, max(1, n_jobs))
-    workers = [context.Process(target=_worker, args=(s, settings, results), daemon=True) for s in shards]
+    from autograder.sandbox import SandboxError, SandboxUnavailable
+
+    try:
+        owners, clients = _start_zygotes(settings, len(shards))
+    except SandboxError as error:  # e.g. namespaces not permitted: nothing can be graded safely
+        raise error if isinstance(error, SandboxUnavailable) else SandboxUnavailable(str(error)) from None
+    try:
+        yield from _run_workers(context, shards, settings, results, clients)
+    finally:
+        for owner in owners:
+            owner.close()
+
+
+def _run_workers(context: Any, shards: list[list[Job]], settings: Settings, results: multiprocessing.Queue,
+                 clients: list[ZygoteClient]) -> Iterator[Graded | Problem | Note]:
+    workers = [context.Process(target=_worker, args=(s, settings, results, c), daemon=True)
+               for s, c in zip(shards, clients)]
     for w in workers:
         w.start()
+    for client in clients:  # each worker has its own copy now
+        client.close()
     running = len(workers)
     noted: set[str] = set()
     while running:

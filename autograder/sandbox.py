@@ -146,7 +146,8 @@ class Zygote:
     prefixes the zygote's command line (e.g. ``["unshare", "--user", "--map-root-user"]``); ``log`` receives the
     zygote's stderr. ``defer_warm_up``: the zygote says it is ready once its imports are done, and runs the rest
     of its warm-up (the optimizers, which import torch._dynamo: about 2 s) just after forking the first sandbox,
-    while that one runs; a sandbox started before it imports what it needs itself.
+    while that one runs; a sandbox started before it imports what it needs itself. ``clients``: that many more
+    control sockets (``client_sockets``), for other processes to share this zygote (:mod:`autograder.zygote_client`).
 
     After start: ``level`` (the level in use), ``report`` (the :class:`HostReport` of the zygote's host) and
     ``notes`` (lines for the instructor: why a stronger level was not used, which permissions were tightened).
@@ -156,7 +157,7 @@ class Zygote:
                  level: str = "auto", minimum: str | None = None,
                  hide: Iterable[str | os.PathLike] = (), preload: Sequence[str] = DEFAULT_PRELOAD,
                  launcher: Sequence[str] = (), log: Any = None, base_uid: int = BASE_UID, uid_count: int = UID_COUNT,
-                 start_timeout: float = 120.0, defer_warm_up: bool = False):
+                 start_timeout: float = 120.0, defer_warm_up: bool = False, clients: int = 0):
         if not isolate:
             level = "none"
         if level != "auto":
@@ -178,6 +179,8 @@ class Zygote:
                         "base_uid": base_uid, "uid_count": uid_count, "scratch": SCRATCH,
                         "defer_warm_up": bool(defer_warm_up)}
         self._launcher, self._log, self._start_timeout = list(launcher), log, start_timeout
+        self._clients_wanted = clients
+        self.client_sockets: list[socket.socket] = []  # see autograder.zygote_client
         self._lock = threading.Lock()
         self._sandboxes: weakref.WeakSet[Sandbox] = weakref.WeakSet()
         self._closed = False
@@ -200,19 +203,28 @@ class Zygote:
     # -- lifecycle ---------------------------------------------------------------------------------------
     def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # The control sockets of the processes that will share this zygote (the first start only)
+        pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                 for _ in range(self._clients_wanted if "process" not in self._state and not self.restarts else 0)]
         command = [*self._launcher, sys.executable, "-s", "-B", "-c", _BOOT, str(theirs.fileno()), str(REPO)]
+        client_fds = [far.fileno() for _, far in pairs]  # the same numbers in the zygote (pass_fds)
         try:
             process = subprocess.Popen(
                 command, env=_python_env(), cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=self._log, pass_fds=[theirs.fileno()], start_new_session=True)
+                stderr=self._log, pass_fds=[theirs.fileno(), *client_fds], start_new_session=True)
         except BaseException:
             ours.close()
+            for near, _ in pairs:
+                near.close()
             raise
         finally:
             theirs.close()
+            for _, far in pairs:
+                far.close()
         self._state.update(ctrl=ours, process=process)
         self._ctrl, self._process = ours, process
-        ours.send(json.dumps(self._config).encode())
+        self.client_sockets = [near for near, _ in pairs]
+        ours.send(json.dumps({**self._config, "clients": client_fds}).encode())
         if not _readable(ours, self._start_timeout):
             raise SandboxError(f"the sandbox zygote did not start within {self._start_timeout:g} s")
         data = ours.recv(1 << 20)
@@ -369,13 +381,16 @@ class Zygote:
         except OSError as error:
             raise SandboxError(f"the sandbox zygote is gone ({error})") from None
         if not data:
-            raise SandboxError(f"the sandbox zygote is gone (exit status {self._process.poll()})")
+            raise SandboxError(f"the sandbox zygote is gone ({self._exit_status()})")
         reply = json.loads(data)
         if not reply.get("ok"):
             for fd in got:
                 os.close(fd)
             raise SandboxError(f"the sandbox zygote refused: {reply.get('error')}")
         return reply, got
+
+    def _exit_status(self) -> str:
+        return f"exit status {self._process.poll()}"
 
     def modules(self) -> list[str]:
         """The modules imported in the zygote (every sandbox starts with them)."""
