@@ -351,7 +351,8 @@ def _preload(name: str) -> None:
 
 def _warm_up(defer: bool = False) -> None:
     """Import and run once what every notebook uses, so that no sandbox pays for it; ``defer``: all but the
-    optimizers (:func:`_warm_up_optimizers`), which the zygote warms up after forking its first sandbox."""
+    optimizers (:data:`DEFERRED_STEPS`), which the zygote warms up step by step once it has forked its first
+    sandbox, whenever it has no request to answer."""
     if "torch" in sys.modules:
         torch = sys.modules["torch"]
         torch.set_num_threads(1)
@@ -364,7 +365,8 @@ def _warm_up(defer: bool = False) -> None:
         loss = torch.nn.functional.mse_loss(layer(x), torch.zeros(2))
         loss.backward()
         if not defer:
-            _warm_up_optimizers()
+            for step in DEFERRED_STEPS:
+                _warm_up_step(step)
         torch.nn.init.xavier_uniform_(layer.weight)
         torch.nn.init.normal_(layer.weight, 0.0, 1.0)
         torch.nn.BCEWithLogitsLoss()(torch.zeros(2), torch.ones(2))
@@ -376,8 +378,25 @@ def _warm_up(defer: bool = False) -> None:
         torch.load(buffer, weights_only=True)
 
 
+# The deferred warm-up, in steps of a few tenths of a second each, taken one at a time while no request waits:
+# the first optimizer imports torch._dynamo (about 1 s on a 2-core machine), sympy first (a third of that).
+DEFERRED_STEPS = ("sympy", "torch.fx.experimental.symbolic_shapes", "torch._dynamo", "optimizers")
+IDLE_BEFORE_STEP = 0.05  # s without a request before the zygote takes a step
+
+
+def _warm_up_step(step: str) -> None:
+    try:
+        if step == "optimizers":
+            _warm_up_optimizers()
+        else:
+            importlib.import_module(step)
+    except Exception:  # noqa: BLE001 - a sandbox imports what it needs anyway
+        pass
+    gc.freeze()
+
+
 def _warm_up_optimizers() -> None:
-    """The first optimizer imports torch._dynamo (about 2 s on a 2-core machine)."""
+    """Run the optimizers once (their first step imports torch._dynamo)."""
     if "torch" in sys.modules:
         torch = sys.modules["torch"]
         layer = torch.nn.Linear(2, 1)
@@ -525,7 +544,11 @@ def main(ctrl_fd: int) -> None:
     listening = {sock.fileno(): sock for sock in (ctrl, *clients)}
     try:
         while True:
-            ready = _ready([*listening, *server.children], 1.0)
+            warming = server.warming()
+            ready = _ready([*listening, *server.children], IDLE_BEFORE_STEP if warming else 1.0)
+            if warming and not ready:
+                _warm_up_step(server.steps.pop(0))
+                continue
             _reap(server.children, server.levels)
             for fd in ready:
                 sock = listening.get(fd)
@@ -545,7 +568,9 @@ class _Server:
     """The zygote's requests: set the level, spawn a sandbox, list what it imported, stop."""
 
     def __init__(self, config: dict, entry: Any, levels: _Levels, deferred: bool):
-        self.config, self.entry, self.levels, self.deferred = config, entry, levels, deferred
+        self.config, self.entry, self.levels = config, entry, levels
+        self.steps = list(DEFERRED_STEPS) if deferred else []  # the warm-up left to do
+        self.spawned = False  # a sandbox (not a probe) was forked: the warm-up may go on
         # pidfd -> (pid, uid, host scratch folder, cgroup folders)
         self.children: dict[int, tuple[int, int | None, str | None, list[str]]] = {}
 
@@ -607,13 +632,11 @@ class _Server:
         if tightened:
             reply["notes"] = [_tightened_note(tightened)]
         socket.send_fds(sock, [json.dumps(reply).encode()], [pidfd])
-        if self.deferred and not job["probe"]:  # the rest of the warm-up, while the first sandbox runs
-            self.deferred = False
-            try:
-                _warm_up_optimizers()
-            except Exception:  # noqa: BLE001 - a sandbox imports what it needs anyway
-                pass
-            gc.freeze()
+        self.spawned = self.spawned or not job["probe"]
+
+    def warming(self) -> bool:
+        """Whether warm-up steps are left and may be taken now (the first sandbox was forked without them)."""
+        return self.spawned and bool(self.steps)
 
     def stop(self) -> None:
         """Kill every sandbox, wait for them (5 s at most), release what they held, and exit."""

@@ -11,6 +11,7 @@ zygote, each through a control socket of its own (:mod:`autograder.zygote_client
 """
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import multiprocessing
@@ -19,6 +20,7 @@ import sys
 import threading
 import traceback
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -150,34 +152,64 @@ def zygote_settings(settings: Settings) -> dict[str, Any]:
 
 
 def _open_factory(settings: Settings, zygote: Zygote | None = None) -> Callable[[Assignment], Callable[[], Transport]]:
-    """Sandboxes from ``zygote`` (by default, a zygote of its own), one started ahead (:mod:`autograder.spare`)."""
+    """Sandboxes from ``zygote`` (by default, a zygote of its own), each ended on a helper thread, which also starts
+    notebooks ahead (:mod:`autograder.ahead`)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from autograder.ahead import Retiring
     from autograder.sandbox import Zygote
 
     if zygote is None:
         zygote = Zygote(**zygote_settings(settings))
-    from autograder.spare import SpareSandboxes
-
+    helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grading helper")
     files: dict[str, dict[str, bytes]] = {}
 
-    def spawn(name: str) -> Transport:
-        if name not in files:
-            files[name] = settings.course.data_files(settings.course.assignments[name])
-        return zygote.spawn(files=files[name])
-
-    spares = SpareSandboxes(spawn)
-
     def for_assignment(assignment: Assignment) -> Callable[[], Transport]:
-        return lambda: spares.open(assignment.name)
+        def spawn() -> Transport:
+            if assignment.name not in files:
+                files[assignment.name] = settings.course.data_files(assignment)
+            return Retiring(zygote.spawn(files=files[assignment.name]), helper)
+        return spawn
 
     def close() -> None:
-        spares.close()
+        helper.shutdown(wait=True)
         zygote.close()
 
-    for_assignment.plan = spares.plan  # type: ignore[attr-defined]
+    for_assignment.helper = helper  # type: ignore[attr-defined]
     for_assignment.close = close  # type: ignore[attr-defined]
     for_assignment.level = zygote.level  # type: ignore[attr-defined]
     for_assignment.notes = zygote.notes  # type: ignore[attr-defined]
     return for_assignment
+
+
+class _Notebook:
+    """A job's notebook as the grader runs it, read when first needed (not a whole class before the first is
+    graded; possibly on the helper thread that starts it ahead)."""
+
+    def __init__(self, course: Course, job: Job):
+        self.course, self.job = course, job
+        self.unreadable: str | None = None  # why its file is not a notebook
+
+    @cached_property
+    def cells(self) -> list[str]:
+        from autograder.notebook import NotebookError
+
+        try:
+            return graded_cells(self.course, self.job.assignment, self.job.path)
+        except NotebookError as error:
+            self.unreadable = str(error)
+            return []
+
+    def digest(self) -> str:
+        from autograder.plugin import submission_digest
+
+        return submission_digest(self.job.student, self.cells)
+
+    def unusable(self) -> str | None:
+        self.cells  # noqa: B018 - reads it
+        if self.unreadable is None:
+            return None
+        return f"Your notebook could not be read, so nothing in it was graded: {self.unreadable}."
 
 
 class Grader:
@@ -227,45 +259,39 @@ class Grader:
         """Grade ``jobs`` in one pytest session; ``report`` gets each notebook's results as soon as they are known,
         ``note`` what the instructor should know about the isolation. Returns internal errors of the hidden tests."""
         prepare_imports()
-        from autograder.notebook import NotebookError, read_code_cells
-        from autograder.plugin import Entry, GradingPlugin, run_pytest, submission_digest
+        from autograder.ahead import Ahead
+        from autograder.plugin import Entry, GradingPlugin, run_pytest
 
         settings = self.settings
-        by_key = {job.key: job for job in jobs}
-        unreadable: dict[str, str] = {}  # job key -> why its file is not a notebook
-        cells_of = {}
-        for job in jobs:
-            try:
-                cells_of[job.key] = graded_cells(settings.course, job.assignment, job.path)
-            except NotebookError as error:
-                cells_of[job.key] = []
-                unreadable[job.key] = str(error)
+        notebooks = {job.key: _Notebook(settings.course, job) for job in jobs}
         factory = self.ready()
         level = getattr(factory, "level", None)
         for text in getattr(factory, "notes", []):
             note(text)
-        entries = []
-        for job in jobs:
-            cells = cells_of[job.key]
-            unusable = (f"Your notebook could not be read, so nothing in it was graded: {unreadable[job.key]}."
-                        if job.key in unreadable else None)
-            entries.append(Entry(job.key, job.assignment.name,
-                                 _submission_opener(factory(job.assignment), cells, unusable, settings),
-                                 digest=submission_digest(job.student, cells)))
+
+        def make(key: str) -> Submission:
+            notebook = notebooks[key]
+            return _submission(factory(notebook.job.assignment), notebook.cells, notebook.unusable(), settings)
+
+        # the order pytest opens them in: by hidden test module, then as given
+        ahead = Ahead(getattr(factory, "helper", None), [j.key for j in sorted(jobs, key=lambda j: j.assignment.name)],
+                      make)
+        entries = [Entry(job.key, job.assignment.name, functools.partial(ahead.take, job.key),
+                         digest=notebooks[job.key].digest) for job in jobs]
         scrubber = host_scrubber(settings, scrub)
-        plan = getattr(factory, "plan", None)
-        if plan is not None:  # the order pytest opens them in: by hidden test module, then as given
-            plan([job.assignment.name for job in sorted(jobs, key=lambda job: job.assignment.name)])
 
         def done(key: str, tests: list[TestResult], submission: Submission | None) -> None:
-            job = by_key[key]
+            job = notebooks[key].job
             report(key, scrubber.result(NotebookResult(job.student, job.assignment.name, job.path.stem, list(tests),
                                                        output=notebook_notes(submission), isolation=level,
-                                                       error=unreadable.get(key))))
+                                                       error=notebooks[key].unreadable)))
 
         plugin = GradingPlugin(settings.course, entries, settings.secret, on_done=done)
         assignments = sorted({job.assignment.name: job.assignment for job in jobs}.values(), key=lambda a: a.name)
-        code = run_pytest(assignments, plugin)
+        try:
+            code = run_pytest(assignments, plugin)
+        finally:
+            ahead.close()
         if code not in (0, 1):
             plugin.internal_errors.append(f"pytest exited with code {code}")
         return plugin.internal_errors
@@ -293,15 +319,13 @@ def grade_shard(jobs: list[Job], settings: Settings, report: Callable[[str, Note
         grader.close()
 
 
-def _submission_opener(opener: Callable[[], Transport], cells: list[str], unusable: str | None,
-                       settings: Settings) -> Callable[[], Submission]:
+def _submission(opener: Callable[[], Transport], cells: list[str], unusable: str | None,
+                settings: Settings) -> Submission:
     from autograder.submission import Submission
 
-    def open_submission() -> Submission:
-        budget = settings.notebook_budget if settings.notebook_budget is not None else 4 * settings.notebook_timeout
-        return Submission(opener, cells, cell_timeout=settings.cell_timeout, call_timeout=settings.call_timeout,
-                          notebook_timeout=settings.notebook_timeout, unusable=unusable, budget=budget)
-    return open_submission
+    budget = settings.notebook_budget if settings.notebook_budget is not None else 4 * settings.notebook_timeout
+    return Submission(opener, cells, cell_timeout=settings.cell_timeout, call_timeout=settings.call_timeout,
+                      notebook_timeout=settings.notebook_timeout, unusable=unusable, budget=budget)
 
 
 def shard(jobs: list[Job], n: int) -> list[list[Job]]:

@@ -236,6 +236,11 @@ class Submission:
             self.close()
             raise ProcessLost(self.lost + ".") from None
 
+    def not_counting(self, seconds: float) -> None:
+        """Leave ``seconds`` of waiting out of the notebook's budget (started ahead, then waiting to be tested)."""
+        if self._first_start is not None:
+            self._first_start += max(0.0, seconds)
+
     def _budget_left(self) -> float:
         if self.budget is None or self._first_start is None:
             return float("inf")
