@@ -4,18 +4,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test release examples bench audit lab clean
+.PHONY: setup bytecode demo test release examples bench audit lab clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $(STAMP)
 
+# The kit's bytecode, as a regular install has it (an editable install has none, and where PYTHONDONTWRITEBYTECODE
+# is set Python never writes it: every start, and every sandbox zygote, compiled the kit again).
+bytecode: $(STAMP)
+	$(BIN)/python -m compileall -q autograder
+
 setup: $(STAMP)
 
 ## Grade the bundled example submissions (a correct, a buggy and an untouched student) and print the table;
 ## end with the class report and the students' feedback pages (grade writes them; `report` if it could not).
-demo: $(STAMP)
+demo: bytecode
 	rm -f out/demo/report.html
 	$(BIN)/python -m autograder grade examples/submitted --out out/demo --jobs 2
 	@test -s out/demo/report.html || $(BIN)/python -m autograder report out/demo --submissions examples/submitted
@@ -38,7 +43,7 @@ examples: $(STAMP)
 	$(BIN)/python tools/make_examples.py
 
 ## Speed: this grader against nbgrader autograde on the same notebooks.
-bench: $(STAMP)
+bench: bytecode
 	$(BIN)/python benchmarks/bench_grading.py
 
 ## Which catalogued mistakes the hidden tests catch, per blank.

@@ -378,8 +378,10 @@ def _warm_up(defer: bool = False) -> None:
         torch.load(buffer, weights_only=True)
 
 
-# The deferred warm-up, in steps of a few tenths of a second each, taken one at a time while no request waits:
-# the first optimizer imports torch._dynamo (about 1 s on a 2-core machine), sympy first (a third of that).
+# The deferred warm-up, in steps of a few tenths of a second each, taken one at a time: after each sandbox forked
+# and whenever no request waits (so that it is done within the first few sandboxes even when requests never stop,
+# and no sandbox waits for more than a step): the first optimizer imports torch._dynamo (about 1 s on a 2-core
+# machine), sympy first (a third of that). A sandbox forked before the end imports what it needs itself.
 DEFERRED_STEPS = ("sympy", "torch.fx.experimental.symbolic_shapes", "torch._dynamo", "optimizers")
 IDLE_BEFORE_STEP = 0.05  # s without a request before the zygote takes a step
 
@@ -632,7 +634,10 @@ class _Server:
         if tightened:
             reply["notes"] = [_tightened_note(tightened)]
         socket.send_fds(sock, [json.dumps(reply).encode()], [pidfd])
-        self.spawned = self.spawned or not job["probe"]
+        if not job["probe"]:
+            self.spawned = True
+            if self.steps:
+                _warm_up_step(self.steps.pop(0))
 
     def warming(self) -> bool:
         """Whether warm-up steps are left and may be taken now (the first sandbox was forked without them)."""
