@@ -58,10 +58,12 @@ def _started(make: Callable[[str], Submission], key: str) -> tuple[Submission, f
 class Ahead:
     """Hands out the submissions of a batch (``make(key)``: a submission not yet started), each started while the
     one before it in ``order`` was tested; ``helper`` (a one-thread executor) does the starting. Without a helper,
-    submissions are handed out unstarted."""
+    submissions are handed out unstarted. ``while_waiting`` is called once, the first time a submission asked for
+    is not started yet (e.g. a warm-up that would otherwise cost a notebook its time later)."""
 
-    def __init__(self, helper: Executor | None, order: Sequence[str], make: Callable[[str], Submission]):
-        self._helper, self._make = helper, make
+    def __init__(self, helper: Executor | None, order: Sequence[str], make: Callable[[str], Submission],
+                 while_waiting: Callable[[], None] | None = None):
+        self._helper, self._make, self._while_waiting = helper, make, while_waiting
         self._after = {key: order[i + 1] for i, key in enumerate(order[:-1])}
         self._lock = threading.Lock()
         self._pending: dict[str, Future[tuple[Submission, float]]] = {}
@@ -78,6 +80,9 @@ class Ahead:
         if pending is None:
             submission = self._make(key)
         else:
+            if self._while_waiting is not None and not pending.done():
+                warm, self._while_waiting = self._while_waiting, None
+                warm()
             submission, done = pending.result()
             submission.not_counting(time.monotonic() - done)  # its wait to be tested
         nxt = self._after.get(key)

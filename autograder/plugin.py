@@ -283,7 +283,8 @@ def run_pytest(assignments: list[Assignment], plugin: GradingPlugin, quiet: bool
     hidden = course.root / "hidden"
     args = [str(course.hidden_tests(a)) for a in assignments]
     args += ["-c", os.devnull, f"--rootdir={hidden}", f"--confcutdir={hidden}", "-o", "addopts=",
-             "-o", "python_files=test_*.py", "--import-mode=importlib", "--assert=plain"]
+             "-o", "python_files=test_*.py", "--import-mode=importlib", "--assert=plain",
+             "--capture=sys"]  # what a hidden test prints stays out of the grader's output; no dup2s per test
     for name in UNUSED_PLUGINS:
         args += ["-p", f"no:{name}"]
     if quiet:

@@ -274,8 +274,9 @@ class Grader:
             return _submission(factory(notebook.job.assignment), notebook.cells, notebook.unusable(), settings)
 
         # the order pytest opens them in: by hidden test module, then as given
+        # while the first wait for a sandbox lasts: what the hidden tests would import later (torch._dynamo)
         ahead = Ahead(getattr(factory, "helper", None), [j.key for j in sorted(jobs, key=lambda j: j.assignment.name)],
-                      make)
+                      make, while_waiting=warm_trusted)
         entries = [Entry(job.key, job.assignment.name, functools.partial(ahead.take, job.key),
                          digest=notebooks[job.key].digest) for job in jobs]
         scrubber = host_scrubber(settings, scrub)
@@ -359,6 +360,9 @@ def _worker(jobs: list[Job], settings: Settings, out: multiprocessing.Queue, cli
 
     try:
         client.adopt()
+        # Two threads take turns here (tests; the helper starting the next notebook): hand the interpreter over
+        # after 1 ms, not 5, so that neither waits long for its socket's answer to be read
+        sys.setswitchinterval(0.001)
         grader = Grader(settings, zygote=client)
         try:
             errors = grader.grade(jobs, lambda key, r: out.put(("result", (key, r))),

@@ -125,3 +125,35 @@ def test_without_a_helper_submissions_are_handed_out_unstarted(zygote, helper):
     assert sub.call("key") == "a"
     sub.close()
     ahead.close()
+
+
+def test_the_first_wait_for_a_submission_is_used_once(zygote, helper):
+    """While the first submission asked for is still starting, ``while_waiting`` runs (once: a warm-up)."""
+    release = threading.Event()
+    calls = []
+
+    def warm():
+        calls.append(threading.current_thread().name)
+        release.set()  # the start it waited for can go on
+
+    class Blocking(Maker):
+        def __call__(self, key):
+            sub = super().__call__(key)
+            opener = sub._open
+
+            def slow_open():
+                release.wait(30)
+                return opener()
+            sub._open = slow_open
+            return sub
+
+    make = Blocking(zygote, helper)
+    ahead = Ahead(helper, ["a", "b"], make, while_waiting=warm)
+    try:
+        for key in ("a", "b"):
+            sub = ahead.take(key)
+            assert sub.call("key") == key
+            sub.close()
+    finally:
+        ahead.close()
+    assert calls == [threading.main_thread().name]  # once, on the grader's thread
