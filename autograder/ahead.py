@@ -59,7 +59,8 @@ class Ahead:
     """Hands out the submissions of a batch (``make(key)``: a submission not yet started), each started while the
     one before it in ``order`` was tested; ``helper`` (a one-thread executor) does the starting. Without a helper,
     submissions are handed out unstarted. ``while_waiting`` is called once, the first time a submission asked for
-    is not started yet (e.g. a warm-up that would otherwise cost a notebook its time later)."""
+    after the first one is not started yet (e.g. a warm-up that would otherwise cost a later notebook its time;
+    never the first notebook, whose time is the class's start-up)."""
 
     def __init__(self, helper: Executor | None, order: Sequence[str], make: Callable[[str], Submission],
                  while_waiting: Callable[[], None] | None = None):
@@ -76,11 +77,12 @@ class Ahead:
         """``key``'s submission (started, if it was started ahead); starts the one after it."""
         with self._lock:
             pending = self._pending.pop(key, None)
+            first = not self._taken
             self._taken.add(key)
         if pending is None:
             submission = self._make(key)
         else:
-            if self._while_waiting is not None and not pending.done():
+            if self._while_waiting is not None and not first and not pending.done():
                 warm, self._while_waiting = self._while_waiting, None
                 warm()
             submission, done = pending.result()

@@ -360,9 +360,6 @@ def _worker(jobs: list[Job], settings: Settings, out: multiprocessing.Queue, cli
 
     try:
         client.adopt()
-        # Two threads take turns here (tests; the helper starting the next notebook): hand the interpreter over
-        # after 1 ms, not 5, so that neither waits long for its socket's answer to be read
-        sys.setswitchinterval(0.001)
         grader = Grader(settings, zygote=client)
         try:
             errors = grader.grade(jobs, lambda key, r: out.put(("result", (key, r))),
