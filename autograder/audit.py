@@ -66,7 +66,8 @@ class AuditRow:
 def audit(course: Course, assignments: list[Assignment], secret: str, jobs: int = 2,
           sandbox: bool = True, catalog: Path | None = None) -> list[AuditRow]:
     """Grade every catalogued variant of ``assignments`` with the real grader."""
-    from autograder.runner import Graded, Problem, Settings, grade_parallel
+    from autograder.runner import Graded, Problem, Settings
+    from autograder.workers import grade_parallel
 
     rows: dict[str, AuditRow] = {}
     with tempfile.TemporaryDirectory(prefix="autograder-audit-") as tmp:

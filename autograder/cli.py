@@ -208,7 +208,8 @@ def grade(course: Course, args: argparse.Namespace) -> int:
                                  f"{assignment.name} cannot be graded")
     secret = course.secret(args.secret)
     out = _output_folder(args.out)
-    from autograder.runner import Graded, Note, Settings, grade_parallel  # torch is imported once input is valid
+    from autograder.runner import Graded, Note, Settings  # torch is imported once input is valid
+    from autograder.workers import grade_parallel
     from autograder.sandbox import SandboxUnavailable
     hide = sorted({course.root, out, *(p.resolve() if p.is_dir() else p.resolve().parent for p in args.paths)})
     settings = Settings(course=course, secret=secret, isolation="none" if args.no_sandbox else args.exact_isolation or "auto",

@@ -10,7 +10,7 @@
 - **Notebooks travel as bytes, in batches**; each batch is one task (one pytest session on the worker) whose
   result is data: plain dictionaries of the results, the isolation level, the notes and internal errors. The
   client writes each results file as its batch arrives (:func:`grade_dask` yields the same events as
-  :func:`autograder.runner.grade_parallel`).
+  :func:`autograder.workers.grade_parallel`).
 - **A worker that dies mid-batch** loses the whole batch's results with it (nothing of a batch is sent before it
   is done); the scheduler runs the batch again on another worker, so every notebook gets exactly one result.
   A batch that kills workers ``distributed.scheduler.allowed-failures`` times is reported as not graded.
@@ -192,7 +192,7 @@ def batches(jobs: list[Job], workers: int, batch_size: int | None = None) -> lis
 def grade_dask(jobs: list[Job], settings: Settings, address: str, batch_size: int | None = None,
                client: Client | None = None) -> Iterator[Graded | Problem | Note]:
     """Grade ``jobs`` on the Dask cluster at ``address`` (``tcp://HOST:PORT``; ``dask://HOST:PORT`` is taken for
-    tcp); yields the events of :func:`autograder.runner.grade_parallel`. Raises SandboxUnavailable when a worker
+    tcp); yields the events of :func:`autograder.workers.grade_parallel`. Raises SandboxUnavailable when a worker
     cannot isolate as asked."""
     from autograder.sandbox import SandboxUnavailable
 

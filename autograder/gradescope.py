@@ -228,7 +228,8 @@ def grade_submission(bundle: Path, submission: Path, results: Path) -> int:
     if notebook is None:
         write_atomically(results, json.dumps(results_json(ungraded(assignment, note), visibility), indent=2))
         return 0
-    from autograder.runner import Graded, Problem, Settings, grade_parallel
+    from autograder.runner import Graded, Problem, Settings
+    from autograder.workers import grade_parallel
 
     job = Job(notebook, "submission", assignment, Path(f"{assignment.stem}.json"))
     grading = Settings(course=course, secret=course.secret(), hide=[course.root, submission.resolve(),

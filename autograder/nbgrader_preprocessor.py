@@ -10,7 +10,7 @@ student's cells (where one cell that replaces ``torch.testing.assert_close`` dec
 
 For each notebook nbgrader autogrades, it grades the student's submitted file (``submitted/<student>/<assignment>/
 <notebook>.ipynb``, exactly what ``python -m autograder grade submitted/`` grades, with the same student id, so
-the same hidden inputs and the same marks) with :func:`autograder.runner.grade_parallel`, and writes each
+the same hidden inputs and the same marks) with :func:`autograder.workers.grade_parallel`, and writes each
 ``test_<blank>`` cell's outputs: the blank's feedback (a display_data, HTML wrapped to the page and plain text)
 and the blank's points as the ``execute_result`` that nbgrader's ``determine_grade`` reads as partial credit, so
 ``SaveAutoGrades`` records the engine's mark per blank. Nothing of the notebook runs in nbgrader's process or in
@@ -64,7 +64,8 @@ class _Batch:
         """Grade ``wanted`` (student, assignment name, notebook path) in one batch, as ``python -m autograder
         grade`` would; every notebook ends up in :attr:`results` or :attr:`failed`."""
         from autograder.discover import Job
-        from autograder.runner import Graded, Note, grade_parallel
+        from autograder.runner import Graded, Note
+        from autograder.workers import grade_parallel
         from autograder.sandbox import SandboxUnavailable
 
         jobs = []

@@ -6,8 +6,9 @@ Builds two scratch classes, N students (default 4: 24 notebooks) and M students 
 each submit all six assignments solved with the reference code, then, in this one process on this machine, times:
 
 1. ``python -m autograder grade submitted --jobs J --no-report`` (sandboxed; results files and scores.csv, as
-   ``nbgrader autograde`` writes its gradebook, no feedback pages) with ``--jobs 1`` and ``--jobs 2`` on both
-   classes, and its start-up: the time from the command to the first notebook graded;
+   ``nbgrader autograde`` writes its gradebook, no feedback pages; the course secret in ``$AUTOGRADER_SECRET``, as
+   a course's secret file gives it) with ``--jobs 1`` and ``--jobs 2`` on both classes, and its start-up: the time
+   from the command to the first notebook graded (the grader prints a line per notebook as it is graded);
 2. baseline: stock ``nbgrader autograde <assignment>`` for every assignment on the small class: nbgrader's own
    in-kernel execution (the scratch course's config puts nbgrader's ``Execute`` back in place of the course's
    sandboxed preprocessor, and lets the hidden cells grade there with ``AUTOGRADER_IN_KERNEL_BASELINE=1``), the
@@ -17,7 +18,8 @@ each submit all six assignments solved with the reference code, then, in this on
    sandbox or pytest session start-up, to estimate the grader's overhead per notebook beyond the student's code.
 
 It checks that both graders give full marks, and prints the ratios. Timings on shared 2-core machines are
-noisy: compare the ratios, and rerun before drawing conclusions.
+noisy: compare the ratios, and rerun before drawing conclusions. The baseline runs the course's hidden tests with
+this kit's comparison code in nbgrader's kernels, so it gets faster when that code does.
 """
 from __future__ import annotations
 
