@@ -393,6 +393,7 @@ def test_a_batch_with_a_problem_records_no_grade(monkeypatch, tmp_path):
     import logging
 
     import autograder.runner as runner
+    import autograder.workers as workers
     from autograder.nbgrader_preprocessor import _Batch, _key
     from autograder.results import NotebookResult
 
@@ -400,7 +401,7 @@ def test_a_batch_with_a_problem_records_no_grade(monkeypatch, tmp_path):
         yield runner.Graded(jobs[0].key, NotebookResult(jobs[0].student, LR.name, LR.stem))
         yield runner.Problem("a grading worker died (exit code -9)")
 
-    monkeypatch.setattr(runner, "grade_parallel", fake)
+    monkeypatch.setattr(workers, "grade_parallel", fake)
     batch = _Batch(COURSE, settings=None, jobs=2)
     wanted = [(s, LR.name, tmp_path / s / LR.notebook) for s in ("ann", "ben")]
     batch.grade(wanted, logging.getLogger("test"))
