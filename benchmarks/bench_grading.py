@@ -17,7 +17,8 @@ each submit all six assignments solved with the reference code, then, in this on
 3. with ``--overhead``: the student code alone, every notebook's cells and hidden tests run in-process, without
    sandbox or pytest session start-up, to estimate the grader's overhead per notebook beyond the student's code.
 
-It checks that both graders give full marks, and prints the ratios. Timings on shared 2-core machines are
+It checks that both graders give full marks, and prints the ratios of wall time and of CPU time (user + system,
+every process of each command, sandboxes and kernels included). Timings on shared 2-core machines are
 noisy: compare the ratios, and rerun before drawing conclusions. The baseline runs the course's hidden tests with
 this kit's comparison code in nbgrader's kernels, so it gets faster when that code does.
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -66,6 +68,13 @@ def make_course(root: Path, students: int) -> None:
                     shutil.copy(data, root / "submitted" / f"student{s:03d}" / a.name / data.name)
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every process this one has waited for, with their own waited-for children
+    (the grader's workers, zygote and sandboxes; nbgrader's kernels): steadier than wall time on a busy machine."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(cmd: list[str], cwd: Path) -> float:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "AUTOGRADER_IN_KERNEL_BASELINE": "1"}
     start = time.perf_counter()
@@ -76,9 +85,9 @@ def run(cmd: list[str], cwd: Path) -> float:
     return seconds
 
 
-def grade_timed(root: Path, jobs: int) -> tuple[float, float]:
-    """``autograder grade`` on ``root``'s class: (seconds in all, seconds to the first notebook graded). The grader
-    prints a line per notebook graded, just after writing its results file."""
+def grade_timed(root: Path, jobs: int) -> tuple[float, float, float]:
+    """``autograder grade`` on ``root``'s class: (seconds in all, seconds to the first notebook graded, CPU seconds).
+    The grader prints a line per notebook graded, just after writing its results file."""
     out = f"graded-{jobs}"
     shutil.rmtree(root / out, ignore_errors=True)
     cmd = [PYTHON, "-m", "autograder", "grade", "submitted", "--out", out, "--jobs", str(jobs), "--no-report"]
@@ -86,7 +95,7 @@ def grade_timed(root: Path, jobs: int) -> tuple[float, float]:
     # a start of Python more (the grader moves it out of sight of other users' ps)
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COLUMNS": "200",
            "AUTOGRADER_SECRET": "bench"}
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), children_cpu()
     first = None
     with subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:
         for line in p.stdout:
@@ -96,7 +105,7 @@ def grade_timed(root: Path, jobs: int) -> tuple[float, float]:
     seconds = time.perf_counter() - start
     if p.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{stderr[-2000:]}")
-    return seconds, first if first is not None else seconds
+    return seconds, first if first is not None else seconds, children_cpu() - cpu
 
 
 def nbgrader_scores(root: Path) -> list[tuple[str, str, float, float]]:
@@ -160,19 +169,20 @@ def main() -> int:
             make_course(root, n)
         sizes = {small: n_small * len(ASSIGNMENTS), large: n_large * len(ASSIGNMENTS)}
         ours: dict[tuple[Path, int], float] = {}
+        ours_cpu: dict[tuple[Path, int], float] = {}
         firsts: list[float] = []
         for root in (small, large):
             print(f"class of {sizes[root] // len(ASSIGNMENTS)} students x {len(ASSIGNMENTS)} assignments = "
                   f"{sizes[root]} notebooks", flush=True)
             for jobs in args.jobs:
-                seconds, first = grade_timed(root, jobs)
+                seconds, first, cpu = grade_timed(root, jobs)
                 rows = grader_scores(root / f"graded-{jobs}")
                 assert all(s == m for _, _, s, m in rows) and len(rows) == sizes[root], rows
-                ours[root, jobs] = seconds
+                ours[root, jobs], ours_cpu[root, jobs] = seconds, cpu
                 firsts.append(first)
                 print(f"  autograder grade --jobs {jobs}: {seconds:.1f} s, {seconds / sizes[root] * 1000:.0f} ms per "
-                      f"notebook (start-up included); first notebook graded {first:.2f} s after the command",
-                      flush=True)
+                      f"notebook (start-up included); first notebook graded {first:.2f} s after the command; "
+                      f"{cpu:.1f} s of CPU", flush=True)
         print(f"start-up (command to first notebook graded): {min(firsts):.2f} s at best, {max(firsts):.2f} s at "
               f"worst over {len(firsts)} runs")
         if args.overhead:
@@ -186,15 +196,17 @@ def main() -> int:
                   f"ms per notebook")
         if args.skip_nbgrader:
             return 0
-        baseline = 0.0
+        baseline = baseline_cpu = 0.0
         for a in ASSIGNMENTS.values():
             run([str(BIN / "nbgrader"), "generate_assignment", a.name, "--force"], small)
+            cpu = children_cpu()
             baseline += run([str(BIN / "nbgrader"), "autograde", a.name, "--force"], small)
+            baseline_cpu += children_cpu() - cpu
         rows = nbgrader_scores(small)
         assert len(rows) == sizes[small] and all(abs(s - m) < 1e-9 for _, _, s, m in rows), rows
         per_notebook = baseline / sizes[small]
         print(f"baseline nbgrader autograde (all six assignments, {sizes[small]} notebooks): {baseline:.1f} s "
-              f"({per_notebook * 1000:.0f} ms per notebook, full marks on all)")
+              f"({per_notebook * 1000:.0f} ms per notebook, full marks on all); {baseline_cpu:.1f} s of CPU")
         print(f"nbgrader grades strictly one notebook after another: for {sizes[large]} notebooks, "
               f"{sizes[large]} x {per_notebook:.2f} s = {per_notebook * sizes[large]:.0f} s (estimated, not run)")
         for root in (small, large):
@@ -202,6 +214,11 @@ def main() -> int:
             for jobs in args.jobs:
                 print(f"ratio, {sizes[root]} notebooks, --jobs {jobs}: nbgrader autograde / autograder grade = "
                       f"{theirs:.0f} s / {ours[root, jobs]:.1f} s = {theirs / ours[root, jobs]:.1f}x")
+        for root in (small, large):  # CPU: the steadier figure on a shared machine
+            theirs = baseline_cpu / sizes[small] * sizes[root]
+            for jobs in args.jobs:
+                print(f"CPU ratio, {sizes[root]} notebooks, --jobs {jobs}: {theirs:.0f} s / {ours_cpu[root, jobs]:.1f} s "
+                      f"= {theirs / ours_cpu[root, jobs]:.1f}x")
     return 0
 
 
