@@ -179,17 +179,24 @@ class _Notebook:
 
     def __init__(self, course: Course, job: Job):
         self.course, self.job = course, job
-        self.unreadable: str | None = None  # why its file is not a notebook
 
     @cached_property
-    def cells(self) -> list[str]:
+    def _read(self) -> tuple[list[str], str | None]:
+        """(its cells, None), or ([], why its file is not a notebook)."""
         from autograder.notebook import NotebookError
 
         try:
-            return graded_cells(self.course, self.job.assignment, self.job.path)
+            return graded_cells(self.course, self.job.assignment, self.job.path), None
         except NotebookError as error:
-            self.unreadable = str(error)
-            return []
+            return [], str(error)
+
+    @property
+    def cells(self) -> list[str]:
+        return self._read[0]
+
+    @property
+    def unreadable(self) -> str | None:
+        return self._read[1]
 
     def digest(self) -> str:
         from autograder.plugin import submission_digest
@@ -197,7 +204,6 @@ class _Notebook:
         return submission_digest(self.job.student, self.cells)
 
     def unusable(self) -> str | None:
-        self.cells  # noqa: B018 - reads it
         if self.unreadable is None:
             return None
         return f"Your notebook could not be read, so nothing in it was graded: {self.unreadable}."
@@ -223,10 +229,6 @@ class Grader:
             self._factory = _open_factory(self.settings)
         except BaseException as error:  # noqa: BLE001 - raised again by ready(), in the caller's thread
             self._error = error
-
-    def started(self) -> bool:
-        """Whether the zygote's start-up is over (ready, or failed)."""
-        return not self._started.is_alive()
 
     def ready(self) -> Callable[[Assignment], Callable[[], Transport]]:
         """The sandbox factory, once the zygote is up; raises what stopped it (SandboxUnavailable...)."""

@@ -205,7 +205,7 @@ class Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # The control sockets of the processes that will share this zygote (the first start only)
         pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-                 for _ in range(self._clients_wanted if "process" not in self._state and not self.restarts else 0)]
+                 for _ in range(0 if self.restarts else self._clients_wanted)]
         command = [*self._launcher, sys.executable, "-s", "-B", "-c", _BOOT, str(theirs.fileno()), str(REPO)]
         client_fds = [far.fileno() for _, far in pairs]  # the same numbers in the zygote (pass_fds)
         try:
