@@ -382,7 +382,8 @@ def _warm_up(defer: bool = False) -> None:
 # and whenever no request waits (so that it is done within the first few sandboxes even when requests never stop,
 # and no sandbox waits for more than a step): the first optimizer imports torch._dynamo (about 1 s on a 2-core
 # machine), sympy first (a third of that). A sandbox forked before the end imports what it needs itself.
-DEFERRED_STEPS = ("sympy", "torch.fx.experimental.symbolic_shapes", "torch._dynamo", "optimizers")
+DEFERRED_STEPS = ("IPython.core.inputtransformer2", "sympy", "torch.fx.experimental.symbolic_shapes", "torch._dynamo",
+                  "optimizers")
 IDLE_BEFORE_STEP = 0.05  # s without a request before the zygote takes a step
 
 

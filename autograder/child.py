@@ -4,8 +4,9 @@ Everything here runs next to untrusted code, so nothing here is trusted by the g
 requests into calls and results into data (:mod:`autograder.codec`). It imports no solutions and no tests.
 
 Cells arrive as written in the notebook: IPython syntax (``%matplotlib inline``, ``!pip install x``, ``%%time``) is
-turned into Python here, by a fresh IPython ``TransformerManager`` per cell, within the cell's time limit -- so the
-trusted side never parses untrusted code, and nothing a cell registers changes how a later cell is read.
+turned into Python here, by a fresh IPython ``TransformerManager`` per cell (unless the cell is plain Python that
+it would leave as it is), within the cell's time limit -- so the trusted side never parses untrusted code, and
+nothing a cell registers changes how a later cell is read.
 
 Requests (one frame each, answered by one frame):
     {"op": "run", "cells": [code, ...], "first": i, "cell_timeout": s} -> {"ok": true, "cells": [report, ...]}
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import socket
 import time
@@ -30,7 +32,6 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import torch
-from IPython.core.inputtransformer2 import TransformerManager
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
@@ -138,10 +139,42 @@ def _remove_file(path: str) -> None:
 def _python(source: str) -> str:
     """A cell's source as plain Python, as IPython would run it; left as written when IPython cannot read it
     (the cell then fails like it would in Jupyter)."""
+    from IPython.core.inputtransformer2 import TransformerManager  # only for cells that need it: see _compile_cell
+
     try:
         return TransformerManager().transform_cell(source)
     except Exception:  # noqa: BLE001
         return source
+
+
+# IPython's own syntax (magics, shell escapes, help) never compiles as Python; but IPython also cleans up pasted
+# code, and that can change code that compiles: leading blank lines and common indentation go, lines of spaces and
+# tabs are emptied (even inside a string), ">>>", "...:" and "In [n]: " prompts are stripped. A cell showing none
+# of these is compiled as written, without IPython's transformer (imported late in the zygote, so that it starts
+# sooner) and without tokenizing the cell twice. tests/test_sandbox.py compares the two on tricky cells.
+_SPACES_ONLY_LINE = re.compile(r"^[ \t]+$", re.MULTILINE)
+_PROMPTS = (">>>", "...", "In [", "[nav]", "[ins]")
+
+
+def _as_written(source: str) -> bool:
+    """Whether IPython's clean-up would leave ``source`` as it is (a superset of what it changes is ruled out)."""
+    lines = source.splitlines()
+    if not lines:
+        return True
+    first = lines[0]
+    if not first or first[0] in " \t" or first.isspace() or _SPACES_ONLY_LINE.search(source) or ">>>" in source:
+        return False
+    return not any(line.lstrip().startswith(_PROMPTS) for line in lines[:2])
+
+
+def _compile_cell(source: str, filename: str) -> Any:
+    """A cell's code object, as Jupyter would run the cell."""
+    if _as_written(source):
+        try:
+            return compile(source, filename, "exec")
+        except (SyntaxError, ValueError):
+            pass  # IPython syntax, or a genuine error, which IPython's reading reports the same way
+    return compile(_python(source), filename, "exec")
 
 
 def _describe_error(error: BaseException) -> dict[str, Any]:
@@ -230,7 +263,7 @@ class Servant:
             report: dict[str, Any] = {"cell": i, "ok": True}
             try:
                 with redirect_stdout(out), redirect_stderr(out), _time_limit(cell_timeout):
-                    code = compile(_python(source), f"<cell {i + 1}>", "exec")
+                    code = _compile_cell(source, f"<cell {i + 1}>")
                     exec(code, self.namespace)
             except BaseException as error:  # noqa: BLE001 - a cell may raise anything, even SystemExit
                 report.update(ok=False, error=_describe_error(error))

@@ -16,7 +16,6 @@ from typing import Any, Callable, Protocol
 import torch
 
 from autograder import codec
-from autograder.child import Servant
 from autograder.codec import Handle
 from autograder.wire import Closed, Timeout, WireError, pack, unpack
 
@@ -64,6 +63,8 @@ class InProcess:
     """A transport that serves requests in this process, through the same bytes a sandbox would get."""
 
     def __init__(self, namespace: dict[str, Any] | None = None):
+        from autograder.child import Servant  # the sandbox's side (IPython): not for the grader, which never needs it
+
         self.servant = Servant()
         if namespace is not None:
             self.servant.namespace = namespace

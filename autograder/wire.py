@@ -17,17 +17,10 @@ import struct
 import time
 from typing import Any
 
-import numpy as np
-
 MAX_FRAME = 64 << 20  # the largest frame a sandbox may send back
 MAX_HEADER = 4 << 20
 MAX_DEPTH = 16
 
-# dtypes that may cross, by name; anything else is described, not sent.
-DTYPES = {
-    "float32": np.float32, "float64": np.float64, "float16": np.float16,
-    "int64": np.int64, "int32": np.int32, "int16": np.int16, "int8": np.int8, "uint8": np.uint8, "bool": np.bool_,
-}
 
 
 class WireError(Exception):
