@@ -14,8 +14,10 @@ each submit all six assignments solved with the reference code, then, in this on
    sandboxed preprocessor, and lets the hidden cells grade there with ``AUTOGRADER_IN_KERNEL_BASELINE=1``), the
    hidden cells running the same hidden tests in nbgrader's kernels. nbgrader grades strictly one notebook after another,
    so its time for the large class is its measured time per notebook times the class size;
-3. with ``--overhead``: the student code alone, every notebook's cells and hidden tests run in-process, without
-   sandbox or pytest session start-up, to estimate the grader's overhead per notebook beyond the student's code.
+3. with ``--overhead`` (``make bench`` asks for it): the student code alone, every notebook's cells and hidden tests
+   run in-process, without sandbox or pytest session start-up, to estimate the grader's overhead per notebook
+   beyond the student's code; and the ratio no grader running these hidden tests could beat here even if
+   isolation cost nothing and this machine's cores shared the in-process time perfectly (its ceiling).
 
 It checks that both graders give full marks, and prints the ratios of wall time and of CPU time (user + system,
 every process of each command, sandboxes and kernels included). Timings on shared 2-core machines are
@@ -185,15 +187,22 @@ def main() -> int:
                       f"{cpu:.1f} s of CPU", flush=True)
         print(f"start-up (command to first notebook graded): {min(firsts):.2f} s at best, {max(firsts):.2f} s at "
               f"worst over {len(firsts)} runs")
+        floor: dict[Path, float] = {}
         if args.overhead:
             # Overhead beyond the student's code: the marginal cost of one more notebook (slope between the two
             # classes, one job), sandboxed, minus the same slope with everything in-process.
             extra = sizes[large] - sizes[small]
             sandboxed = (ours[large, args.jobs[0]] - ours[small, args.jobs[0]]) / extra
-            bare = (in_process_seconds(large) - in_process_seconds(small)) / extra
+            in_process_seconds(small)  # once before: what the first run imports and loads (torch._dynamo...)
+            bare_small, bare_large = in_process_seconds(small), in_process_seconds(large)
+            bare = (bare_large - bare_small) / extra
+            floor = {small: bare_small, large: bare_large}
             print(f"per extra notebook, --jobs {args.jobs[0]}: {sandboxed * 1000:.0f} ms sandboxed, {bare * 1000:.0f} ms "
                   f"in-process (student code + hidden tests); overhead of isolation: {(sandboxed - bare) * 1000:.0f} "
                   f"ms per notebook")
+            # What the hidden tests cost with no isolation at all, on one core: the floor of any grader running them
+            print(f"in-process, no isolation, one core: {sizes[small]} notebooks in {bare_small:.1f} s, {sizes[large]} "
+                  f"in {bare_large:.1f} s")
         if args.skip_nbgrader:
             return 0
         baseline = baseline_cpu = 0.0
@@ -214,6 +223,11 @@ def main() -> int:
             for jobs in args.jobs:
                 print(f"ratio, {sizes[root]} notebooks, --jobs {jobs}: nbgrader autograde / autograder grade = "
                       f"{theirs:.0f} s / {ours[root, jobs]:.1f} s = {theirs / ours[root, jobs]:.1f}x")
+        for root, seconds in floor.items():
+            cores = os.cpu_count() or 1
+            print(f"ceiling, {sizes[root]} notebooks: with no isolation at all and {cores} cores shared perfectly, "
+                  f"{per_notebook * sizes[root]:.0f} s / ({seconds:.1f} s / {cores}) = "
+                  f"{per_notebook * sizes[root] / (seconds / cores):.1f}x")
         for root in (small, large):  # CPU: the steadier figure on a shared machine
             theirs = baseline_cpu / sizes[small] * sizes[root]
             for jobs in args.jobs:
