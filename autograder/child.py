@@ -151,7 +151,7 @@ def _python(source: str) -> str:
 # code, and that can change code that compiles: leading blank lines and common indentation go, lines of spaces and
 # tabs are emptied (even inside a string), ">>>", "...:" and "In [n]: " prompts are stripped. A cell showing none
 # of these is compiled as written, without IPython's transformer (imported late in the zygote, so that it starts
-# sooner) and without tokenizing the cell twice. tests/test_sandbox.py compares the two on tricky cells.
+# sooner) and without tokenizing the cell twice. tests/test_cells.py compares the two on tricky cells.
 _SPACES_ONLY_LINE = re.compile(r"^[ \t]+$", re.MULTILINE)
 _PROMPTS = (">>>", "...", "In [", "[nav]", "[ins]")
 

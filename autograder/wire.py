@@ -22,7 +22,6 @@ MAX_HEADER = 4 << 20
 MAX_DEPTH = 16
 
 
-
 class WireError(Exception):
     """The other side broke the protocol: a frame too large, malformed, or missing."""
 

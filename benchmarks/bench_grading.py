@@ -187,7 +187,7 @@ def main() -> int:
                       f"{cpu:.1f} s of CPU", flush=True)
         print(f"start-up (command to first notebook graded): {min(firsts):.2f} s at best, {max(firsts):.2f} s at "
               f"worst over {len(firsts)} runs")
-        floor: dict[Path, float] = {}
+        in_process: dict[Path, float] = {}  # seconds per class, with no isolation (--overhead)
         if args.overhead:
             # Overhead beyond the student's code: the marginal cost of one more notebook (slope between the two
             # classes, one job), sandboxed, minus the same slope with everything in-process.
@@ -196,7 +196,7 @@ def main() -> int:
             in_process_seconds(small)  # once before: what the first run imports and loads (torch._dynamo...)
             bare_small, bare_large = in_process_seconds(small), in_process_seconds(large)
             bare = (bare_large - bare_small) / extra
-            floor = {small: bare_small, large: bare_large}
+            in_process = {small: bare_small, large: bare_large}
             print(f"per extra notebook, --jobs {args.jobs[0]}: {sandboxed * 1000:.0f} ms sandboxed, {bare * 1000:.0f} ms "
                   f"in-process (student code + hidden tests); overhead of isolation: {(sandboxed - bare) * 1000:.0f} "
                   f"ms per notebook")
@@ -223,7 +223,7 @@ def main() -> int:
             for jobs in args.jobs:
                 print(f"ratio, {sizes[root]} notebooks, --jobs {jobs}: nbgrader autograde / autograder grade = "
                       f"{theirs:.0f} s / {ours[root, jobs]:.1f} s = {theirs / ours[root, jobs]:.1f}x")
-        for root, seconds in floor.items():
+        for root, seconds in in_process.items():
             cores = os.cpu_count() or 1
             print(f"ceiling, {sizes[root]} notebooks: with no isolation at all and {cores} cores shared perfectly, "
                   f"{per_notebook * sizes[root]:.0f} s / ({seconds:.1f} s / {cores}) = "
