@@ -6,8 +6,9 @@ For the training blanks (``CURVES``), the page also shows the student's loss cur
 VISIBLE training data: the release folder's data file, loaded as the notebook loads it, from the notebook's start
 values and hyperparameters. Never a hidden input. The student's function runs where all student code runs: in a
 sandbox (autograder.runner's factory, the same Submission API the hidden tests use), with the grader's limits and
-within a time budget; the reference's runs here (trusted code). When the student's function cannot give a curve
-(not written, raised, returned something else, ran out of time), the page says so instead.
+within the notebook's own share of time (``CURVE_SHARE``), so that a slow notebook costs its own curves, never another
+notebook's; the reference's runs here (trusted code). When the student's function cannot give a curve
+(not written, raised, returned something else, ran out of its share of time), the page says so instead.
 """
 from __future__ import annotations
 
@@ -49,6 +50,9 @@ CURVES: dict[str, Curve] = {
     "train_linear": Curve("linear_points.csv", 1, (0, 1), (1, 2), False, False, (1,), (1,), 0.01, 200),
     "train_logistic": Curve("exam_scores.csv", 0, (0, 2), (2, 3), True, True, (2, 1), (1,), 1.0, 1000),
 }
+# Seconds each notebook's reruns may take, all its curves together (the call timeout is capped by it): an honest
+# notebook needs well under one (about 1.5 s for the first to use torch.optim), a slow one costs this at most.
+CURVE_SHARE = 5.0
 # Feedback that says the training function never ran when graded: rerunning it cannot draw a curve.
 DID_NOT_RUN = ("is not written yet", "is not defined", "did not finish", "ended your notebook's process",
                "process was lost", "not run again", "used up the", "something unreadable", "could not be read")
@@ -100,12 +104,19 @@ def as_losses(value: Any, epochs: int) -> tuple[list[float] | None, str]:
 
 
 class CurveMaker:
-    """Draws loss curves: the reference's (computed here, once per blank) and the students' (in sandboxes)."""
+    """Draws loss curves: the reference's (computed here, once per blank) and the students' (in sandboxes). Each
+    notebook's reruns have their own share of time, started by :meth:`next_notebook`."""
 
-    def __init__(self, course: "Course", settings: Any = None, budget: float | None = 60.0):
+    def __init__(self, course: "Course", settings: Any = None, budget: float | None = 60.0, notebooks: int = 1,
+                 share: float = CURVE_SHARE):
         self.course, self.settings = course, settings
-        self.budget = budget  # seconds for all the students' runs, counted from the sandbox's start (not in it)
-        self.deadline: float | None = None
+        self.share = share
+        # ``budget``: seconds for all the reruns together (None: no bound but the shares), so that grading a large
+        # class ends in bounded time. It is split evenly among the ``notebooks`` still to come: a notebook gets at
+        # most its even part of what is left, so whatever it spends, each one after it gets at least as much.
+        self.budget, self.notebooks = budget, notebooks
+        self.spent = 0.0  # seconds the reruns took, all notebooks together (the sandbox's start not counted)
+        self.allowed = self.left = 0.0  # the current notebook's share, and what is left of it
         self._reference: dict[str, list[float]] = {}
         self._factory = None
         self._unavailable: str | None = None if settings is not None else "the submissions were not given"
@@ -115,6 +126,14 @@ class CurveMaker:
         if self._factory is not None:
             self._factory.close()
             self._factory = None
+
+    def next_notebook(self) -> None:
+        """The next notebook's share starts: ``share`` seconds, or its even part of what is left of the budget."""
+        self.allowed = self.share
+        if self.budget is not None:
+            self.allowed = min(self.share, max(0.0, self.budget - self.spent) / max(1, self.notebooks))
+            self.notebooks -= 1
+        self.left = self.allowed
 
     def reference(self, assignment: "Assignment", blank: str) -> list[float]:
         if blank not in self._reference:
@@ -145,11 +164,8 @@ class CurveMaker:
                 self._unavailable = f"no sandbox to run it in ({str(error).splitlines()[0]})"
                 return None, f"your loss curve was not drawn: {self._unavailable}."
             self._scrub = host_scrubber(self.settings)
-            self.deadline = None if self.budget is None else time.monotonic() + self.budget
-        left = float("inf") if self.deadline is None else self.deadline - time.monotonic()
-        if left <= 1:
-            return None, ("your loss curve was not drawn: the time grading gives curves ran out "
-                          "(`python -m autograder report --submissions` draws it).")
+        if self.left < 1:
+            return None, self._out_of_time()
         try:
             cells = graded_cells(self.course, assignment, notebook)
         except NotebookError:
@@ -158,21 +174,34 @@ class CurveMaker:
         curve = CURVES[blank]
         x, y = visible_data(self.course, assignment, curve)
         w, b = start_values(curve)
-        sub = Submission(self._factory(assignment), cells, cell_timeout=s.cell_timeout, call_timeout=s.call_timeout,
-                         notebook_timeout=s.notebook_timeout,
-                         budget=min(left, s.notebook_timeout + s.call_timeout + 5))
+        started = time.monotonic()
+        sub = Submission(self._factory(assignment), cells, cell_timeout=s.cell_timeout,
+                         call_timeout=min(s.call_timeout, self.left), notebook_timeout=s.notebook_timeout,
+                         budget=self.left)
         sub.MAX_RESTARTS = 1  # one run of the notebook: this is feedback, not grading
         try:
             value = sub.call(blank, x, y, w, b, curve.lr, curve.epochs)
         except SubmissionError as error:
+            if time.monotonic() - started >= self.left:
+                return None, self._out_of_time()
             text = self._scrub(str(error)).split("\nHint:")[0].strip().rstrip(".")
             return None, f"your loss curve is not drawn: on this data, {text}"
         finally:
             sub.close()
+            took = time.monotonic() - started
+            self.left -= took
+            self.spent += took
         losses, note = as_losses(value, curve.epochs)
         if losses is None:
             return None, f"your loss curve is not drawn: {note}."
         return losses, note
+
+    def _out_of_time(self) -> str:
+        if self.allowed < 1:
+            return ("your loss curve was not drawn: the time grading gives curves ran out "
+                    "(`python -m autograder report --submissions` draws it).")
+        return (f"your loss curve was not drawn: rerunning your notebook took more than the {self.allowed:.2g} s "
+                "it is given for its curves.")
 
 
 def _finite(values: list[float]) -> list[tuple[int, float]]:
@@ -317,22 +346,25 @@ def write_pages(out: Path, course: "Course | None" = None, jobs: Iterable[Any] =
                 curve_budget: float | None = 60.0, say: Callable[[str], None] = print) -> dict[Path, Path]:
     """A page beside every results file under ``out``; returns results file -> page (relative to ``out``).
     ``jobs`` (autograder.discover.Job: ``path``, ``results``) name the notebooks whose training blanks get the
-    student's curve; ``settings`` (autograder.runner.Settings) the sandbox they run in."""
+    student's curve; ``settings`` (autograder.runner.Settings) the sandbox they run in. Each notebook's reruns get
+    ``CURVE_SHARE`` seconds, and all of them together at most ``curve_budget`` (None: no bound but the shares)."""
     from autograder.results import write_atomically
 
     results, _ = read_results(out)
     notebooks = {Path(job.results): Path(job.path) for job in jobs}
-    maker = None
-    if course is not None and any(b in CURVES for r in results for b in r.blanks()):
-        maker = CurveMaker(course, settings if notebooks else None, curve_budget)
+    assignments = course.assignments if course is not None else {}
+    training = {r.path: [b for b in r.blanks() if b in CURVES and r.assignment in assignments
+                         and b in assignments[r.assignment].blanks] for r in results}
+    with_curves = sum(1 for blanks in training.values() if blanks)
+    maker = CurveMaker(course, settings if notebooks else None, curve_budget, with_curves) if with_curves else None
     written: dict[Path, Path] = {}
     try:
         for result in results:
             curves = {}
-            if maker is not None and result.assignment in course.assignments:
-                for blank in result.blanks():
-                    if blank in CURVES and blank in course.assignments[result.assignment].blanks:
-                        curves[blank] = curve_html(maker, course, result, blank, notebooks.get(result.path))
+            if training[result.path]:
+                maker.next_notebook()
+                for blank in training[result.path]:
+                    curves[blank] = curve_html(maker, course, result, blank, notebooks.get(result.path))
             target = page_path(result.path)
             write_atomically(out / target, build_page(result, curves))
             written[result.path] = target

@@ -154,6 +154,31 @@ def test_without_the_submissions_the_reference_curve_and_why_not_yours(tmp_path)
     assert result.student == "ascent" and result.blanks()["train_linear"] == (0.0, 4.0)
 
 
+def test_a_slow_notebook_costs_only_its_own_share_of_the_curves_time(tmp_path):
+    """A notebook sorted first whose training function is slow on the visible data (it passed grading) spends its own
+    share of the time given to curves: the honest notebooks after it still get theirs (red team, issue 16 item 4)."""
+    if probe_host().best() is None:
+        pytest.skip("no sandbox on this host: the students' curves cannot be run")
+    from autograder.runner import Settings
+
+    slow = ("def train_linear(x, y, w, b, lr, epochs):\n    import time\n    if len(x) == 15:\n"
+            "        time.sleep(600)\n    return []\n")
+    out, jobs = tmp_path / "graded", []
+    for student, code in [("a-slow", {"train_linear": slow}), ("b-right", {}), ("c-right", {})]:
+        nb = filled_release(COURSE, LINEAR, code)
+        path = write(nb, tmp_path / "submitted" / student / LINEAR.name / LINEAR.notebook)
+        rel = Path(student, LINEAR.name, f"{LINEAR.stem}.json")
+        write_results(results_of(student, LINEAR), out / rel)
+        jobs.append(Job(path, student, LINEAR, rel))
+    settings = Settings(course=COURSE, secret="pages", hide=[COURSE.root, out, tmp_path / "submitted"])
+    written = write_pages(out, COURSE, jobs=jobs, settings=settings, curve_budget=9)  # shared, it was all a-slow's
+    text = {job.student: (out / written[job.results]).read_text() for job in jobs}
+    for student in ("b-right", "c-right"):
+        assert "Yours: first loss 5.9467" in text[student] and "not drawn" not in text[student]
+    assert ("Your loss curve was not drawn: rerunning your notebook took more than the 3 s it is given for its "
+            "curves.") in text["a-slow"] and "Yours:" not in text["a-slow"]
+
+
 @pytest.mark.parametrize("student", ["ascent", "rebinds", "logistic"])
 def test_pages_render_in_a_browser(pages, student, tmp_path):
     require_browser()
