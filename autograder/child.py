@@ -34,6 +34,7 @@ from typing import Any, Iterator
 import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from autograder import codec
 from autograder.wire import Closed, WireError, recv_frame, send_frame
@@ -76,10 +77,75 @@ class _Recorder(TorchFunctionMode):
     def __init__(self) -> None:
         super().__init__()
         self.names: set[str] = set()
+        self.probing, self.heard = False, 0  # the grader's own probe (_Watch.still_on): counted, not named
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        self.names.add(_func_name(func))
+        if self.probing:
+            self.heard += 1
+        else:
+            self.names.add(_func_name(func))
         return func(*args, **(kwargs or {}))
+
+
+class _OpRecorder(TorchDispatchMode):
+    """Notes every ATen operator a call runs, and each backward pass of autograd's engine (a graph task) that runs
+    one. It sits below torch functions, so it sees what a call does even where torch functions are hidden
+    (``torch._C.DisableTorchFunction``), and it counts backward passes however they were started."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: set[str] = set()
+        self.graph_tasks: set[int] = set()
+        self.probing, self.heard = False, 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if self.probing:
+            self.heard += 1
+            return func(*args, **(kwargs or {}))
+        self.ops.add(str(func.overloadpacket))
+        task = torch._C._current_graph_task_id()
+        if task != -1:
+            self.graph_tasks.add(task)
+        return func(*args, **(kwargs or {}))
+
+
+class _Watch:
+    """Both recorders and the torch.save / torch.load calls of one call into the submission; :meth:`still_on` tells
+    whether the recorders were still listening when the call returned (a cell may pop torch's mode stacks)."""
+
+    def __init__(self) -> None:
+        self.functions, self.ops, self.files = _Recorder(), _OpRecorder(), []
+
+    @contextmanager
+    def on(self) -> Iterator["_Watch"]:
+        self.broken = False
+        with _watch_files() as self.files:
+            self.functions.__enter__()
+            self.ops.__enter__()
+            try:
+                yield self
+            finally:  # a call that rearranged torch's mode stacks: not watched (and its own error, if any, stands)
+                for recorder in (self.ops, self.functions):
+                    try:
+                        recorder.__exit__(None, None, None)
+                    except Exception:  # noqa: BLE001
+                        self.broken = True
+
+    def still_on(self) -> bool:
+        recorders = (self.functions, self.ops)
+        heard = [r.heard for r in recorders]
+        for r in recorders:
+            r.probing = True
+        try:
+            torch.zeros(1).neg()
+        finally:
+            for r in recorders:
+                r.probing = False
+        return all(r.heard > h for r, h in zip(recorders, heard))
+
+    def report(self) -> dict[str, Any]:
+        return {"torch_calls": sorted(self.functions.names | self.ops.ops), "files": self.files,
+                "backward_passes": len(self.ops.graph_tasks)}
 
 
 def _func_name(func: Any) -> str:
@@ -288,41 +354,78 @@ class Servant:
         out = CappedText()
         try:
             fn = self._target(header)
-            request = codec.decode(header["payload"], blobs, resolve=self.resolve)
+            decoder = codec.decoder(header["payload"], blobs, resolve=self.resolve)
+            request = decoder.decode(header["payload"].get("value"))
         except KeyError as missing:  # the notebook never defined what the grader calls
             return {"ok": False, "error": {"type": "Undefined", "message": f"{missing} is not defined",
                                            "where": ""}, "output": ""}, []
         args, kwargs = list(request["args"]), dict(request["kwargs"])
         param_ids = [
-            {n: id(p) for n, p in a.named_parameters()} if isinstance(a, nn.Module) else None for a in args
+            {n: id(p) for n, p in codec.named_parameters(a)} if isinstance(a, nn.Module) else None for a in args
         ]
-        recorder, files = _Recorder(), []
+        watch = _Watch() if header.get("watch") else None
         # The CPU generator alone: torch.manual_seed also queues a seed for every lazily initialised accelerator,
         # with a formatted stack trace each time (half a millisecond a call, and a list that only grows)
         torch.default_generator.manual_seed(int(header.get("seed", 0)))
         start = time.perf_counter()
+        watched = True
         try:
             with redirect_stdout(out), redirect_stderr(out), _time_limit(header.get("timeout")):
-                if header.get("watch"):
-                    with _watch_files() as files, recorder:
+                if watch is not None:
+                    with watch.on():
                         result = fn(*args, **kwargs)
+                        watched = watch.still_on()
+                    watched = watched and not watch.broken
                 else:
                     result = fn(*args, **kwargs)
+                seconds = time.perf_counter() - start
+                grads, vjp_error = _gradients(fn, args, result, request.get("vjp"))
         except BaseException as error:  # noqa: BLE001 - student code may raise SystemExit, KeyboardInterrupt...
             return {"ok": False, "error": _describe_error(error), "output": out.text(),
-                    "torch_calls": sorted(recorder.names), "files": files}, []
-        seconds = time.perf_counter() - start
+                    **(watch.report() if watch is not None else {})}, []
         returned_arg = next((i for i, a in enumerate(args) if a is result and result is not None), None)
         enc = codec.Encoder(self.register)
         after = []
         for a, ids in zip(args, param_ids):
-            after.append(enc.module(a, self.register(a), ids) if ids is not None else enc.encode(a))
-        node = {"t": "dict", "items": [["result", enc.encode(result)], ["args", {"t": "list", "items": after}]]}
+            if ids is not None:
+                after.append(enc.module(a, self.register(a), ids))
+            elif id(a) in decoder.bases:  # sent as a view: the whole storage it views comes back with it
+                after.append({"t": "viewed", "value": enc.encode(a), "base": enc.encode(decoder.bases[id(a)])})
+            else:
+                after.append(enc.encode(a))
+        items = [["result", enc.encode(result)], ["args", {"t": "list", "items": after}]]
+        if grads is not None:
+            items.append(["grads", enc.encode(grads)])
         return {
-            "ok": True, "payload": {"value": node, "sizes": [len(b) for b in enc.blobs]},
-            "returned_arg": returned_arg, "torch_calls": sorted(recorder.names), "files": files,
-            "output": out.text(), "seconds": seconds,
+            "ok": True, "payload": {"value": {"t": "dict", "items": items}, "sizes": [len(b) for b in enc.blobs]},
+            "returned_arg": returned_arg, "output": out.text(), "seconds": seconds, "watched": watched,
+            "vjp_error": vjp_error, **(watch.report() if watch is not None else {}),
         }, enc.blobs
+
+
+def _gradients(fn: Any, args: list[Any], result: Any, upstream: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """The vector-Jacobian product of a call, when the grader asked for one (``upstream``: the gradient of the
+    result): the gradient that reaches each input that requires grad (``arg<i>``), each parameter of a module
+    argument (``arg<i>:<name>``) and of the module called (``param:<name>``); None where none reaches it."""
+    if upstream is None:
+        return None, None
+    inputs: dict[str, torch.Tensor] = {}
+    for i, a in enumerate(args):
+        if isinstance(a, torch.Tensor) and codec.requires_grad(a):
+            inputs[f"arg{i}"] = a
+        elif isinstance(a, nn.Module):
+            inputs.update({f"arg{i}:{n}": p for n, p in codec.named_parameters(a) if codec.requires_grad(p)})
+    if isinstance(fn, nn.Module):
+        inputs.update({f"param:{n}": p for n, p in codec.named_parameters(fn) if codec.requires_grad(p)})
+    if type(result) not in (torch.Tensor, nn.Parameter) or not codec.requires_grad(result):
+        return {name: None for name in inputs}, "the result does not require grad"
+    if not inputs:
+        return {}, None
+    try:
+        found = torch.autograd.grad(result, list(inputs.values()), grad_outputs=upstream, allow_unused=True)
+    except RuntimeError as error:
+        return {name: None for name in inputs}, str(error)[:300]
+    return {name: None if g is None else g.detach() for name, g in zip(inputs, found)}, None
 
 
 def serve(sock: socket.socket) -> None:

@@ -56,6 +56,23 @@ class TensorInfo:
     grad_fn: str | None
     grad: torch.Tensor | None
     contiguous: bool
+    base: torch.Tensor | None = None  # for an argument sent as a View: the whole storage after the call
+
+
+@dataclass(frozen=True)
+class View:
+    """An argument sent as a strided view into a larger tensor ``base`` (``base.as_strided(size, stride, offset)``
+    in the sandbox). After the call the whole of ``base`` comes back with the argument (``TensorInfo.base``), so
+    the trusted side sees from values alone whether the call wrote into the caller's storage or replaced it."""
+
+    base: torch.Tensor
+    size: tuple[int, ...]
+    stride: tuple[int, ...]
+    offset: int = 0
+
+    def tensor(self) -> torch.Tensor:
+        """The view itself, as the callee receives it."""
+        return self.base.as_strided(self.size, self.stride, self.offset)
 
 
 @dataclass
@@ -89,6 +106,52 @@ def info(t: torch.Tensor) -> TensorInfo:
 
 # ------------------------------------------------------------------------------------------ encoding
 
+# What the sandbox reports of an object is read with torch's own code, never with what the object says of itself:
+# student code runs in the same process and may replace methods and properties of torch.Tensor and nn.Module (or
+# override them in its own classes). TensorBase is immutable; nn.Module's methods are taken before any cell runs.
+_T = torch._C.TensorBase
+_REQUIRES_GRAD, _IS_LEAF, _GRAD_FN, _GRAD = (_T.requires_grad.__get__, _T.is_leaf.__get__, _T.grad_fn.__get__,
+                                             _T.grad.__get__)
+_NAMED_MODULES = nn.Module.named_modules
+
+
+def requires_grad(t: torch.Tensor) -> bool:
+    """Whether ``t`` requires grad, as torch knows it (not as a replaced property says)."""
+    return bool(_REQUIRES_GRAD(t))
+
+
+def named_modules(m: nn.Module) -> list[tuple[str, nn.Module]]:
+    """``m.named_modules()`` as torch defines it, whatever ``m``'s class or a cell made of the method."""
+    return list(_NAMED_MODULES(m))
+
+
+def named_parameters(m: nn.Module) -> list[tuple[str, nn.Parameter]]:
+    """Every parameter of ``m`` by its state_dict name (shared ones once), from the modules' own tables."""
+    out, seen = [], set()
+    for prefix, module in named_modules(m):
+        for name, p in dict.items(module.__dict__.get("_parameters", {})):
+            if p is not None and id(p) not in seen:
+                seen.add(id(p))
+                out.append((f"{prefix}.{name}" if prefix else name, p))
+    return out
+
+
+def state_of(m: nn.Module) -> dict[str, torch.Tensor]:
+    """What ``m.state_dict()`` holds (parameters, then persistent buffers, module by module), read from the modules'
+    own tables: no state_dict hook or override of the student's can change it."""
+    state: dict[str, torch.Tensor] = {}
+    for prefix, module in _NAMED_MODULES(m, remove_duplicate=False):  # as state_dict: a shared module under each name
+        table = module.__dict__
+        dot = f"{prefix}." if prefix else ""
+        for name, p in dict.items(table.get("_parameters", {})):
+            if p is not None:
+                state[dot + name] = p
+        skip = table.get("_non_persistent_buffers_set", set())
+        for name, b in dict.items(table.get("_buffers", {})):
+            if b is not None and name not in skip:
+                state[dot + name] = b
+    return state
+
 _MODULE_KWARGS = {  # constructor arguments of the module types that may cross into a sandbox
     "Linear": ("in_features", "out_features", "bias"),
     "Conv1d": ("in_channels", "out_channels", "kernel_size", "bias"),
@@ -99,6 +162,13 @@ _MODULE_KWARGS = {  # constructor arguments of the module types that may cross i
     "Tanh": (), "ReLU": (), "Sigmoid": (), "Identity": (), "Flatten": (),
 }
 _CONTAINERS = ("Sequential", "ModuleList")
+
+
+def _extra_repr(m: nn.Module) -> str:
+    try:
+        return str(m.extra_repr())[:200]
+    except Exception:  # noqa: BLE001 - a student's module whose extra_repr fails: described without it
+        return ""
 
 
 def _qualname(obj: Any) -> str:
@@ -135,32 +205,34 @@ class Encoder:
 
     def tensor(self, t: torch.Tensor) -> dict[str, Any]:
         with torch._C.DisableTorchFunction():
+            grad_fn = _GRAD_FN(t)
+            grad = _GRAD(t) if _IS_LEAF(t) else None  # a non-leaf's .grad is never filled (and torch warns)
             node: dict[str, Any] = {
                 "t": "tensor", "cls": "Parameter" if type(t) is nn.Parameter else "Tensor",
-                "dtype": str(t.dtype).removeprefix("torch."), "shape": list(t.shape),
-                "rg": bool(t.requires_grad), "leaf": bool(t.is_leaf),
-                "grad_fn": type(t.grad_fn).__name__ if t.grad_fn is not None else None,
-                "contig": bool(t.is_contiguous()), "grad": None,
+                "dtype": str(t.dtype).removeprefix("torch."), "shape": list(_T.size(t)),
+                "rg": bool(_REQUIRES_GRAD(t)), "leaf": bool(_IS_LEAF(t)),
+                "grad_fn": type(grad_fn).__name__ if grad_fn is not None else None,
+                "contig": bool(_T.is_contiguous(t)), "grad": None,
             }
             if node["dtype"] in DTYPES and t.layout == torch.strided and t.device.type == "cpu":
-                data = t.detach()
+                data = _T.detach(t)
                 if not node["contig"]:  # a permuted view (permute, transpose, .T) crosses as one
-                    perm = sorted(range(t.dim()), key=lambda d: -t.stride(d))
-                    if data.permute(perm).is_contiguous():
-                        node["perm"], data = perm, data.permute(perm)
-                node["blob"] = self._blob(data.contiguous().numpy().tobytes())
-            if t.is_leaf and t.grad is not None and type(t.grad) is torch.Tensor:
-                node["grad"] = self.tensor(t.grad)
+                    perm = sorted(range(data.dim()), key=lambda d: -_T.stride(data, d))
+                    if _T.is_contiguous(_T.permute(data, perm)):
+                        node["perm"], data = perm, _T.permute(data, perm)
+                node["blob"] = self._blob(_T.numpy(_T.contiguous(data)).tobytes())
+            if node["leaf"] and grad is not None and type(grad) is torch.Tensor:
+                node["grad"] = self.tensor(grad)
         return node
 
     def module(self, m: nn.Module, handle: int, before: dict[str, int] | None = None) -> dict[str, Any]:
-        tree = [{"name": n, "cls": _qualname(c), "extra": c.extra_repr()[:200]} for n, c in m.named_modules()]
+        tree = [{"name": n, "cls": _qualname(c), "extra": _extra_repr(c)} for n, c in named_modules(m)]
         params = [
             {"name": n, "cls": type(p).__name__, "dtype": str(p.dtype).removeprefix("torch."),
-             "rg": bool(p.requires_grad), "same": None if before is None else before.get(n) == id(p)}
-            for n, p in m.named_parameters()
+             "rg": bool(_REQUIRES_GRAD(p)), "same": None if before is None else before.get(n) == id(p)}
+            for n, p in named_parameters(m)
         ]
-        state = {k: self.encode(v) for k, v in m.state_dict().items()}
+        state = {k: self.encode(v) for k, v in state_of(m).items()}
         return {"t": "module", "handle": handle, "cls": _qualname(m), "tree": tree, "params": params, "state": state}
 
     def encode(self, v: Any, depth: int = 0) -> dict[str, Any]:
@@ -186,6 +258,9 @@ class Encoder:
             return {"t": "dict", "items": [[k, self.encode(x, depth + 1)] for k, x in v.items()]}
         if kind is Handle:
             return {"t": "handle", "id": v.id}
+        if kind is View:
+            return {"t": "view", "base": self.tensor(v.base), "size": list(v.size), "stride": list(v.stride),
+                    "offset": v.offset}
         if isinstance(v, nn.Module):
             if self._register is not None:  # sandbox side: describe it, keep it by handle
                 return self.module(v, self._register(v))
@@ -225,6 +300,7 @@ class Decoder:
         self._offsets: list[tuple[int, int]] | None = None
         self._resolve = resolve
         self.sizes: list[int] = []
+        self.bases: dict[int, torch.Tensor] = {}  # sandbox side: id of a view argument -> the tensor it views
 
     def with_sizes(self, sizes: list[int]) -> "Decoder":
         self._offsets, start = [], 0
@@ -279,6 +355,18 @@ class Decoder:
         )
         return t
 
+    def _view(self, node: dict[str, Any]) -> torch.Tensor:
+        """Sandbox side: the strided view a :class:`View` describes, into a base tensor of its own."""
+        if self._resolve is None:
+            raise WireError("views only travel into the sandbox")
+        base = self.tensor(node.get("base") or {})
+        size, stride, offset = _shape(node.get("size")), _shape(node.get("stride")), node.get("offset")
+        if not isinstance(base, torch.Tensor) or len(size) != len(stride) or type(offset) is not int or offset < 0:
+            raise WireError("malformed view")
+        view = base.detach().as_strided(size, stride, offset)  # as_strided checks it stays inside base
+        self.bases[id(view)] = base
+        return view
+
     def decode(self, node: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH or not isinstance(node, dict):
             raise WireError("malformed value")
@@ -294,6 +382,14 @@ class Decoder:
             return {"bool": bool, "int": int, "float": float, "str": str}[t](v)
         if t == "tensor":
             return self.tensor(node)
+        if t == "view":
+            return self._view(node)
+        if t == "viewed":  # trusted side: an argument sent as a View, and its whole base, after the call
+            value, base = self.decode(node.get("value"), depth + 1), self.decode(node.get("base"), depth + 1)
+            if not isinstance(value, torch.Tensor) or not isinstance(base, torch.Tensor):
+                raise WireError("malformed view")
+            value.remote.base = base  # type: ignore[attr-defined]
+            return value
         if t == "ndarray":
             return self._array(node)
         if t == "tuple":
@@ -381,8 +477,12 @@ def encode(value: Any, register: Callable[[nn.Module], int] | None = None) -> tu
     return {"value": node, "sizes": [len(b) for b in enc.blobs]}, enc.blobs
 
 
-def decode(payload: dict[str, Any], blobs: memoryview, resolve: Callable[[int], Any] | None = None) -> Any:
+def decoder(payload: dict[str, Any], blobs: memoryview, resolve: Callable[[int], Any] | None = None) -> Decoder:
     sizes = payload.get("sizes", [])
     if not isinstance(sizes, list) or not all(type(n) is int and n >= 0 for n in sizes):
         raise WireError("bad blob sizes")
-    return Decoder(blobs, resolve).with_sizes(sizes).decode(payload.get("value"))
+    return Decoder(blobs, resolve).with_sizes(sizes)
+
+
+def decode(payload: dict[str, Any], blobs: memoryview, resolve: Callable[[int], Any] | None = None) -> Any:
+    return decoder(payload, blobs, resolve).decode(payload.get("value"))

@@ -26,6 +26,24 @@ class Mismatch(AssertionError):
     """A check failed; ``str(mismatch)`` is the feedback the student reads."""
 
 
+# How many values the running hidden test has judged. The grading plugin fails a value or edge test that passed
+# having judged none: a check that looped over nothing (a list the sandbox reported empty) proves nothing.
+_judged = [0]
+
+
+def judged(n: int = 1) -> None:
+    """Count ``n`` values judged by the running test (the checks below count themselves; a test that judges in its
+    own way, e.g. a distribution by its statistics, calls this)."""
+    _judged[0] += n
+
+
+def judged_count(reset: bool = False) -> int:
+    count = _judged[0]
+    if reset:
+        _judged[0] = 0
+    return count
+
+
 LINE_WIDTH = 100  # feedback lines are wrapped to this many characters, between words
 
 
@@ -195,11 +213,33 @@ class Expectation:
                 self.fail(f"entry {i} is {describe(x)}, expected a Python float{extra}.")
         return self
 
-    def is_module(self, cls: str | None = None) -> "Expectation":
+    def is_module(self, cls: type | None = None) -> "Expectation":
+        """A module; of exactly the torch class ``cls`` when given (a class of the notebook's with the same name is
+        another class)."""
         if not isinstance(self.value, ModuleInfo):
             self.fail(f"expected an nn.Module, got {describe(self.value)}.")
-        if cls is not None and self.value.class_name != cls:
-            self.fail(f"expected an nn.{cls}, got a {self.value.class_name}.")
+        if cls is not None and self.value.cls != qualified_name(cls):
+            self.fail(f"expected an nn.{cls.__name__}, got a {self.value.cls.removeprefix('__main__.')}.")
+        return self
+
+    def same_structure_as(self, sent: "torch.nn.Module") -> "Expectation":
+        """The module the grader sent (``sent``, its trusted copy), as the sandbox reports it after the call: the same
+        submodules by name and class, the same parameters and the same state_dict entries. What a test then judges
+        is listed from ``sent``, never from the report, so a report that lost or renamed something fails here
+        instead of leaving nothing to judge."""
+        self.is_module()
+        info: ModuleInfo = self.value
+        modules = {n: qualified_name(type(m)) for n, m in sent.named_modules()}
+        reported = {m["name"]: m["cls"] for m in info.tree}
+        changed = sorted(f"net.{n}" if n else "net" for n, cls in modules.items() if reported.get(n) != cls)
+        changed += sorted(f"net.{n}" for n in reported.keys() - modules.keys())
+        if changed:
+            self.fail(f"the network it was given no longer has the same layers (changed, added or removed: "
+                      f"{', '.join(changed[:5])}): modify the values of its parameters only.")
+        params = [n for n, _ in sent.named_parameters()]
+        if [p["name"] for p in info.params] != params or list(info.state) != list(sent.state_dict()):
+            self.fail("the network it was given no longer has the same parameters and state_dict entries: modify "
+                      "the values of its parameters only, in place.")
         return self
 
     def tuple_of(self, n: int) -> "Expectation":
@@ -218,6 +258,7 @@ class Expectation:
         # torch.testing.assert_close's test (|actual - expected| <= atol + rtol * |expected|, NaN never close),
         # without its cost: it imports torch.distributed.tensor on first use (about 0.8 s of a class's start-up)
         close = torch.isclose(act_t.detach().double(), exp_t, rtol=rtol, atol=atol, equal_nan=False)
+        judged(exp_t.numel())
         if bool(close.all()):
             return self
         n_bad = int((~close).sum())
@@ -229,12 +270,14 @@ class Expectation:
 
     def equal_to(self, expected: torch.Tensor, what: str = "") -> "Expectation":
         actual = self.value
+        judged(expected.numel())
         if not torch.equal(actual, expected):
             n_bad = int((actual != expected).sum()) if actual.shape == expected.shape else actual.numel()
             self.fail(f"{n_bad} of {expected.numel()} values are wrong{what}.")
         return self
 
     def satisfies(self, ok: bool, sentence: str) -> "Expectation":
+        judged()
         if not ok:
             self.fail(sentence)
         return self
@@ -254,14 +297,38 @@ def _shape_hint(got: tuple[int, ...], want: tuple[int, ...]) -> str:
     return ""
 
 
+def qualified_name(cls: type) -> str:
+    """'torch.nn.modules.linear.Linear': a class's name as the sandbox reports module classes."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 def expect(value: Any, name: str) -> Expectation:
     """Start checking ``value``, called ``name`` in the feedback."""
     return Expectation(value, name)
 
 
+def gradients_reach(grads: dict[str, Any], vjp_error: str | None, expected: dict[str, torch.Tensor],
+                    names: dict[str, str], what: str, hint: str) -> None:
+    """The gradients a call sent back (``CallResult.grads`` for ``vjp=g``) against the reference's, input by input:
+    ``expected`` maps each label ("arg1", "param:layer1.weight", ...) to the gradient the reference gives it for the
+    same ``g``, ``names`` to what the student calls it. The inputs judged are those of ``expected`` (the trusted
+    side's list), so a report that left one out fails. ``hint``: what usually cuts the graph."""
+    if vjp_error is not None:
+        raise Mismatch(feedback(f"{what}: no gradient flows back through it ({vjp_error}).", hint))
+    missing = [names[k] for k in expected if grads.get(k) is None]
+    if missing:
+        raise Mismatch(feedback(f"{what}: no gradient reaches {', '.join(missing)}.", hint))
+    for label, want in expected.items():
+        expect(grads[label], f"the gradient that reaches {names[label]}").tensor(
+            shape=tuple(want.shape), dtype=None).close_to(want, what=" (the reference's for the same output gradient)")
+
+
 def unchanged(before: Any, after: Any, name: str) -> None:
     """Fail if an input tensor was modified in place by the call."""
-    if isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor):
+    if not isinstance(after, torch.Tensor):
+        raise Mismatch(f"{name}: after the call the caller's {name} came back as {describe(after)}, not a tensor.")
+    if isinstance(before, torch.Tensor):
+        judged(before.numel())
         if before.shape != after.shape or not torch.equal(before.detach(), after.detach()):
             raise Mismatch(f"{name}: your function modified its input {name} in place; functions must leave "
                            f"their inputs unchanged (work on a copy, or use out-of-place operations).")

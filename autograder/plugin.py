@@ -34,7 +34,7 @@ from typing import Any, Callable, Iterator
 import pytest
 import torch
 
-from autograder.compare import Mismatch
+from autograder.compare import Mismatch, judged_count
 from autograder.course import Assignment, Course
 from autograder.policy import KINDS, Policy
 from autograder.results import TestResult
@@ -126,6 +126,11 @@ class GradingPlugin:
 
     # -- results -------------------------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        judged_count(reset=True)
+        yield
+
+    @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
         outcome = yield
         report = outcome.get_result()
@@ -136,6 +141,8 @@ class GradingPlugin:
             blank, points = _blank_marker(item)
             passed = report.passed
             output = "" if passed else self._feedback(item, call)
+            if passed and report.when == "call" and _kind(item) in ("value", "edge") and judged_count() == 0:
+                passed, output = False, JUDGED_NOTHING
             self._pending.pop(item.nodeid, None)
             self.results[entry.key].append(TestResult(
                 name=_test_name(item), blank=blank, score=points if passed else 0.0, max_score=points,
@@ -170,6 +177,10 @@ class GradingPlugin:
 
 
 PLUGIN = pytest.StashKey[GradingPlugin]()
+
+# A value test that compared no value proves nothing (autograder.compare.judged): it fails, whatever made it so.
+JUDGED_NOTHING = ("This test found nothing of your answer to compare with the correct result (what your code returned "
+                  "or left behind did not have the parts it checks), so it cannot pass.")
 
 
 # The fixtures live at module level (this module is registered as a plugin beside the GradingPlugin).

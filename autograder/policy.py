@@ -15,7 +15,10 @@ The policy, per blank, in this order:
    tests say (a constant, zeros, its argument returned unchanged: nothing was computed).
 3. **Wrong on typical inputs**: a blank that fails some value test keeps at most ``wrong_share`` of its points
    (the tests it passes, scaled down), and its property tests do not count.
-4. **Right on typical inputs**: every test counts as it passed; partial credit is for edge cases.
+4. **A rule broken**: a blank right on its typical inputs that fails a property test (a rule of its exercise:
+   inputs unchanged, the caller's storage kept, gradients reaching every parameter, backward called twice, ...)
+   keeps the points of its value and edge tests only; its other property tests do not count.
+5. **Right on typical inputs, every rule kept**: every test counts as it passed; partial credit is for edge cases.
 
 A course may change the numbers in ``marking.toml`` in its course directory::
 
@@ -88,6 +91,12 @@ class Policy:
             return _zero(tests, f"Not counted: {blank} gives no right value on its typical inputs, so none of its "
                                 f"points count.")
         if not failed("value"):
+            if failed("property") and self.properties_need_values:
+                broken = ", ".join(t.name.split(": ", 1)[-1] for t in failed("property"))
+                return [replace(t, score=0.0, output=_noted(t.output, f"Not counted: {blank} breaks a rule of its "
+                                                                       f"exercise ({broken}), so its rules earn no "
+                                                                       f"points."))
+                        if t.kind == "property" and t.score > 0 else t for t in tests]
             return tests
         out = []
         for t in tests:

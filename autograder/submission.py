@@ -7,7 +7,7 @@ so a test sees exactly the same thing in both modes.
 """
 from __future__ import annotations
 
-import io
+import errno
 import os
 import time
 from dataclasses import dataclass, field
@@ -15,7 +15,7 @@ from typing import Any, Callable, Protocol
 
 import torch
 
-from autograder import codec
+from autograder import codec, torchfile
 from autograder.codec import Handle
 from autograder.wire import Closed, Timeout, WireError, pack, unpack
 
@@ -45,10 +45,15 @@ class CallResult:
     value: Any
     args: list[Any]  # the arguments as they were after the call (to spot inputs modified in place)
     returned_arg: int | None  # index of the argument the call returned itself, if it did
-    torch_calls: list[str] = field(default_factory=list)
+    torch_calls: list[str] = field(default_factory=list)  # torch functions and ATen operators seen (watch=True)
     files: list[dict[str, Any]] = field(default_factory=list)  # torch.save / torch.load calls seen
     output: str = ""
     seconds: float = 0.0
+    backward_passes: int = 0  # backward passes autograd's engine ran during the call (watch=True)
+    # with vjp=...: the gradient that reached each input ("arg<i>", "arg<i>:<param>", "param:<name>"), None where
+    # none did; vjp_error says why there is none at all (e.g. the result does not require grad)
+    grads: dict[str, Any] = field(default_factory=dict)
+    vjp_error: str | None = None
 
 
 @dataclass
@@ -83,25 +88,14 @@ class InProcess:
         pass
 
 
-MAX_FILE_BYTES = 64 << 20  # the largest file of a submission the trusted side reads
-
-
-def _plain(value: Any, depth: int = 0) -> Any:
-    """What torch.load gave, with Parameters as plain tensors and containers as dicts, lists and tuples."""
-    if depth > 16:
-        return None
-    if isinstance(value, torch.Tensor):
-        return value.detach() if type(value) is not torch.Tensor else value
-    if isinstance(value, dict):
-        return {k: _plain(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain(v, depth + 1) for v in value) if type(value) in (list, tuple) else \
-            [_plain(v, depth + 1) for v in value]
-    return value
-
-
 def _where(error: dict[str, str]) -> str:
     return f" ({error['where']})" if error.get("where") else ""
+
+
+def _refused(path: str, why: str) -> SubmissionError:
+    """The sentence a student reads when the grader will not load the file at ``path``: what is wrong, and the fix."""
+    return SubmissionError(f"the file at {path} was not loaded: {why}; save the weights with "
+                           f"torch.save(net.state_dict(), path).")
 
 
 # -- what a sandbox sends back: data from a hostile process, checked field by field ------------------------------
@@ -281,11 +275,13 @@ class Submission:
         return None if kind is None else self._checked(lambda: _text(kind, 100), f"looking up {name}")
 
     def run(self, target: str | Handle, *args: Any, method: str | None = None, watch: bool = False,
-            timeout: float | None = None, **kwargs: Any) -> CallResult:
+            timeout: float | None = None, vjp: torch.Tensor | None = None, **kwargs: Any) -> CallResult:
         """Call ``target`` (a name the notebook defines, or a handle) and return everything seen of the call.
+        ``watch``: record the torch functions, ATen operators, backward passes and torch.save / torch.load calls it
+        makes; ``vjp``: the gradient of the result to send back through the call's graph (``CallResult.grads``).
         A failed call raises :class:`SubmissionError`, with a hint when its message shows a known mistake."""
         try:
-            return self._run(target, *args, method=method, watch=watch, timeout=timeout, **kwargs)
+            return self._run(target, *args, method=method, watch=watch, timeout=timeout, vjp=vjp, **kwargs)
         except SubmissionError as error:
             text = str(error)
             for needles, hint in self.error_hints:
@@ -294,10 +290,10 @@ class Submission:
             raise
 
     def _run(self, target: str | Handle, *args: Any, method: str | None, watch: bool, timeout: float | None,
-             **kwargs: Any) -> CallResult:
+             vjp: torch.Tensor | None, **kwargs: Any) -> CallResult:
         self.start()
         label = target if isinstance(target, str) else (method or "the module")
-        payload, blobs = codec.encode({"args": list(args), "kwargs": kwargs})
+        payload, blobs = codec.encode({"args": list(args), "kwargs": kwargs, "vjp": vjp})
         header = {"op": "call", "target": target if isinstance(target, str) else {"handle": target.id},
                   "method": method, "payload": payload, "watch": watch, "seed": self.seed,
                   "timeout": timeout or self.call_timeout}
@@ -316,11 +312,17 @@ class Submission:
             raise SubmissionError(f"{label} raised {kind}: {message}{_where(error)}")
         try:
             data = codec.decode(reply.get("payload"), reply_blobs)
-            if not isinstance(data, dict) or not isinstance(data.get("args"), list) or "result" not in data:
+            if not isinstance(data, dict) or not isinstance(data.get("args"), list) or "result" not in data \
+                    or len(data["args"]) != len(args) or not isinstance(data.get("grads", {}), dict):
                 raise Malformed("not a result and its arguments")
         except (WireError, KeyError, TypeError, ValueError, OverflowError, AttributeError) as error:
             raise SubmissionError(f"{label} returned something that could not be read back ({error}).") from None
-        returned, seconds = reply.get("returned_arg"), reply.get("seconds", 0.0)
+        if watch and reply.get("watched") is not True:
+            raise SubmissionError(f"the grader could not watch which torch functions {label} calls: the recording was "
+                                  f"switched off during the call (torch's function or dispatch modes were changed), so "
+                                  f"this check cannot pass.")
+        returned, seconds, passes = reply.get("returned_arg"), reply.get("seconds", 0.0), reply.get("backward_passes", 0)
+        vjp_error = reply.get("vjp_error")
         return self._checked(lambda: CallResult(
             value=data["result"], args=data["args"],
             returned_arg=returned if type(returned) is int and 0 <= returned < len(args) else None,
@@ -328,6 +330,9 @@ class Submission:
             files=[_file_event(f) for f in _list(reply.get("files", []), 100)],
             output=_text(reply.get("output", "")),
             seconds=float(seconds) if type(seconds) in (int, float) else 0.0,
+            backward_passes=passes if type(passes) is int and passes >= 0 else 0,
+            grads=data.get("grads") or {} if vjp is not None else {},
+            vjp_error=None if vjp_error is None else _text(vjp_error, 300),
         ), f"calling {label}")
 
     def call(self, target: str | Handle, *args: Any, **kwargs: Any) -> Any:
@@ -337,21 +342,26 @@ class Submission:
     def load(self, path: str) -> Any:
         """The file ``path`` (a plain name in the submission's working folder) read by the trusted side, from its
         bytes, with ``torch.load(weights_only=True)``, which builds tensors and containers and runs no code from
-        the file; the submission cannot forge what is read. Tensors come back plain (a Parameter as a Tensor)."""
+        the file; the submission cannot forge what is read. Tensors come back plain (a Parameter as a Tensor).
+        The file is checked before torch.load reads it, so that it cannot make the grader build more than a few MiB
+        (a compressed or oversized file, a pickle naming bytearray, ...: :mod:`autograder.torchfile`)."""
         self.start()
         assert self._transport is not None
         try:
-            data = self._transport.read_file(path, MAX_FILE_BYTES)
+            data = self._transport.read_file(path, torchfile.MAX_FILE_BYTES)
         except (OSError, ValueError) as error:
+            if getattr(error, "errno", None) == errno.EFBIG:
+                raise _refused(path, f"it is larger than {torchfile.MAX_FILE_BYTES // torchfile.MiB} MiB") from None
             kind = "FileNotFoundError" if isinstance(error, FileNotFoundError) else type(error).__name__
             raise SubmissionError(f"reading {path} raised {kind}: {getattr(error, 'strerror', None) or error}") \
                 from None
         try:
-            loaded = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+            return torchfile.load(data)
+        except torchfile.UnsafeFile as why:
+            raise _refused(path, str(why)) from None
         except Exception as error:  # noqa: BLE001 - any malformed file: the student's, and said so
             raise SubmissionError(f"torch.load of {path} raised {type(error).__name__}: "
                                   f"{str(error).splitlines()[0][:300] if str(error) else ''}") from None
-        return _plain(loaded)
 
     def save(self, obj: Any, path: str) -> None:
         """``torch.save(obj, path)`` inside the submission's process (``obj`` crosses as data)."""

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from autograder import hints
-from autograder.compare import Mismatch, describe, expect, feedback, unchanged
+from autograder.codec import View
+from autograder.compare import Mismatch, describe, expect, feedback, judged, unchanged
 
 ASSIGNMENT = "01_tensors_autograd"
 
@@ -215,7 +216,7 @@ def test_double_backward_values(sub, rng, ref, sizes):
         x = randn(rng, n) * 2
         result = sub.run("double_backward", x, watch=True)
         _check_gradient(result.value, x, ref)
-        if not any(c.rsplit(".", 1)[-1] == "backward" or c.endswith("autograd.grad") for c in result.torch_calls):
+        if result.backward_passes == 0:
             raise Mismatch(feedback("double_backward: backward was never called.",
                                     "the exercise is to let autograd compute the gradient (y.backward twice), not "
                                     "to write 2 * (2x + 3) yourself."))
@@ -228,7 +229,20 @@ def test_double_backward_one_element(sub, rng, ref):
     _check_gradient(sub.run("double_backward", x).value, x, ref)
 
 
-@pytest.mark.blank("double_backward", points=1.0, kind="property")
+@pytest.mark.blank("double_backward", points=0.5, kind="property")
+def test_double_backward_twice(sub, rng):
+    """calls backward twice on the same graph (autograd's engine runs two backward passes)"""
+    x = randn(rng, 4) * 2
+    passes = sub.run("double_backward", x, watch=True).backward_passes
+    judged()
+    if passes != 2:
+        raise Mismatch(feedback(f"double_backward: autograd ran {passes} backward pass{'es' * (passes != 1)}, not 2.",
+                                "call backward twice on the same y (retain_graph=True the first time), so that the "
+                                "leaf's .grad accumulates both; do not double one pass's gradient by hand."
+                                if passes == 1 else None))
+
+
+@pytest.mark.blank("double_backward", points=0.5, kind="property")
 def test_double_backward_leaves_x(sub, rng):
     """does not modify its inputs (x still does not require grad)"""
     x = randn(rng, 5)
@@ -279,7 +293,28 @@ def test_add_values(sub, rng, shapes):
                                     "x += y."))
 
 
-@pytest.mark.blank("add_inplace", points=1.0, kind="property")
+@pytest.mark.blank("add_inplace", points=0.25, kind="property")
+@pytest.mark.parametrize("layout", ["a row of a larger tensor", "every other column of a larger tensor"])
+def test_add_keeps_storage(sub, rng, layout):
+    """writes into the caller's storage (x is a view into a larger tensor, which must see the sum)"""
+    base = randn(rng, 5, 8)
+    view = View(base, (3, 4), (8, 2), 9) if layout.startswith("every") else View(base, (8,), (1,), 16)
+    y = randn(rng, *view.size)
+    after = sub.run("add_inplace", view, y).args[0]
+    want = base.clone()
+    want.as_strided(view.size, view.stride, view.offset).add_(y)
+    storage = after.remote.base if isinstance(after, torch.Tensor) else None
+    if storage is None:
+        raise Mismatch("x: the caller's tensor did not come back from the call.")
+    expect(storage, "the tensor x is a view of").tensor(shape=tuple(base.shape))
+    if torch.equal(storage, base):
+        raise Mismatch(feedback("x: the storage the caller's x views did not change: the sum was written somewhere "
+                                "else (x.data = ..., x.set_(...), or a new tensor).",
+                                "modify x's own storage in place: x.add_(y), or x += y."))
+    expect(storage, "the tensor x is a view of").close_to(want, what=" (x + y where x lies, unchanged elsewhere)")
+
+
+@pytest.mark.blank("add_inplace", points=0.5, kind="property")
 def test_add_leaves_y(sub, rng):
     """does not modify its inputs other than x (y is unchanged)"""
     x, y = _add_inputs(rng, (3, 4))

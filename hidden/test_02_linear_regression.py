@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from autograder import hints
-from autograder.compare import Mismatch, expect, feedback, unchanged
+from autograder.compare import Mismatch, expect, feedback, gradients_reach, unchanged
 from autograder.submission import CallResult, SubmissionError
 
 ASSIGNMENT = "02_linear_regression"
@@ -145,7 +145,30 @@ def test_linear_model_one_point(sub, rng, ref):
     _check_predictions(sub, ref, x, w, b)
 
 
-@pytest.mark.blank("linear_model", points=0.5, kind="property")
+CUT = ("do not cut it from the graph: no .detach(), .data, .item(), torch.tensor(...), NumPy or torch.no_grad() on "
+       "the way from the inputs to the result.")
+
+
+def reference_gradients(fn, args, wrt: dict[int, str], g):
+    """The gradient the reference sends back to each argument in ``wrt`` (index -> label) for output gradient g."""
+    leaves = [a.detach().clone().requires_grad_(True) if i in wrt else a for i, a in enumerate(args)]
+    found = torch.autograd.grad(fn(*leaves), [leaves[i] for i in wrt], grad_outputs=g)
+    return {f"arg{i}": grad for i, grad in zip(wrt, found)}
+
+
+@pytest.mark.blank("linear_model", points=0.25, kind="property")
+def test_linear_model_gradients(sub, rng, ref):
+    """lets the gradient reach w and b (the predictions are on their graph)"""
+    x, _, w, b = problem(rng, 8)
+    w, b = w.requires_grad_(True), b.requires_grad_(True)
+    g = torch.randn(8, 1, generator=rng)
+    result = sub.run("linear_model", x, w, b, vjp=g)
+    expect(result.value, "predictions").tensor(shape=(8, 1))
+    gradients_reach(result.grads, result.vjp_error, reference_gradients(ref.linear_model, (x, w, b), {1: "w", 2: "b"}, g),
+                    {"arg1": "w", "arg2": "b"}, "the predictions", CUT)
+
+
+@pytest.mark.blank("linear_model", points=0.25, kind="property")
 def test_linear_model_leaves_inputs(sub, rng):
     """does not modify its inputs"""
     x, _, w, b = problem(rng, 9)
@@ -195,7 +218,18 @@ def test_mse_loss_one_point(sub, rng, ref):
     _check_mse(sub, ref, rng, torch.randn(1, 1, generator=rng) * 2, torch.randn(1, 1, generator=rng) * 2)
 
 
-@pytest.mark.blank("mse_loss", points=1.0, kind="property")
+@pytest.mark.blank("mse_loss", points=0.5, kind="property")
+def test_mse_loss_gradients(sub, rng, ref):
+    """lets the gradient reach y_pred (backward through the loss works)"""
+    y_pred, y = torch.randn(9, 1, generator=rng) * 2, torch.randn(9, 1, generator=rng) * 2
+    g = torch.randn((), generator=rng) + 2.0
+    result = sub.run("mse_loss", y_pred.requires_grad_(True), y, vjp=g)
+    _loss_value(result.value)
+    gradients_reach(result.grads, result.vjp_error, reference_gradients(ref.mse_loss, (y_pred, y), {0: "y_pred"}, g),
+                    {"arg0": "y_pred"}, "the loss", CUT)
+
+
+@pytest.mark.blank("mse_loss", points=0.5, kind="property")
 def test_mse_loss_leaves_inputs(sub, rng):
     """does not modify its inputs"""
     y_pred = (torch.randn(11, 1, generator=rng) * 2).requires_grad_(True)
@@ -251,9 +285,11 @@ AUTOGRAD = "backward, torch.autograd.grad or torch.func"
 def test_grads_by_hand(sub, rng):
     """does not use backward, torch.autograd.grad or torch.func"""
     x, y, w, b = problem(rng, 6)
-    calls = sub.run("mse_grads", x, y, w, b, watch=True).torch_calls
-    used = sorted({c for c in calls if c.rsplit(".", 1)[-1] == "backward" or c.endswith("autograd.grad")
+    result = sub.run("mse_grads", x, y, w, b, watch=True)
+    used = sorted({c for c in result.torch_calls if c.rsplit(".", 1)[-1] == "backward" or c.endswith("autograd.grad")
                    or c.startswith("torch.func.") or ".func." in c})
+    if result.backward_passes and not used:  # autograd's engine ran, however it was reached
+        used = [f"{result.backward_passes} backward pass{'es' * (result.backward_passes != 1)} of autograd"]
     if used:
         raise Mismatch(feedback(f"mse_grads uses autograd ({', '.join(used)}), which this exercise forbids.",
                                 f"the exercise forbids {AUTOGRAD}: derive the gradient formulas and code them "

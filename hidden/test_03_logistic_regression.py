@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from autograder import hints
-from autograder.compare import Mismatch, describe, expect, feedback, unchanged
+from autograder.compare import Mismatch, describe, expect, feedback, gradients_reach, judged, unchanged
 
 ASSIGNMENT = "03_logistic_regression"
 
@@ -54,6 +54,7 @@ SIGMOID_APIS = {
     "sigmoid": "torch.sigmoid / Tensor.sigmoid / nn.Sigmoid / F.sigmoid", "sigmoid_": "Tensor.sigmoid_",
     "special_expit": "torch.special.expit", "expit": "torch.special.expit",
     "log_sigmoid": "F.logsigmoid / nn.LogSigmoid", "logsigmoid": "F.logsigmoid / nn.LogSigmoid",
+    "log_sigmoid_forward": "F.logsigmoid / nn.LogSigmoid",  # the ATen operator, seen however it was reached
 }
 
 
@@ -231,7 +232,20 @@ def test_forward_one_row(sub, rng, ref):
     _check_forward(sub, ref, *_forward_inputs(rng, 1))
 
 
-@pytest.mark.blank("logistic_forward", points=0.5, kind="property")
+@pytest.mark.blank("logistic_forward", points=0.25, kind="property")
+def test_forward_gradients(sub, rng, ref):
+    """lets the gradient reach w and b (the logits are on their graph)"""
+    x, w, b = _forward_inputs(rng, 9)
+    g = torch.randn(9, 1, generator=rng)
+    result = sub.run("logistic_forward", x, nn.Parameter(w), nn.Parameter(b), vjp=g)
+    expect(result.value, "the logits").tensor(shape=(9, 1))
+    w_ref, b_ref = nn.Parameter(w.clone()), nn.Parameter(b.clone())
+    dw, db = torch.autograd.grad(ref.logistic_forward(x, w_ref, b_ref), [w_ref, b_ref], grad_outputs=g)
+    gradients_reach(result.grads, result.vjp_error, {"arg1": dw, "arg2": db}, {"arg1": "w", "arg2": "b"}, "the logits",
+                    "do not cut them from the graph: no .detach(), .data, torch.tensor(...), NumPy or torch.no_grad().")
+
+
+@pytest.mark.blank("logistic_forward", points=0.25, kind="property")
 def test_forward_leaves_inputs(sub, rng):
     """does not modify its inputs"""
     x, w, b = _forward_inputs(rng, 13)
@@ -445,13 +459,27 @@ def test_accuracy_one_row(sub, rng, ref):
         _check_accuracy(sub, ref, logits, labels)
 
 
-@pytest.mark.blank("accuracy", points=0.25, kind="edge")
-def test_accuracy_logit_zero(sub, rng, ref):
-    """a logit of exactly 0 is class 0"""
-    logits, y = _accuracy_inputs(rng, 15)
+def _threshold_inputs(rng):
+    """Logits with rows at exactly 0 and rows just either side of it, and labels for which every wrong treatment
+    of a logit of 0 changes the accuracy: counted as class 1 (the wrong side), as never right, or as always right."""
+    logits, y = _accuracy_inputs(rng, 16)
     logits[:5] = 0.0
     y[:5] = torch.tensor([[0.0], [0.0], [0.0], [1.0], [0.0]])
-    _check_accuracy(sub, ref, logits, y)
+    logits[5:8] = (1e-4 + 1e-3 * torch.rand(3, 1, generator=rng))  # just above 0: class 1
+    logits[8:11] = -(1e-4 + 1e-3 * torch.rand(3, 1, generator=rng))  # just below 0: class 0
+    y[5:11] = torch.tensor([[1.0], [1.0], [0.0], [0.0], [0.0], [1.0]])
+    right = float(((logits > 0).float() == y).float().mean())
+    zero, label = logits == 0, y == 1
+    others = ((logits > 0).float() == y) & ~zero
+    for wrong in ((logits >= 0).float() == y, others, others | zero):  # wrong side, never right, always right
+        assert float(wrong.float().mean()) != right, "the rows do not tell this treatment of 0 apart"
+    return logits, y
+
+
+@pytest.mark.blank("accuracy", points=0.25, kind="edge")
+def test_accuracy_logit_zero(sub, rng, ref):
+    """a logit of exactly 0 is class 0 (rows at 0 and just either side)"""
+    _check_accuracy(sub, ref, *_threshold_inputs(rng))
 
 
 @pytest.mark.blank("accuracy", points=1.0, kind="property")

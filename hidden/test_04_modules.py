@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from autograder.codec import Foreign, ModuleInfo
-from autograder.compare import Mismatch, describe, expect, feedback
+from autograder.compare import Mismatch, describe, expect, feedback, gradients_reach, judged, qualified_name
 from autograder.submission import SubmissionError
 
 ASSIGNMENT = "04_modules"
@@ -70,6 +70,11 @@ def close_to_one_of(alternatives: dict[str, torch.Tensor]) -> Callable[[torch.Te
         return None
 
     return hint
+
+
+def short(cls: str) -> str:
+    """A class as a student names it: 'torch.nn.modules.linear.Linear' -> 'nn.Linear', '__main__.Net' -> 'Net'."""
+    return f"nn.{cls.rsplit('.', 1)[-1]}" if cls.startswith("torch.nn.") else cls.removeprefix("__main__.")
 
 
 def fail(sentence: str, hint: str | None = None, details: str | None = None) -> None:
@@ -160,10 +165,10 @@ def seq_structure(value: Any, sizes: tuple[int, int, int]) -> ModuleInfo:
     call = f"make_seq_net({n_in}, {n_hidden}, {n_out})"
     if isinstance(value, (list, tuple)):
         fail(f"{call}: expected an nn.Sequential, got {describe(value)}: wrap the layers in nn.Sequential(...).")
-    expect(value, call).is_module("Sequential")
+    expect(value, call).is_module(nn.Sequential)
     keys = list(value.state)
     if keys != SEQ_KEYS:
-        top = [m["cls"].rsplit(".", 1)[-1] for m in value.tree if m["name"] and "." not in m["name"]]
+        top = [short(m["cls"]) for m in value.tree if m["name"] and "." not in m["name"]]
         hint = ("the activation between the two Linear layers is missing (Tanh at index 1)."
                 if keys == ["0.weight", "0.bias", "1.weight", "1.bias"] else state_keys_hint(keys, SEQ_KEYS))
         fail(f"{call}: its state_dict keys are not {', '.join(SEQ_KEYS)}.", hint,
@@ -179,12 +184,13 @@ def test_seq_net_layers(sub, rng, case):
     n_in, n_hidden, n_out = sizes
     info = seq_structure(sub.call("make_seq_net", *sizes), sizes)
     call = f"make_seq_net({n_in}, {n_hidden}, {n_out})"
-    top = {m["name"]: m["cls"].rsplit(".", 1)[-1] for m in info.tree if m["name"] and "." not in m["name"]}
+    top = {m["name"]: m["cls"] for m in info.tree if m["name"] and "." not in m["name"]}
     got = [top.get(str(i)) for i in range(3)]
-    if got != ["Linear", "Tanh", "Linear"] or len(top) != 3:
-        fail(f"{call}: its layers are not [Linear, Tanh, Linear].",
-             "the activation must be Tanh (not ReLU or Sigmoid)." if got[1] in ("ReLU", "Sigmoid") else None,
-             f"got {list(top.values())}")
+    judged()
+    if got != [qualified_name(c) for c in (nn.Linear, nn.Tanh, nn.Linear)] or len(top) != 3:
+        fail(f"{call}: its layers are not [nn.Linear, nn.Tanh, nn.Linear].",
+             "the activation must be Tanh (not ReLU or Sigmoid)." if got[1] and short(got[1]) in ("nn.ReLU", "nn.Sigmoid")
+             else None, f"got {[short(c) for c in top.values()]}")
     shapes = {k: tuple(v.shape) for k, v in info.state.items()}
     want = {"0.weight": (n_hidden, n_in), "0.bias": (n_hidden,), "2.weight": (n_out, n_hidden), "2.bias": (n_out,)}
     wrong = [f"{k} {shapes[k]} instead of {want[k]}" for k in SEQ_KEYS if shapes[k] != want[k]]
@@ -288,15 +294,19 @@ def test_two_branch_sizes_of_one(sub, rng, ref, case):
 
 
 @pytest.mark.blank("TwoBranchNet", points=0.5, kind="property")
-def test_two_branch_differentiable(sub, rng, ref):
-    """keeps the computation graph (its output requires grad)"""
-    sizes, info, _, _ = two_branch(sub, rng, ref)
-    out = sub.call(info.handle, batch(rng, (4, sizes[0])))
-    expect(out, "TwoBranchNet's output").tensor()
-    meta = out.remote
-    if not meta.requires_grad or meta.grad_fn is None:
-        fail("TwoBranchNet's output does not require grad, so no gradient can reach the parameters.",
-             "do not detach the result, use .data, or compute it under torch.no_grad().")
+def test_two_branch_gradients(sub, rng, ref):
+    """lets the gradient reach every parameter of both branches (the reference's gradients)"""
+    sizes, info, reference, state = two_branch(sub, rng, ref)
+    two_branch_loaded(sub, info, state, sizes)
+    x = batch(rng, (5, sizes[0]))
+    g = torch.randn(5, sizes[2], generator=rng)
+    result = sub.run(info.handle, x, vjp=g)
+    expect(result.value, "TwoBranchNet's output").tensor(shape=(5, sizes[2]))
+    names = [n for n, _ in reference.named_parameters()]
+    want = dict(zip(names, torch.autograd.grad(reference(x), list(reference.parameters()), grad_outputs=g)))
+    gradients_reach(result.grads, result.vjp_error, {f"param:{n}": w for n, w in want.items()},
+                    {f"param:{n}": f"self.{n}" for n in names}, "TwoBranchNet's output",
+                    "forward must use both branches on the graph: no .detach(), .data or torch.no_grad() in it.")
 
 
 # -------------------------------------------------------------------------------------- save_weights
@@ -384,9 +394,9 @@ def test_save_weights_leaves_net(sub, rng, scratch):
     net = net_for_files(rng, "nested")
     before = {k: v.clone() for k, v in net.state_dict().items()}
     result = sub.run("save_weights", net, scratch("hidden_save"))
-    after = result.args[0]
-    if not isinstance(after, ModuleInfo) or list(after.state) != list(before) or not all(
-            torch.equal(after.state[k], v) for k, v in before.items()):
+    after = expect(result.args[0], "save_weights").same_structure_as(net).value
+    judged(len(before))
+    if not all(torch.equal(after.state[k], v) for k, v in before.items()):
         fail("save_weights changed the network it saved: it should only write its state_dict to the file.")
     if not all(p["same"] for p in after.params):
         fail("save_weights replaced Parameter objects of the network: it should only write them to the file.")
@@ -405,6 +415,7 @@ def load_case(sub, rng, scratch, kind: str = "nested"):
     path = scratch("hidden_load")
     sub.save(saved, path)
     result = sub.run("load_weights", net, path, watch=True)
+    expect(result.args[0], "load_weights").same_structure_as(net)
     return result, saved
 
 
@@ -421,7 +432,8 @@ def loaded_values(sub, rng, scratch, kind: str) -> None:
     """load_weights puts the saved values into the network it is given, and returns a network with them."""
     result, saved = load_case(sub, rng, scratch, kind)
     after = result.args[0]
-    wrong = [k for k, v in saved.items() if k not in after.state or not torch.equal(after.state[k], v)]
+    judged(len(saved))
+    wrong = [k for k, v in saved.items() if not torch.equal(after.state[k], v)]
     if wrong:
         other = isinstance(result.value, ModuleInfo) and result.returned_arg != 0
         fail("load_weights: after the call the network's values differ from the saved values.",

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from autograder.codec import ModuleInfo
-from autograder.compare import Mismatch, describe, expect, feedback
+from autograder.compare import Mismatch, describe, expect, feedback, judged
 from autograder.submission import SubmissionError
 
 ASSIGNMENT = "06_initialization"
@@ -53,8 +53,9 @@ def randomise(net: nn.Module, rng: torch.Generator) -> nn.Module:
     return net
 
 
-def linear_names(info: ModuleInfo) -> list[str]:
-    return [m["name"] for m in info.tree if m["cls"] == "torch.nn.modules.linear.Linear"]
+def linear_names(net: nn.Module) -> list[str]:
+    """The Linear layers of the network the grader sent (its trusted copy: never what the sandbox reports)."""
+    return [name for name, m in net.named_modules() if type(m) is nn.Linear]
 
 
 def other_param_keys(net: nn.Module) -> dict[str, str]:
@@ -187,12 +188,12 @@ def uniform_shape_problem(w: torch.Tensor) -> str | None:
     return None
 
 
-def initialised(result, blank: str, before: dict[str, torch.Tensor]) -> ModuleInfo:
-    """The network passed in, as it is after the call; a clear failure if none of its Linear weights changed."""
-    info = result.args[0]
-    names = linear_names(info)
-    if names and all(torch.equal(info.state[f"{n}.weight" if n else "weight"], before[f"{n}.weight" if n else "weight"])
-                     for n in names):
+def initialised(result, blank: str, net: nn.Module, before: dict[str, torch.Tensor]) -> ModuleInfo:
+    """The network passed in (``net``, the grader's copy), as it is after the call: the same layers and parameters,
+    and a clear failure if none of its Linear weights changed."""
+    info = expect(result.args[0], blank).same_structure_as(net).value
+    names = linear_names(net)
+    if all(torch.equal(info.state[weight(n)], before[weight(n)]) for n in names):
         other = isinstance(result.value, ModuleInfo) and result.returned_arg != 0
         fail(f"{blank} left every Linear weight of the network it was given unchanged.",
              "it returned another network: initialise the network it is given, in place, and return that one."
@@ -200,9 +201,15 @@ def initialised(result, blank: str, before: dict[str, torch.Tensor]) -> ModuleIn
     return info
 
 
-def first_problem(info: ModuleInfo, check, names: list[str] | None = None) -> None:
-    for name in names if names is not None else linear_names(info):
-        problem = check(name, info.state[f"{name}.weight" if name else "weight"])
+def weight(name: str) -> str:
+    return f"{name}.weight" if name else "weight"
+
+
+def first_problem(info: ModuleInfo, check, names: list[str]) -> None:
+    """The first of the Linear layers ``names`` (listed from the grader's network) whose weight ``check`` rejects."""
+    for name in names:
+        judged(info.state[weight(name)].numel())
+        problem = check(name, info.state[weight(name)])
         if problem:
             raise Mismatch(f"{where(name)}: {problem}")
 
@@ -214,12 +221,12 @@ def returned_a_network(result, blank: str, arg: str = "net") -> None:
              f"end with `return {arg}`.")
 
 
-def biases_zero(info: ModuleInfo) -> None:
-    for name in linear_names(info):
-        key = f"{name}.bias" if name else "bias"
-        if key not in info.state:
+def biases_zero(info: ModuleInfo, net: nn.Module) -> None:
+    for name, module in net.named_modules():
+        if type(module) is not nn.Linear or module.bias is None:
             continue
-        bias = info.state[key]
+        bias = info.state[f"{name}.bias" if name else "bias"]
+        judged(bias.numel())
         if bool((bias != 0).any()):
             fail(f"{where(name)}: its bias values are not 0.", "set each Linear's bias to 0 (nn.init.zeros_(module.bias)).",
                  f"{int((bias != 0).sum())} of {bias.numel()} bias values are not 0.")
@@ -233,8 +240,9 @@ def others_untouched(blank: str, info: ModuleInfo, before: dict[str, torch.Tenso
              f"changed: {', '.join(changed)}")
 
 
-def parameters_kept(info, in_place_apis: str) -> None:
+def parameters_kept(result, blank: str, net: nn.Module, in_place_apis: str) -> None:
     """The network's Parameter objects survived the call, still float32 and requiring grad."""
+    info = expect(result.args[0], blank).same_structure_as(net).value
     replaced = [p["name"] for p in info.params if not p["same"]]
     if replaced:
         fail("after the call the network holds new Parameter objects, so an optimizer built earlier no longer "
@@ -261,6 +269,7 @@ def numpy_case(sub, rng, n_in: int = 5, n_out: int = 3):
             fail("set_weight_from_numpy changed a Parameter in place while autograd records it.",
                  "copy into a Parameter inside `with torch.no_grad():` (autograd forbids changing such a leaf).", str(error).split("\nHint:")[0])
         raise
+    expect(result.args[0], "set_weight_from_numpy").same_structure_as(layer)
     return layer, array, result
 
 
@@ -372,9 +381,9 @@ def normal_result(sub, net: nn.Module, std: float) -> ModuleInfo:
     modules as they were, a network returned. The network after the call."""
     before, others = net.state_dict(), other_param_keys(net)
     result = init_call(sub, "init_linear_normal", net, std)
-    info = initialised(result, "init_linear_normal", before)
-    first_problem(info, lambda name, w: normal_problem(w, std, before[f"{name}.weight" if name else "weight"]))
-    biases_zero(info)
+    info = initialised(result, "init_linear_normal", net, before)
+    first_problem(info, lambda name, w: normal_problem(w, std, before[weight(name)]), linear_names(net))
+    biases_zero(info, net)
     others_untouched("init_linear_normal", info, before, others)
     returned_a_network(result, "init_linear_normal")
     return info
@@ -407,7 +416,8 @@ def test_normal_single_linear(sub, rng):
 def test_normal_in_place(sub, rng):
     """keeps the Parameter objects (float32)"""
     net, std = normal_net(rng), std_of(rng)
-    parameters_kept(init_call(sub, "init_linear_normal", net, std).args[0], "nn.init.normal_, tensor.normal_")
+    parameters_kept(init_call(sub, "init_linear_normal", net, std), "init_linear_normal", net,
+                    "nn.init.normal_, tensor.normal_")
 
 
 @pytest.mark.blank("init_linear_normal", points=0.25, kind="property")
@@ -446,9 +456,9 @@ def xavier_net(rng: torch.Generator, case: int = 0, big: bool = True) -> nn.Modu
     ), rng)
 
 
-def fans(info: ModuleInfo, name: str) -> tuple[int, int]:
-    fan_out, fan_in = info.state[f"{name}.weight" if name else "weight"].shape
-    return int(fan_in), int(fan_out)
+def fans(net: nn.Module, name: str) -> tuple[int, int]:
+    layer = net.get_submodule(name)
+    return layer.in_features, layer.out_features
 
 
 def xavier_result(sub, net: nn.Module) -> ModuleInfo:
@@ -456,10 +466,10 @@ def xavier_result(sub, net: nn.Module) -> ModuleInfo:
     they were, a network returned. The network after the call."""
     before, others = net.state_dict(), other_param_keys(net)
     result = init_call(sub, "init_xavier", net)
-    info = initialised(result, "init_xavier", before)
-    first_problem(info, lambda name, w: uniform_bound_problem(w, *fans(info, name),
-                                                              before[f"{name}.weight" if name else "weight"]))
-    biases_zero(info)
+    info = initialised(result, "init_xavier", net, before)
+    first_problem(info, lambda name, w: uniform_bound_problem(w, *fans(net, name), before[weight(name)]),
+                  linear_names(net))
+    biases_zero(info, net)
     others_untouched("init_xavier", info, before, others)
     returned_a_network(result, "init_xavier")
     return info
@@ -490,7 +500,8 @@ def test_xavier_single_linear(sub, rng):
 @pytest.mark.blank("init_xavier", points=0.5, kind="property")
 def test_xavier_in_place(sub, rng):
     """keeps the Parameter objects (float32)"""
-    parameters_kept(init_call(sub, "init_xavier", xavier_net(rng, big=False)).args[0], "nn.init.uniform_, tensor.uniform_")
+    net = xavier_net(rng, big=False)
+    parameters_kept(init_call(sub, "init_xavier", net), "init_xavier", net, "nn.init.uniform_, tensor.uniform_")
 
 
 @pytest.mark.blank("init_xavier", points=0.25, kind="property")

@@ -25,24 +25,30 @@ BOUNDARIES = {
     "double_backward": [
         ("x of one element", "test_double_backward_one_element"),
         ("x does not require grad, and still does not after the call", "test_double_backward_leaves_x"),
+        ("backward called twice on the same graph: autograd's engine runs exactly two backward passes",
+         "test_double_backward_twice"),
     ],
     "add_inplace": [
         ("x non-contiguous (a transposed view keeps its strides when updated in place)", "test_add_values"),
         ("x of rank 1 and of rank 3", "test_add_values"),
+        ("the same storage: x a view into a larger tensor, which must see the sum", "test_add_keeps_storage"),
     ],
     # 02_linear_regression
     "linear_model": [
         ("N = 1: one point", "test_linear_model_one_point"),
         ("w and b that require grad: the predictions stay on the graph", "test_linear_model_values"),
+        ("the gradient reaches w and b (the reference's, for an output gradient)", "test_linear_model_gradients"),
     ],
     "mse_loss": [
         ("N = 1: one point", "test_mse_loss_one_point"),
         ("predictions that require grad: the loss stays on the graph (it is used with backward)",
          "test_mse_loss_values"),
+        ("differentiable: the gradient reaches y_pred (the reference's)", "test_mse_loss_gradients"),
     ],
     "mse_grads": [
         ("N = 1: one point (sum and mean agree there)", "test_grads_one_point"),
-        ("no autograd: backward, torch.autograd.grad, torch.func", "test_grads_by_hand"),
+        ("no autograd: backward, torch.autograd.grad, torch.func, or any backward pass of the engine",
+         "test_grads_by_hand"),
     ],
     "train_linear": [
         ("epochs = 1: one loss, before the only update", "test_train_one_epoch"),
@@ -66,6 +72,7 @@ BOUNDARIES = {
     "logistic_forward": [
         ("N = 1: one row", "test_forward_one_row"),
         ("Parameters w and b: the logits stay on the graph", "test_forward_values"),
+        ("the gradient reaches w and b (the reference's)", "test_forward_gradients"),
     ],
     "train_logistic": [
         ("epochs = 1: one loss, before the only step", "test_train_one_epoch"),

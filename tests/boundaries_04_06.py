@@ -18,7 +18,7 @@ BOUNDARIES = {
         ("n_hidden = 1", "test_two_branch_sizes_of_one"),
         ("n_out = 1", "test_two_branch_sizes_of_one"),
         ("a 3-D input and a non-contiguous batch", "test_two_branch_forward"),
-        ("the output keeps the graph (requires grad)", "test_two_branch_differentiable"),
+        ("the gradient reaches every parameter of both branches (the reference's)", "test_two_branch_gradients"),
     ],
     "save_weights": [
         ("a nested network with buffers (BatchNorm) and a Linear without bias", "test_save_weights_state_dict"),

@@ -73,3 +73,13 @@ def test_a_bad_marking_file_is_one_line(tmp_path, text, words):
     with pytest.raises(PolicyError, match=words) as error:
         Policy.of_course(tmp_path)
     assert "\n" not in str(error.value)
+
+
+def test_a_broken_rule_keeps_only_the_value_and_edge_points():
+    """Right values, one rule broken (a property test fails): the other rules' points do not count either, so
+    splitting a blank's rules into more tests never lets a broken rule keep more."""
+    tests = [t("value", True, 1.0), t("edge", True, 0.5), t("property", False, 0.5), t("property", True, 0.5, "b")]
+    marked = Policy().apply(tests)
+    assert [x.score for x in marked] == [1.0, 0.5, 0.0, 0.0]
+    assert "breaks a rule" in marked[3].output and "property" in marked[3].output
+    assert marks(tests, Policy(properties_need_values=False)) == 2.0  # a course that counts rules one by one
