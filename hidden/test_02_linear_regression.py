@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from autograder import hints
-from autograder.compare import Mismatch, expect, feedback, gradients_reach, unchanged
+from autograder.compare import Mismatch, expect, feedback, gradients_reach, judged, unchanged
 from autograder.submission import CallResult, SubmissionError
 
 ASSIGNMENT = "02_linear_regression"
@@ -395,6 +395,10 @@ def _check_training(sub, rng, ref, lr, epochs, n):
     return result, (x, y, w, b)
 
 
+def randint_epochs(rng) -> int:
+    return int(torch.randint(3, 7, (), generator=rng))
+
+
 def _learning_rate(rng):
     return round(0.02 + 0.1 * torch.rand((), generator=rng).item(), 4)  # never one of the usual hard-coded ones
 
@@ -418,7 +422,7 @@ def test_train_one_point(sub, rng, ref):
     _check_training(sub, rng, ref, _learning_rate(rng), 5, 1)
 
 
-@pytest.mark.blank("train_linear", points=1.0, kind="property")
+@pytest.mark.blank("train_linear", points=0.75, kind="property")
 def test_train_keeps_leaves(sub, rng):
     """keeps w and b leaves that require grad"""
     x, y, w, b = train_inputs(rng, 10)
@@ -429,7 +433,22 @@ def test_train_keeps_leaves(sub, rng):
                            f"it is not (was requires_grad switched off, or {name} detached in place?).")
 
 
-@pytest.mark.blank("train_linear", points=1.0, kind="property")
+@pytest.mark.blank("train_linear", points=0.5, kind="property")
+def test_train_backward_each_epoch(sub, rng):
+    """calls backward once per epoch (autograd's engine runs one backward pass an epoch)"""
+    x, y, w, b = train_inputs(rng, 10)
+    epochs = randint_epochs(rng)
+    passes = sub.run("train_linear", x, y, w, b, 0.05, epochs, watch=True).backward_passes
+    judged()
+    if passes != epochs:
+        raise Mismatch(feedback(f"train_linear: autograd ran {passes} backward pass{'es' * (passes != 1)} in {epochs} "
+                                f"epochs, not one per epoch.",
+                                "each epoch computes the loss and calls loss.backward() once, and the update uses the "
+                                "gradients it leaves in .grad." if passes < epochs else
+                                "compute the loss and call backward once per epoch (no extra backward for logging)."))
+
+
+@pytest.mark.blank("train_linear", points=0.75, kind="property")
 def test_train_leaves_data(sub, rng):
     """does not modify its inputs other than w and b (x and y are unchanged)"""
     x, y, w, b = train_inputs(rng, 10)

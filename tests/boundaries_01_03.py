@@ -54,6 +54,8 @@ BOUNDARIES = {
         ("epochs = 1: one loss, before the only update", "test_train_one_epoch"),
         ("N = 1: one point", "test_train_one_point"),
         ("after the call w and b are still leaves that require grad", "test_train_keeps_leaves"),
+        ("backward called in every epoch: one backward pass of autograd's engine per epoch",
+         "test_train_backward_each_epoch"),
     ],
     # 03_logistic_regression
     "sigmoid": [
@@ -78,6 +80,7 @@ BOUNDARIES = {
         ("epochs = 1: one loss, before the only step", "test_train_one_epoch"),
         ("N = 1: one row", "test_train_one_row"),
         ("the caller's w and b stay the same Parameter objects", "test_train_keeps_parameters"),
+        ("zero_grad, backward, step in every epoch: one backward pass per epoch", "test_train_backward_each_epoch"),
     ],
     "accuracy": [
         ("a logit of exactly 0 is class 0 (the threshold at the threshold)", "test_accuracy_logit_zero"),

@@ -106,6 +106,17 @@ ATTACKS: dict[tuple[str, str, str], tuple[str, str]] = {
                 ((x * w2 + b2 - y) ** 2).mean().backward()
                 return w2.grad.detach(), b2.grad.detach()
         """, "backward pass"),
+    ("02_linear_regression", "train_linear", "gradients_by_hand"): ("""
+        def train_linear(x, y, w, b, lr, epochs):
+            losses = []
+            for _ in range(epochs):  # the right trajectory, with the closed-form gradients instead of backward
+                with torch.no_grad():
+                    losses.append(mse_loss(linear_model(x, w, b), y).item())
+                    dw, db = mse_grads(x, y, w, b)
+                    w -= lr * dw
+                    b -= lr * db
+            return losses
+        """, "0 backward passes"),
     ("03_logistic_regression", "logistic_forward", "w_detached"): ("""
         def logistic_forward(x, w, b):
             return x @ w.detach() + b
