@@ -1,10 +1,28 @@
-"""Self-checks of 01_tensors_autograd."""
+"""Self-checks of 01_tensors_autograd.
+
+The expected values are numbers on the checks' fixed inputs, computed once from the reference solutions by
+``tools/selfcheck_numbers.py`` (which prints them; ``--check`` compares): no code here computes a blank's answer.
+"""
 from __future__ import annotations
 
 import torch
 
 from autograder.selfcheck import selfcheck
 from autograder.selfcheck._common import close, expect_dtype, expect_tensor, fmt, unchanged
+
+# Made by tools/selfcheck_numbers.py from solutions/tensors_autograd.py on the inputs below.
+ROW_MAX_VALUES = [9.0, 8.0, 11.0]  # row_max(_matrix())
+ROW_MAX_INDICES = [1, 0, 2]
+ROW_MIN_VALUES = [1.0, 0.0, -1.0]  # each row's minimum (a known mistake)
+# swap_and_flatten(_cube())
+SWAPPED = [[0.0, 1.0, 2.0, 3.0, 12.0, 13.0, 14.0, 15.0], [4.0, 5.0, 6.0, 7.0, 16.0, 17.0, 18.0, 19.0],
+           [8.0, 9.0, 10.0, 11.0, 20.0, 21.0, 22.0, 23.0]]
+# swap_and_flatten(_non_contiguous_cube())
+SWAPPED_NON_CONTIGUOUS = [[0.0, 6.0, 12.0, 18.0, 1.0, 7.0, 13.0, 19.0], [2.0, 8.0, 14.0, 20.0, 3.0, 9.0, 15.0, 21.0],
+                          [4.0, 10.0, 16.0, 22.0, 5.0, 11.0, 17.0, 23.0]]
+DROPPED = [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0], [8.0, 9.0, 10.0, 11.0]]  # drop_channel_dim(_channels(3, 4))
+DOUBLE_BACKWARD = [8.0, 2.0, 14.0]  # double_backward(_vector())
+ONE_BACKWARD = [4.0, 1.0, 7.0]  # the gradient of one backward pass (a known mistake)
 
 
 # ---------------------------------------------------------------------------------------------------------- row_max
@@ -62,10 +80,10 @@ def _row_max_dtypes(fn):
 def _row_max_values(fn):
     """values are the maximum of each row"""
     values, _ = _row_max_pair(fn)
-    expected = torch.tensor([9.0, 8.0, 11.0])
+    expected = torch.tensor(ROW_MAX_VALUES)
     if close(values, expected):
         return
-    hint = " (that is each row's minimum)" if close(values, torch.tensor([1.0, 0.0, -1.0])) else ""
+    hint = " (that is each row's minimum)" if close(values, torch.tensor(ROW_MIN_VALUES)) else ""
     raise AssertionError(f"values should be the row maxima {fmt(expected)}, got {fmt(values)}{hint}.")
 
 
@@ -73,7 +91,7 @@ def _row_max_values(fn):
 def _row_max_indices(fn):
     """indices are the column of each row's maximum"""
     _, indices = _row_max_pair(fn)
-    expected = torch.tensor([1, 0, 2])
+    expected = torch.tensor(ROW_MAX_INDICES)
     if not torch.equal(indices.long(), expected):
         raise AssertionError(f"indices should be the column of each row's maximum, {expected.tolist()} here, "
                              f"got {indices.tolist()}.")
@@ -90,6 +108,10 @@ def _row_max_input_unchanged(fn):
 # ------------------------------------------------------------------------------------------------- swap_and_flatten
 def _cube() -> torch.Tensor:
     return torch.arange(24.0).reshape(2, 3, 4)  # (A, B, C) = (2, 3, 4)
+
+
+def _non_contiguous_cube() -> torch.Tensor:
+    return torch.arange(24.0).reshape(4, 3, 2).permute(2, 1, 0)  # shape (2, 3, 4), not contiguous even once permuted
 
 
 def _swap(fn, x):
@@ -133,12 +155,11 @@ def _swap_dtype(fn):
 @selfcheck("swap_and_flatten")
 def _swap_values(fn):
     """row j is x[:, j, :] flattened"""
-    x = _cube()
-    out = _swap(fn, x)
-    expected = x.permute(1, 0, 2).reshape(3, 8)
+    out = _swap(fn, _cube())
+    expected = torch.tensor(SWAPPED)
     if close(out, expected):
         return
-    if close(out, x.reshape(3, 8)):
+    if close(out, torch.arange(24.0).reshape(3, 8)):  # x's memory order
         raise AssertionError("the rows mix different j: reshape alone keeps x's memory order, "
                              "so permute(1, 0, 2) before reshaping.")
     raise AssertionError(f"row 0 should be x[:, 0, :] flattened, {expected[0].tolist()}, got "
@@ -148,9 +169,8 @@ def _swap_values(fn):
 @selfcheck("swap_and_flatten")
 def _swap_non_contiguous(fn):
     """works on a non-contiguous x"""
-    x = torch.arange(24.0).reshape(4, 3, 2).permute(2, 1, 0)  # shape (2, 3, 4), not contiguous even once permuted
-    out = _swap(fn, x)
-    if not close(out, x.permute(1, 0, 2).reshape(3, 8)):
+    out = _swap(fn, _non_contiguous_cube())
+    if not close(out, torch.tensor(SWAPPED_NON_CONTIGUOUS)):
         raise AssertionError("wrong values for a non-contiguous x (a transposed tensor): use x's logical order "
                              "(permute, then reshape), not its storage (.storage(), as_strided, .data_ptr).")
 
@@ -164,9 +184,12 @@ def _swap_input_unchanged(fn):
 
 
 # ------------------------------------------------------------------------------------------------- drop_channel_dim
+def _channels(n: int, d: int) -> torch.Tensor:
+    return torch.arange(float(n * d)).reshape(n, 1, d)
+
+
 def _drop_shape(fn, n, d):
-    x = torch.arange(float(n * d)).reshape(n, 1, d)
-    out = expect_tensor(fn(x), "drop_channel_dim(x)")
+    out = expect_tensor(fn(_channels(n, d)), "drop_channel_dim(x)")
     if out.shape == (n, d):
         return out
     hint = ("squeeze() without a dimension removes every size-1 dimension, this one too: use squeeze(1)."
@@ -214,10 +237,10 @@ def _drop_dtype(fn):
 @selfcheck("drop_channel_dim")
 def _drop_values(fn):
     """the values are x[:, 0, :]"""
-    x = torch.arange(12.0).reshape(3, 1, 4)
     out = _drop_shape(fn, 3, 4)
-    if not close(out, x[:, 0, :]):
-        raise AssertionError(f"the values should be those of x[:, 0, :], {fmt(x[:, 0, :])}, got {fmt(out)}.")
+    expected = torch.tensor(DROPPED)
+    if not close(out, expected):
+        raise AssertionError(f"the values should be those of x[:, 0, :], {fmt(expected)}, got {fmt(out)}.")
 
 
 # ------------------------------------------------------------------------------------------------- double_backward
@@ -273,13 +296,13 @@ def _double_values(fn):
     """equals 2 * (2x + 3): two backward passes accumulate"""
     x = _vector()
     out = _double(fn)
-    once = 2 * x + 3
-    if close(out, 2 * once):
+    expected = torch.tensor(DOUBLE_BACKWARD)
+    if close(out, expected):
         return
-    if close(out, once):
+    if close(out, torch.tensor(ONE_BACKWARD)):
         raise AssertionError("you got the gradient of one backward pass, 2x + 3: call backward twice on the same "
                              "graph so that the two gradients add up in .grad.")
-    raise AssertionError(f"for x = {fmt(x)} the accumulated gradient should be 2 * (2x + 3) = {fmt(2 * once)}, "
+    raise AssertionError(f"for x = {fmt(x)} the accumulated gradient should be 2 * (2x + 3) = {fmt(expected)}, "
                          f"got {fmt(out)}.")
 
 
