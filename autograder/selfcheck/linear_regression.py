@@ -1,4 +1,9 @@
-"""Self-checks of 02_linear_regression."""
+"""Self-checks of 02_linear_regression.
+
+The expected values are numbers on the checks' fixed inputs, computed once from the reference solutions by
+``tools/selfcheck_numbers.py`` (which prints them; ``--check`` compares): no code here computes a blank's answer,
+and the hints that recognise a known mistake compare with the numbers that mistake gives.
+"""
 from __future__ import annotations
 
 import torch
@@ -12,6 +17,19 @@ from autograder.selfcheck._common import (
 _X = [3.3, 4.4, 5.5, 6.71, 6.93, 4.168, 9.779, 6.182, 7.59, 2.167, 7.042, 10.791, 5.313, 7.997, 3.1]
 _Y = [1.7, 2.76, 2.09, 3.19, 1.694, 1.573, 3.366, 2.596, 2.53, 1.221, 2.827, 3.465, 1.65, 2.904, 1.3]
 MSE_AT_ZERO = 5.9467  # mse of w = b = 0 on the 15 points, from the course notes
+LR, EPOCHS = 0.01, 5  # train_linear's check: 5 epochs from w = b = 0
+
+# Made by tools/selfcheck_numbers.py from solutions/linear_regression.py on the inputs below.
+MODEL_VALUES = [[1.5], [3.5], [-2.5], [0.5], [5.5]]  # linear_model(*_small())
+MODEL_NO_BIAS = [[2.0], [4.0], [-2.0], [1.0], [6.0]]  # x * w alone (a known mistake)
+MODEL_MINUS_B = [[2.5], [4.5], [-1.5], [1.5], [6.5]]  # b subtracted (a known mistake)
+LOSS_GRAD = [[0.6666667], [-1.3333334], [-0.33333334]]  # d mse_loss / d y_pred on _loss_grad_problem()
+GRAD_DW = [-16.54759]  # autograd's gradient of mse_loss(linear_model(x, w, b), y) at _grad_problem()
+GRAD_DB = [-2.4358802]
+TRAIN_LOSSES = [5.946703, 0.33781806, 0.23369804, 0.2314549, 0.23109871]  # train_linear on _train_problem()
+TRAIN_W = [0.3587122]  # the caller's w and b after it
+TRAIN_B = [0.060627513]
+TRAIN_ACCUMULATING_LOSSES = [5.946703, 0.33781806, 4.3159623, 7.100945, 1.1444929]  # gradients never zeroed (a known mistake)
 
 
 def _data():
@@ -60,14 +78,13 @@ def _model_dtype(fn):
 @selfcheck("linear_model")
 def _model_values(fn):
     """equals x * w + b"""
-    x, w, b = _small()
     out = _predict(fn)
-    expected = x * w + b
+    expected = torch.tensor(MODEL_VALUES)
     if close(out, expected):
         return
-    if close(out, x * w):
+    if close(out, torch.tensor(MODEL_NO_BIAS)):
         hint = ": the bias b is missing."
-    elif close(out, x * w - b):
+    elif close(out, torch.tensor(MODEL_MINUS_B)):
         hint = ": b is subtracted instead of added."
     else:
         hint = "."
@@ -150,17 +167,21 @@ def _loss_uses_arguments(fn):
         raise AssertionError(f"mse_loss([[1], [2]], [[0], [4]]) should be (1 + 4) / 2 = 2.5, got {out:.4g}: {hint}")
 
 
+def _loss_grad_problem():
+    return torch.tensor([[1.0], [2.0], [0.5]]), torch.tensor([[0.0], [4.0], [1.0]])
+
+
 @selfcheck("mse_loss")
 def _loss_differentiable(fn):
     """is differentiable: backward gives 2/n (y_pred - y)"""
-    y_pred = torch.tensor([[1.0], [2.0], [0.5]], requires_grad=True)
-    y = torch.tensor([[0.0], [4.0], [1.0]])
+    y_pred, y = _loss_grad_problem()
+    y_pred.requires_grad_(True)
     out = _loss(fn, y_pred, y)
     if not isinstance(out, torch.Tensor) or not out.requires_grad:
         raise AssertionError("the loss is not connected to autograd's graph: compute it with tensor operations, "
                              "without .item(), .detach(), .data or torch.tensor(...).")
     out.backward()
-    expected = 2 / 3 * (y_pred.detach() - y)
+    expected = torch.tensor(LOSS_GRAD)
     if not close(y_pred.grad, expected):
         raise AssertionError(f"backward gave d loss / d y_pred = {fmt(y_pred.grad)}, expected 2/n (y_pred - y) = "
                              f"{fmt(expected)}.")
@@ -181,11 +202,8 @@ def _grad_problem():
 
 
 def _autograd_oracle():
-    x, y, w, b = _grad_problem()
-    w.requires_grad_(True)
-    b.requires_grad_(True)
-    ((x * w + b - y) ** 2).mean().backward()
-    return w.grad, b.grad
+    """The gradient autograd gives at _grad_problem(), computed once (GRAD_DW, GRAD_DB)."""
+    return torch.tensor(GRAD_DW), torch.tensor(GRAD_DB)
 
 
 def _grads(fn):
@@ -280,33 +298,15 @@ def _grads_inputs_unchanged(fn):
 
 
 # ----------------------------------------------------------------------------------------------------- train_linear
-LR, EPOCHS = 0.01, 5
-
-
-def _simulate(zero_grads: bool = True):
-    """Gradient descent on the 15 points from w = b = 0: the losses and the final w, b."""
+def _train_problem():
+    """The 15 points, and w = b = 0 as leaves that require grad."""
     x, y = _data()
-    w = torch.zeros(1, requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
-    losses = []
-    for _ in range(EPOCHS):
-        loss = ((x * w + b - y) ** 2).mean()
-        losses.append(loss.item())
-        loss.backward()
-        with torch.no_grad():
-            w -= LR * w.grad
-            b -= LR * b.grad
-        if zero_grads:
-            w.grad = None
-            b.grad = None
-    return losses, w.detach(), b.detach()
+    return x, y, torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
 
 
 def _train(fn):
     """Run the student's train_linear from w = b = 0; return (losses, w, b) with w, b the caller's tensors."""
-    x, y = _data()
-    w = torch.zeros(1, requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
+    x, y, w, b = _train_problem()
     try:
         losses = fn(x, y, w, b, LR, EPOCHS)
     except (AttributeError, TypeError, RuntimeError) as error:
@@ -365,10 +365,10 @@ def _train_first_loss(fn):
 def _train_losses(fn):
     """the losses follow gradient descent with gradients zeroed every epoch"""
     losses = [number(v) for v in _train(fn)[0]]
-    expected, _, _ = _simulate()
+    expected = TRAIN_LOSSES
     if close(torch.tensor(losses), torch.tensor(expected), rtol=1e-3):
         return
-    if close(torch.tensor(losses), torch.tensor(_simulate(zero_grads=False)[0]), rtol=1e-3):
+    if close(torch.tensor(losses), torch.tensor(TRAIN_ACCUMULATING_LOSSES), rtol=1e-3):
         raise AssertionError("the gradients accumulate across epochs: zero them after each update "
                              "(w.grad.zero_() or w.grad = None).")
     got = ", ".join(f"{v:.4f}" for v in losses[:3])
@@ -381,7 +381,7 @@ def _train_losses(fn):
 def _train_updates_caller(fn):
     """the caller's w and b hold the trained values"""
     _, w, b = _train(fn)
-    _, w_end, b_end = _simulate()
+    w_end, b_end = torch.tensor(TRAIN_W), torch.tensor(TRAIN_B)
     if float(w.detach()) == 0.0 and float(b.detach()) == 0.0:
         raise AssertionError("the caller's w and b are still 0: update them in place (w -= lr * w.grad), not by "
                              "rebinding the name (w = w - ...).")
