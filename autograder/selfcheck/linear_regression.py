@@ -29,7 +29,8 @@ GRAD_DB = [-2.4358802]
 TRAIN_LOSSES = [5.946703, 0.33781806, 0.23369804, 0.2314549, 0.23109871]  # train_linear on _train_problem()
 TRAIN_W = [0.3587122]  # the caller's w and b after it
 TRAIN_B = [0.060627513]
-TRAIN_ACCUMULATING_LOSSES = [5.946703, 0.33781806, 4.3159623, 7.100945, 1.1444929]  # gradients never zeroed (a known mistake)
+# gradients never zeroed (a known mistake)
+TRAIN_ACCUMULATING_LOSSES = [5.946703, 0.33781806, 4.3159623, 7.100945, 1.1444929]
 
 
 def _data():
