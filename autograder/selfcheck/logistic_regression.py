@@ -1,4 +1,9 @@
-"""Self-checks of 03_logistic_regression."""
+"""Self-checks of 03_logistic_regression.
+
+The expected values are numbers on the checks' fixed inputs, computed once from the reference solutions by
+``tools/selfcheck_numbers.py`` (which prints them; ``--check`` compares): no code here computes a blank's answer,
+and the hints that recognise a known mistake compare with the numbers that mistake gives.
+"""
 from __future__ import annotations
 
 import math
@@ -10,6 +15,25 @@ from autograder.selfcheck import selfcheck
 from autograder.selfcheck._common import (
     call_recording, close, expect_dtype, expect_tensor, fmt, forbidden_calls, number, ratio, unchanged,
 )
+
+LR, EPOCHS = 0.5, 5  # train_logistic's check: 5 epochs of SGD from w = b = 0
+
+# Made by tools/selfcheck_numbers.py from solutions/logistic_regression.py on the inputs below.
+SIGMOID_VALUES = [[0.047425874, 0.37754068, 0.5], [0.62245935, 0.880797, 0.95257413]]  # sigmoid(_z())
+# sigmoid(-z): e^z for e^(-z) (a known mistake)
+SIGMOID_OF_MINUS_Z = [[0.95257413, 0.62245935, 0.5], [0.37754068, 0.11920292, 0.047425874]]
+BCE_VALUE = 0.6121919  # bce_loss(*_pp())
+BCE_SWAPPED = 1.1948808  # the two terms swapped (a known mistake)
+LOGITS = [[0.5], [2.25], [-0.75], [-2.25]]  # logistic_forward(*_lin())
+LOGITS_NO_BIAS = [[0.25], [2.0], [-1.0], [-2.5]]  # x @ w alone (a known mistake)
+PROBABILITIES = [[0.62245935], [0.9046505], [0.3208213], [0.09534946]]  # the sigmoid of the logits (a known mistake)
+TRAIN_LOSSES = [0.6931472, 0.6833424, 0.67476207, 0.66700566, 0.6598144]  # train_logistic on _train_problem()
+TRAIN_W = [[0.2805742], [0.14011693]]  # the caller's w and b after it
+TRAIN_B = [-0.050527763]
+# gradients never zeroed (a known mistake)
+TRAIN_ACCUMULATING_LOSSES = [0.6931472, 0.6833424, 0.66630155, 0.64535636, 0.6223507]
+# a sigmoid before BCEWithLogitsLoss (a known mistake)
+TRAIN_DOUBLE_SIGMOID_LOSSES = [0.724077, 0.72348195, 0.72289085, 0.7223035, 0.72172016]
 
 
 # ---------------------------------------------------------------------------------------------------------- sigmoid
@@ -64,10 +88,11 @@ def _sigmoid_values(fn):
     """equals 1 / (1 + e^(-z))"""
     z = _z()
     out = _sig(fn, z)
-    expected = 1 / (1 + torch.exp(-z))
+    expected = torch.tensor(SIGMOID_VALUES)
     if close(out, expected, atol=1e-6):
         return
-    hint = "that is sigmoid(-z): mind the minus sign in e^(-z)." if close(out, 1 - expected, atol=1e-6) else \
+    hint = "that is sigmoid(-z): mind the minus sign in e^(-z)." \
+        if close(out, torch.tensor(SIGMOID_OF_MINUS_Z), atol=1e-6) else \
         "check the formula 1 / (1 + e^(-z))."
     raise AssertionError(f"for z = {fmt(z)} the sigmoid is {fmt(expected)}, got {fmt(out)}: {hint}")
 
@@ -92,10 +117,6 @@ def _sigmoid_input_unchanged(fn):
 # --------------------------------------------------------------------------------------------------------- bce_loss
 def _pp():
     return torch.tensor([[0.9], [0.2], [0.7], [0.4]]), torch.tensor([[1.0], [0.0], [0.0], [1.0]])
-
-
-def _bce_expected(p, y):
-    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
 
 
 def _bce(fn, p=None, y=None):
@@ -154,11 +175,11 @@ def _bce_values(fn):
     """equals -mean(y log p + (1 - y) log(1 - p))"""
     p, y = _pp()
     out = _bce(fn)
-    expected = _bce_expected(p, y)
+    expected = torch.tensor(BCE_VALUE)
     if close(out, expected):
         return
     r = ratio(out.reshape(1), expected.reshape(1)) if out.numel() == 1 else None
-    if close(out, _bce_expected(p, 1 - y)):
+    if close(out, torch.tensor(BCE_SWAPPED)):
         hint = "the two terms are swapped: y multiplies log p, (1 - y) multiplies log(1 - p)."
     elif r is not None and abs(r - 4) < 1e-3:
         hint = "that is the sum over the examples: take the mean."
@@ -218,14 +239,13 @@ def _forward_dtype(fn):
 @selfcheck("logistic_forward")
 def _forward_values(fn):
     """equals x @ w + b, without a sigmoid"""
-    x, w, b = _lin()
     out = _forward(fn)
-    expected = x @ w + b
+    expected = torch.tensor(LOGITS)
     if close(out, expected):
         return
-    if close(out, 1 / (1 + torch.exp(-expected))):
+    if close(out, torch.tensor(PROBABILITIES)):
         hint = "those are probabilities: logistic_forward returns the logits, without a sigmoid."
-    elif close(out, x @ w):
+    elif close(out, torch.tensor(LOGITS_NO_BIAS)):
         hint = "the bias b is missing."
     else:
         hint = "compute x @ w + b."
@@ -243,9 +263,6 @@ def _forward_differentiable(fn):
 
 
 # ------------------------------------------------------------------------------------------------- train_logistic
-LR, EPOCHS = 0.5, 5
-
-
 def _classes():
     x = torch.tensor([[0.9, 0.8], [0.7, 0.9], [0.2, 0.3], [0.4, 0.1], [0.8, 0.4], [0.3, 0.7], [0.6, 0.6],
                       [0.1, 0.5]])
@@ -253,34 +270,14 @@ def _classes():
     return x, y
 
 
-def _simulate(variant: str = "correct"):
-    """SGD on BCEWithLogitsLoss from w = b = 0: the losses and the final w, b (or those of a known mistake).
-
-    Plain SGD (no momentum) is p -= lr * p.grad; written out here, because building a first optimizer in a
-    kernel costs about a second of imports, which the student's own code already pays.
-    """
+def _train_problem():
+    """Eight points of two classes, and w = b = 0 as nn.Parameters."""
     x, y = _classes()
-    w, b = torch.zeros(2, 1, requires_grad=True), torch.zeros(1, requires_grad=True)
-    criterion = nn.BCEWithLogitsLoss()
-    losses = []
-    for _ in range(EPOCHS):
-        logits = x @ w + b
-        if variant == "double_sigmoid":
-            logits = 1 / (1 + torch.exp(-logits))
-        loss = criterion(logits, y)
-        losses.append(loss.item())
-        if variant != "no_zero_grad":
-            w.grad = b.grad = None
-        loss.backward()
-        with torch.no_grad():
-            w -= LR * w.grad
-            b -= LR * b.grad
-    return losses, w.detach(), b.detach()
+    return x, y, nn.Parameter(torch.zeros(2, 1)), nn.Parameter(torch.zeros(1))
 
 
 def _train(fn):
-    x, y = _classes()
-    w, b = nn.Parameter(torch.zeros(2, 1)), nn.Parameter(torch.zeros(1))
+    x, y, w, b = _train_problem()
     losses = fn(x, y, w, b, LR, EPOCHS)
     if not isinstance(losses, list):
         raise AssertionError(f"train_logistic should return a list of losses, got {type(losses).__name__}.")
@@ -304,7 +301,7 @@ def _train_first_loss(fn):
     losses, _, _, _ = _train(fn)
     if abs(losses[0] - math.log(2)) < 1e-4:
         return
-    if abs(losses[0] - _simulate("double_sigmoid")[0][0]) < 1e-4:
+    if abs(losses[0] - TRAIN_DOUBLE_SIGMOID_LOSSES[0]) < 1e-4:
         hint = ("double sigmoid: nn.BCEWithLogitsLoss applies the sigmoid itself, so give it the logits from "
                 "logistic_forward directly.")
     else:
@@ -317,16 +314,16 @@ def _train_first_loss(fn):
 def _train_losses(fn):
     """the losses follow SGD on BCEWithLogitsLoss"""
     losses = torch.tensor(_train(fn)[0])
-    if close(losses, torch.tensor(_simulate()[0]), rtol=1e-3):
+    if close(losses, torch.tensor(TRAIN_LOSSES), rtol=1e-3):
         return
-    if close(losses, torch.tensor(_simulate("no_zero_grad")[0]), rtol=1e-3):
+    if close(losses, torch.tensor(TRAIN_ACCUMULATING_LOSSES), rtol=1e-3):
         hint = "the gradients accumulate across epochs: call optimizer.zero_grad() every epoch, before backward."
-    elif close(losses, torch.tensor(_simulate("double_sigmoid")[0]), rtol=1e-3):
+    elif close(losses, torch.tensor(TRAIN_DOUBLE_SIGMOID_LOSSES), rtol=1e-3):
         hint = "double sigmoid: nn.BCEWithLogitsLoss takes logits, do not apply a sigmoid first."
     else:
         hint = ("use torch.optim.SGD([w, b], lr=lr) without momentum and, every epoch, forward, loss, "
                 "zero_grad, backward, step.")
-    want = ", ".join(f"{v:.4f}" for v in _simulate()[0][:3])
+    want = ", ".join(f"{v:.4f}" for v in TRAIN_LOSSES[:3])
     got = ", ".join(f"{v:.4f}" for v in losses[:3].tolist())
     raise AssertionError(f"with lr={LR} the losses should start {want}, got {got}: {hint}")
 
@@ -338,7 +335,7 @@ def _train_updates_caller(fn):
     if not bool(w.detach().any()) and not bool(b.detach().any()):
         raise AssertionError("the caller's w and b are still 0: give the optimizer the parameters you were passed, "
                              "torch.optim.SGD([w, b], lr=lr), instead of new ones.")
-    _, w_end, b_end = _simulate()
+    w_end, b_end = torch.tensor(TRAIN_W), torch.tensor(TRAIN_B)
     if not (close(w, w_end, rtol=1e-3) and close(b, b_end, rtol=1e-3)):
         raise AssertionError(f"after {EPOCHS} epochs w should be about {fmt(w_end)} and b {fmt(b_end)}, got "
                              f"{fmt(w)} and {fmt(b)}.")
