@@ -1,12 +1,15 @@
 """Self-checks of 04_modules: make_seq_net, TwoBranchNet, save_weights, load_weights.
 
 Everything the student's code builds is built under ``torch.random.fork_rng``, so running a check does not
-change the random numbers the rest of the notebook sees.
+change the random numbers the rest of the notebook sees. The networks the checks run get fixed parameters (below),
+and the expected outputs are numbers computed once from the reference solutions by ``tools/selfcheck_numbers.py``
+(which prints them; ``--check`` compares): no code here computes a blank's answer.
 """
 from __future__ import annotations
 
 import os
 import tempfile
+from collections import OrderedDict
 from contextlib import contextmanager
 from unittest import mock
 
@@ -18,6 +21,43 @@ from autograder.selfcheck import selfcheck
 SEQ_KEYS = ["0.weight", "0.bias", "2.weight", "2.bias"]
 TWO_BRANCH_KEYS = ["layer1.weight", "layer1.bias", "layer2.0.weight", "layer2.0.bias",
                    "layer2.2.weight", "layer2.2.bias"]
+TWO_BRANCH_SIZES = (3, 5, 2)  # n_in, n_hidden, n_out
+
+# The parameters the forward check gives a TwoBranchNet(3, 5, 2) (those torch.manual_seed(0) draws for the given
+# __init__), and the batch it runs on (torch.randn(4, 3) of a generator seeded with 1), written out.
+TWO_BRANCH_PARAMETERS = {
+    "layer1.weight": [[-0.0043225177, 0.30971584, -0.47518533], [-0.4248946, -0.22236897, 0.15482073]],
+    "layer1.bias": [-0.011439145, 0.45777494],
+    "layer2.0.weight": [[-0.0512364, 0.15277413, -0.1744828], [-0.11348708, -0.5515707, -0.38236874],
+                        [-0.23799711, 0.021387115, 0.22824688], [0.34642333, -0.39140946, -0.25141457],
+                        [0.20970349, 0.4794247, -0.11881878]],
+    "layer2.0.bias": [0.43203798, -0.09305926, 0.0610918, 0.5227769, -0.5355907],
+    "layer2.2.weight": [[-0.28153792, -0.11321894, -0.17432384, 0.3863929, -0.28987476],
+                        [-0.20586711, -0.3124415, -0.4188428, -0.26105666, 0.3844239]],
+    "layer2.2.bias": [0.19955492, 0.21675216],
+}
+TWO_BRANCH_X = [[0.66135216, 0.2669241, 0.06167726], [0.6213173, -0.45190597, -0.16613023],
+                [-1.5227685, 0.38168392, -1.0276086], [-0.5630528, -0.89229053, -0.058250178]]
+# Made by tools/selfcheck_numbers.py from solutions/modules.py on the parameters and batch above.
+# TwoBranchNet's forward
+TWO_BRANCH_OUT = [[0.36223567, 0.09060715], [0.37576866, 0.11479603], [0.56694275, 0.7319756], [0.031561583, 0.6339298]]
+# layer1(x) alone (a known mistake)
+TWO_BRANCH_LAYER1 = [[0.039064642, 0.12696326], [-0.07514458, 0.26855004], [0.60166115, 0.86082125],
+                     [-0.25768223, 0.8864124]]
+# layer2(x) alone (a known mistake)
+TWO_BRANCH_LAYER2 = [[0.32317102, -0.036356106], [0.45091325, -0.15375401], [-0.034718394, -0.12884562],
+                     [0.28924382, -0.2524826]]
+# layer1(x) * layer2(x) (a known mistake)
+TWO_BRANCH_PRODUCT = [[0.01262456, -0.00461589], [-0.033883687, -0.041290645], [-0.020888709, -0.110913046],
+                      [-0.07453299, -0.2238037]]
+
+# The parameters of the network that save_weights saves and load_weights loads (Linear(3, 4), Tanh, Linear(4, 2)).
+WEIGHTS = {
+    "0.weight": [[0.27, 1.07, -0.44], [-1.04, 0.92, -0.28], [0.52, -0.63, 0.21], [-0.65, 0.22, -0.57]],
+    "0.bias": [-0.41, -0.46, -0.04, 0.55],
+    "2.weight": [[-0.43, -0.07, -0.34, 0.5], [-0.08, 0.34, -0.43, 1.25]],
+    "2.bias": [-0.28, 0.58],
+}
 
 
 @contextmanager
@@ -31,6 +71,18 @@ def _seeded(seed: int = 0):
 def _tmp_path(name: str = "weights.pt"):
     with tempfile.TemporaryDirectory() as folder:
         yield os.path.join(folder, name)
+
+
+def _set_parameters(net: nn.Module, values: dict) -> None:
+    """Give ``net``'s parameters the fixed ``values`` (by name, in place: its Parameter objects are kept)."""
+    params = dict(net.named_parameters())
+    shapes = {k: tuple(torch.tensor(v).shape) for k, v in values.items()}
+    assert list(params) == list(values) and all(tuple(p.shape) == shapes[k] for k, p in params.items()), (
+        f"the parameters should be {', '.join(f'{k} {shapes[k]}' for k in values)}, got "
+        f"{', '.join(f'{k} {tuple(p.shape)}' for k, p in params.items())}: keep __init__ as it was given."
+    )
+    flat = torch.cat([torch.tensor(v).flatten() for v in values.values()])
+    nn.utils.vector_to_parameters(flat, params.values())
 
 
 def _describe(module: nn.Module) -> str:
@@ -99,12 +151,12 @@ def seq_net_uses_its_arguments(make_seq_net):
 # ---------------------------------------------------------------------------------- TwoBranchNet
 
 
-def _two_branch(TwoBranchNet, n_in=3, n_hidden=5, n_out=2) -> nn.Module:
+def _two_branch(TwoBranchNet) -> nn.Module:
     assert isinstance(TwoBranchNet, type) and issubclass(TwoBranchNet, nn.Module), (
         "check(TwoBranchNet) takes the class itself, which must subclass nn.Module."
     )
     with _seeded():
-        return TwoBranchNet(n_in, n_hidden, n_out)
+        return TwoBranchNet(*TWO_BRANCH_SIZES)
 
 
 def _batch(n: int, d: int, seed: int = 1) -> torch.Tensor:
@@ -138,20 +190,30 @@ def two_branch_output_shape(TwoBranchNet):
 def two_branch_adds_the_branches(TwoBranchNet):
     """forward returns layer1(x) + layer2(x)"""
     net = _two_branch(TwoBranchNet)
-    x = _batch(4, 3)
+    if not _given_layers(net):
+        return  # the numbers are those of the given layers: an edited __init__ is the first check's (and hidden tests')
+    _set_parameters(net, TWO_BRANCH_PARAMETERS)
     with torch.no_grad():
-        out = net(x)
-        one, two = net.layer1(x), net.layer2(x)
-    assert isinstance(out, torch.Tensor) and out.shape == one.shape, (
+        out = net(torch.tensor(TWO_BRANCH_X))
+    want = torch.tensor(TWO_BRANCH_OUT)
+    assert isinstance(out, torch.Tensor) and out.shape == want.shape, (
         "forward(x) should return one tensor of the branches' shape: see the shape check."
     )
-    if torch.allclose(out, one + two, atol=1e-6):
+    if torch.allclose(out, want, atol=1e-6):
         return
-    hints = [(one, "you returned layer1(x) only"), (two, "you returned layer2(x) only"),
-             (one * two, "you multiplied the branches")]
-    hint = next((h for value, h in hints if torch.allclose(out, value, atol=1e-6)),
+    hints = [(TWO_BRANCH_LAYER1, "you returned layer1(x) only"), (TWO_BRANCH_LAYER2, "you returned layer2(x) only"),
+             (TWO_BRANCH_PRODUCT, "you multiplied the branches")]
+    hint = next((h for value, h in hints if torch.allclose(out, torch.tensor(value), atol=1e-6)),
                 "both branches read the same input x")
     raise AssertionError(f"forward(x) should be layer1(x) + layer2(x): {hint}.")
+
+
+def _given_layers(net: nn.Module) -> bool:
+    """Whether ``net`` holds the layers TwoBranchNet's __init__ was given, with the shapes of TWO_BRANCH_PARAMETERS."""
+    types = [type(m) for m in net.modules()][1:]
+    shapes = {k: tuple(torch.tensor(v).shape) for k, v in TWO_BRANCH_PARAMETERS.items()}
+    return types == [nn.Linear, nn.Sequential, nn.Linear, nn.ReLU, nn.Linear] and \
+        {k: tuple(p.shape) for k, p in net.named_parameters()} == shapes
 
 
 @selfcheck("TwoBranchNet")
@@ -170,8 +232,16 @@ def two_branch_trains_every_parameter(TwoBranchNet):
 
 
 def _net() -> nn.Module:
+    """The network the save and load checks use, with the parameters WEIGHTS."""
     with _seeded(2):
-        return nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+        net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    _set_parameters(net, WEIGHTS)
+    return net
+
+
+def _weights() -> OrderedDict[str, torch.Tensor]:
+    """WEIGHTS as tensors, in an OrderedDict as a state_dict is."""
+    return OrderedDict((k, torch.tensor(v)) for k, v in WEIGHTS.items())
 
 
 def _saved(save_weights, net: nn.Module, path: str):
@@ -198,10 +268,9 @@ def save_weights_writes_a_loadable_file(save_weights):
 @selfcheck("save_weights")
 def save_weights_saves_the_state_dict(save_weights):
     """saves the state_dict: the same keys and values"""
-    net = _net()
     with _tmp_path() as path:
-        loaded = _saved(save_weights, net, path)
-    want = net.state_dict()
+        loaded = _saved(save_weights, _net(), path)
+    want = _weights()
     assert isinstance(loaded, dict) and list(loaded) == list(want), (
         f"the saved file should hold the state_dict, with keys {list(want)}, got "
         f"{list(loaded) if isinstance(loaded, dict) else type(loaded).__name__}: save net.state_dict()."
@@ -216,7 +285,7 @@ def save_weights_saves_the_state_dict(save_weights):
 def save_weights_leaves_net_alone(save_weights):
     """does not change the network"""
     net = _net()
-    before = {k: v.clone() for k, v in net.state_dict().items()}
+    before = _weights()
     with _tmp_path() as path:
         save_weights(net, path)
     after = net.state_dict()
@@ -229,8 +298,9 @@ def save_weights_leaves_net_alone(save_weights):
 
 
 def _load(load_weights):
-    """(net, result, saved state_dict, params before, torch.load calls): net's weights loaded from another net's."""
-    source = _net()
+    """(net, result, saved state_dict, params before, torch.load calls): net's weights loaded from a file that holds
+    WEIGHTS, as a state_dict of another network would."""
+    saved = _weights()
     with _seeded(3):
         net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
     params = list(net.parameters())
@@ -242,10 +312,10 @@ def _load(load_weights):
         return real_load(*args, **kwargs)
 
     with _tmp_path() as path:
-        torch.save(source.state_dict(), path)
+        torch.save(saved, path)
         with mock.patch.object(torch, "load", recording_load), _seeded(3):
             result = load_weights(net, path)
-    return net, result, source.state_dict(), params, calls
+    return net, result, saved, params, calls
 
 
 @selfcheck("load_weights")
