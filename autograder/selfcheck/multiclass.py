@@ -1,17 +1,45 @@
 """Self-checks of 05_multiclass: softmax, cross_entropy, binary_entropy.
 
-Oracles: torch's own softmax / ``nn.CrossEntropyLoss`` (run here, never inside the student's call), the numbers
-from the course notes (H(0.1) = 0.469 bits, H(0.5) = 1 bit) and properties (rows sum to 1, finite for large logits).
+Oracles: numbers on the checks' fixed inputs, computed once from the reference solutions by
+``tools/selfcheck_numbers.py`` (which prints them; ``--check`` compares), the numbers from the course notes
+(H(0.1) = 0.469 bits, H(0.5) = 1 bit) and properties (rows sum to 1, finite for large logits). No code here
+computes a blank's answer, nor calls a built-in that does; the hints that recognise a known mistake compare with
+the numbers that mistake gives.
 """
 from __future__ import annotations
 
 import math
 
 import torch
-from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from autograder.selfcheck import selfcheck
+
+# Fixed inputs of the value checks (drawn once with torch.randn, written out).
+SOFTMAX_1D_Z = [4.622988, -0.8802867, -6.5363684, 1.7052938, -3.2535672]
+SOFTMAX_3D_Z = [[[-3.3775196, -3.4570806, -0.75173575, -1.3016365], [2.5461311, 2.0760274, -0.94803834, -6.3456583],
+                 [1.4042892, -0.47313732, 4.3309803, 0.7981483]],
+                [[0.49936604, 2.6231456, -0.43042153, -0.334828], [2.7954798, 3.7770276, 6.0149417, 0.16121072],
+                 [1.85417, -1.2384067, -2.5231943, -6.948126]]]
+CE_LOGITS = [[-4.576788, -2.2506955, -1.9619427, -4.8284545], [-0.30050153, -1.8275667, -2.9393167, -4.8272886],
+             [1.3174248, 3.5136023, 5.302282, -0.28608564], [0.41811448, -4.735503, -0.9618625, -0.89803815],
+             [-2.3953195, 1.0071915, 0.8260006, 5.1489077], [-0.168419, 2.732106, -4.1771574, 8.067261]]
+CE_TARGET = [3, 3, 1, 2, 3, 3]
+CE_LARGE_LOGITS = [[50.0, -50.0, 0.0], [-50.0, 50.0, 10.0]]
+CE_LARGE_TARGET = [1, 0]
+# Made by tools/selfcheck_numbers.py from solutions/multiclass.py on the inputs above.
+SOFTMAX_1D = [0.9447105, 0.0038481927, 1.3454004e-05, 0.051069323, 0.00035855366]  # softmax(SOFTMAX_1D_Z)
+# softmax(SOFTMAX_3D_Z)
+SOFTMAX_3D = [[[0.0421754, 0.038949896, 0.58267003, 0.33620474], [0.6040658, 0.3775033, 0.018347872, 8.306712e-05],
+               [0.049105786, 0.0075123645, 0.916597, 0.026784834]],
+              [[0.09812053, 0.8205511, 0.038722042, 0.042606324], [0.03477655, 0.09280413, 0.8699234, 0.0024959615],
+               [0.9450958, 0.04289305, 0.011868908, 0.00014213054]]]
+CE_VALUE = 2.0141647  # cross_entropy(CE_LOGITS, CE_TARGET), which nn.CrossEntropyLoss() gives too
+CE_LARGE_VALUE = 100.0  # cross_entropy(CE_LARGE_LOGITS, CE_LARGE_TARGET)
+CE_MATRIX = 2.920849  # -log_softmax[:, target].mean(), an N x N matrix's mean (a known mistake)
+CE_SUM = 12.084987  # summed over the batch (a known mistake)
+CE_POSITIVE = -2.0141644  # without the minus sign (a known mistake)
+CE_NO_LOG = -0.3850279  # probabilities instead of their log (a known mistake)
 
 
 class _Recorder(TorchFunctionMode):
@@ -110,7 +138,8 @@ def softmax_rows_sum_to_one(softmax):
 @selfcheck("softmax")
 def softmax_works_for_any_rank(softmax):
     """works over the last dimension of 1-D and 3-D tensors"""
-    for z in (_logits(5), _logits(2, 3, 4)):
+    for z, want in ((SOFTMAX_1D_Z, SOFTMAX_1D), (SOFTMAX_3D_Z, SOFTMAX_3D)):
+        z = torch.tensor(z)
         try:
             out = _probs(softmax, z)
         except IndexError as error:
@@ -118,7 +147,7 @@ def softmax_works_for_any_rank(softmax):
                 f"softmax of a tensor of shape {tuple(z.shape)} raised IndexError ({error}): normalise over dim=-1 "
                 "(the last dimension), not a fixed dim such as 1, so the same code works for any rank."
             ) from None
-        assert torch.allclose(out, torch.softmax(z, dim=-1), atol=1e-6), (
+        assert torch.allclose(out, torch.tensor(want), atol=1e-6), (
             f"softmax of a tensor of shape {tuple(z.shape)} is wrong: normalise over dim=-1 (the last dimension), "
             "not a fixed dim such as 1, so the same code works for any rank."
         )
@@ -168,10 +197,12 @@ def _number(out) -> float:
     raise AssertionError("cross_entropy should return one number, a 0-dim tensor: see the first check.")
 
 
-def _ce_problem(n: int = 6, k: int = 4, scale: float = 3.0, seed: int = 1):
-    logits = _logits(n, k, scale=scale, seed=seed)
-    target = torch.randint(0, k, (n,), generator=torch.Generator().manual_seed(seed + 100))
-    return logits, target
+def _ce_problem():
+    return torch.tensor(CE_LOGITS), torch.tensor(CE_TARGET)
+
+
+def _ce_large_problem():
+    return torch.tensor(CE_LARGE_LOGITS), torch.tensor(CE_LARGE_TARGET)
 
 
 @selfcheck("cross_entropy")
@@ -198,10 +229,8 @@ def cross_entropy_is_float32(cross_entropy):
 @selfcheck("cross_entropy")
 def cross_entropy_is_finite_for_large_logits(cross_entropy):
     """is finite and right for logits of magnitude 50"""
-    logits = torch.tensor([[50.0, -50.0, 0.0], [-50.0, 50.0, 10.0]])
-    target = torch.tensor([1, 0])
-    out = _number(cross_entropy(logits, target))
-    want = nn.CrossEntropyLoss()(logits, target).item()
+    out = _number(cross_entropy(*_ce_large_problem()))
+    want = CE_LARGE_VALUE
     assert math.isfinite(out), (
         "cross_entropy is inf or NaN for logits of magnitude 50: log(softmax) underflows to log(0); "
         "compute log-probabilities as logits - logsumexp(logits) instead."
@@ -215,21 +244,18 @@ def cross_entropy_is_finite_for_large_logits(cross_entropy):
 @selfcheck("cross_entropy")
 def cross_entropy_matches_nn_cross_entropy(cross_entropy):
     """equals nn.CrossEntropyLoss() on a batch"""
-    logits, target = _ce_problem()
-    out = _number(cross_entropy(logits, target))
-    want = nn.CrossEntropyLoss()(logits, target).item()
+    out = _number(cross_entropy(*_ce_problem()))
+    want = CE_VALUE
     if math.isclose(out, want, abs_tol=1e-5):
         return
-    log_p = torch.log_softmax(logits, dim=1)
-    n = logits.shape[0]
     hints = [
-        (-log_p[:, target].mean(), "logits[:, target] picks an N x N matrix, not one entry per row: "
-                                   "index with [torch.arange(N), target] (or use gather)."),
-        (-log_p[torch.arange(n), target].sum(), "you summed over the batch: take the mean instead."),
-        (log_p[torch.arange(n), target].mean(), "the sign is wrong: cross-entropy is minus the mean log-probability."),
-        (-torch.softmax(logits, 1)[torch.arange(n), target].mean(), "take the log of the probabilities."),
+        (CE_MATRIX, "logits[:, target] picks an N x N matrix, not one entry per row: "
+                    "index with [torch.arange(N), target] (or use gather)."),
+        (CE_SUM, "you summed over the batch: take the mean instead."),
+        (CE_POSITIVE, "the sign is wrong: cross-entropy is minus the mean log-probability."),
+        (CE_NO_LOG, "take the log of the probabilities."),
     ]
-    hint = next((h for value, h in hints if math.isclose(out, value.item(), abs_tol=1e-5)),
+    hint = next((h for value, h in hints if math.isclose(out, value, abs_tol=1e-5)),
                 "cross-entropy is the mean over rows of -log softmax(logits)[i, target[i]].")
     raise AssertionError(
         f"cross_entropy should equal nn.CrossEntropyLoss()(logits, target) = {want:.5f}, got {out:.5f}: {hint}"
