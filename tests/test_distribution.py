@@ -21,6 +21,7 @@ import pytest
 from autograder.course import Course
 from autograder.fill import filled_release, write
 from conftest import COURSE, REPO, bare_venv
+from dist_support import SECRET, built_dist, wheel
 
 pytestmark = pytest.mark.slow
 
@@ -28,30 +29,13 @@ COURSE_CONTENT = ("hidden/", "solutions/", "catalog/", "source/", "release/", "e
 SITE = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
 
 
-def _tracked_copy(dest: Path) -> Path:
-    """The repository as a fresh clone has it (tracked files only), plus an instructor's course secret."""
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, text=True, check=True).stdout
-    for name in filter(None, files.split("\0")):
-        if (REPO / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, dest / name)
-    (dest / ".autograder-secret").write_text("an-instructors-secret-4b1d\n")
-    return dest
-
-
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory) -> Path:
-    tree = _tracked_copy(tmp_path_factory.mktemp("tree"))
-    out = tmp_path_factory.mktemp("dist")
-    done = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(tree)],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return out
+    return built_dist(tmp_path_factory)  # one build per session, shared with tests/test_no_answers.py
 
 
 def _wheel(dist: Path) -> Path:
-    (wheel,) = dist.glob("*.whl")
-    return wheel
+    return wheel(dist)
 
 
 def _members(dist: Path) -> dict[str, list[str]]:
@@ -75,7 +59,7 @@ def test_distribution_holds_the_engine_and_self_checks_only(dist, kind):
 
 
 def test_no_course_secret_and_no_reference_code_inside(dist):
-    secret = "an-instructors-secret-4b1d"
+    secret = SECRET
     with zipfile.ZipFile(_wheel(dist)) as z:
         texts = {n: z.read(n).decode("utf-8", "replace") for n in z.namelist()}
     assert not [n for n, t in texts.items() if secret in t]
