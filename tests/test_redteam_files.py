@@ -1,12 +1,15 @@
 """Red team: what ``save_weights`` wrote is judged on the trusted side, from the file's bytes.
 
 The grader reads the file from outside the sandbox (through the sandbox's own root, never following a symbolic
-link) and loads it with ``torch.load(weights_only=True)``, which runs no code from the file. So a notebook that
-replaces ``torch.load`` in its own process, links the file to somewhere else, or writes a pickle that runs code
-gets nothing for ``save_weights``; honest students graded in the same batch keep full marks.
+link) and loads it with ``torch.load(weights_only=True)``, which runs no code from the file, once the file is
+checked (autograder.torchfile). So a notebook that replaces ``torch.load`` in its own process, links the file to
+somewhere else, writes a pickle that runs code, or writes a small file that torch.load would turn into gigabytes
+(tests/torch_bombs.py) gets nothing for ``save_weights``, and the grader's memory stays bounded; honest students
+graded in the same batch keep full marks.
 """
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -14,12 +17,36 @@ import textwrap
 
 import pytest
 
+import torch_bombs
 from autograder.fill import filled_release, write
 from conftest import COURSE
 
 pytestmark = pytest.mark.slow
 A = COURSE.find("04_modules")
 MARKER = "redteam-files-marker-8d2e"
+GRADER_PEAK_BOUND_MIB = 1000  # the largest process of the batch (grader, workers, zygote, sandboxes): 300 MiB; a bomb: 2 GiB
+
+
+def bomb_cell(make: str) -> str:
+    """A save_weights that writes the bomb ``make`` builds (tests/torch_bombs.py's source, carried in the cell,
+    builds it once when the cell runs) at the grader's paths, and an honest file at others: the notebook's own
+    self-check loads the file inside the sandbox, where a bomb would only cost the attacker, and would count in the
+    batch's peak memory measured here."""
+    source = inspect.getsource(torch_bombs).replace("from __future__ import annotations\n", "")
+    return source + textwrap.dedent(f"""
+        import os
+        import torch
+
+        _BOMB = {make}
+
+
+        def save_weights(net, path):
+            if os.path.basename(path).startswith("hidden_"):
+                with open(path, "wb") as f:
+                    f.write(_BOMB)
+            else:
+                torch.save(net.state_dict(), path)
+        """)
 
 ATTACKS = {
     # save_weights writes nothing useful, and torch.load (as the sandbox would call it) hands back the real weights.
@@ -51,6 +78,12 @@ ATTACKS = {
             with open(path, "wb") as f:
                 pickle.dump({{"0.weight": _Payload()}}, f)
         """,
+    # a 2 MB zip whose storage record is deflate-compressed: 2 GiB of zeros once inflated.
+    "deflate_bomb": bomb_cell("deflate_bomb()"),
+    # a 2 MiB record that 900 entries of the zip's directory point at: torch would read it 900 times.
+    "overlapping_entries_bomb": bomb_cell("overlapping_bomb()"),
+    # a pickle that calls bytearray(2**31 - 1), which weights_only allows.
+    "bytearray_pickle_bomb": bomb_cell("torch_zip(bytearray_pickle())"),
 }
 
 
@@ -63,10 +96,17 @@ def graded(tmp_path_factory):
     for name, code in ATTACKS.items():
         cell = textwrap.dedent(code).strip() + "\n"
         write(filled_release(COURSE, A, {"save_weights": cell}), submitted / f"attack_{name}" / A.name / A.notebook)
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out),
-                           "--jobs", "2", "--quiet", "--secret", "files-secret"],
+    # The batch runs under a small parent that reports the peak memory of its descendants (RUSAGE_CHILDREN:
+    # the largest of the grader, its workers, the zygote and the sandboxes, each reaped by its parent).
+    peak = root / "peak-kib"
+    measure = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[2:]); "
+               "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)); "
+               "sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", measure, str(peak), sys.executable, "-m", "autograder", "grade",
+                           str(submitted), "--out", str(out), "--jobs", "2", "--quiet", "--secret", "files-secret"],
                           capture_output=True, text=True, timeout=900)
-    return done, {p.parent.parent.name: json.loads(p.read_text()) for p in out.glob("*/*/*.json")}
+    peak_mib = int(peak.read_text()) / 1024 if peak.exists() else None
+    return done, {p.parent.parent.name: json.loads(p.read_text()) for p in out.glob("*/*/*.json")}, peak_mib
 
 
 def blank(result: dict, name: str) -> float:
@@ -74,7 +114,7 @@ def blank(result: dict, name: str) -> float:
 
 
 def test_batch_completes(graded):
-    done, results = graded
+    done, results, _ = graded
     assert done.returncode == 0, done.stderr[-3000:]
     assert len(results) == 2 + len(ATTACKS)
 
@@ -89,6 +129,14 @@ def test_attack_gets_nothing_for_save_weights(graded, attack):
     result = graded[1][f"attack_{attack}"]
     assert blank(result, "save_weights") == 0, json.dumps(result, indent=1)[:3000]
     assert blank(result, "make_seq_net") == A.blanks["make_seq_net"]
+
+
+def test_no_file_made_the_grader_build_gigabytes(graded):
+    _, results, peak_mib = graded
+    assert peak_mib is not None and peak_mib < GRADER_PEAK_BOUND_MIB, peak_mib
+    for attack in ("deflate_bomb", "overlapping_entries_bomb", "bytearray_pickle_bomb"):
+        outputs = [t["output"] for t in results[f"attack_{attack}"]["tests"] if "save_weights" in t["tags"]]
+        assert any("cannot read the file it wrote" in o for o in outputs), outputs
 
 
 def test_no_code_from_a_file_ran_on_the_grader(graded):
