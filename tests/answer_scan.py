@@ -62,8 +62,10 @@ BUILTIN_ANSWERS = {
     "mse_loss": {"mse_loss", "MSELoss"},
     "init_xavier": {"xavier_uniform_", "xavier_uniform"},
 }
-# What an exercise itself dictates is not its answer: double_backward differentiates a given function.
-GIVEN_BY_THE_EXERCISE = {"double_backward": ["(x**2 + 3 * x).sum()"]}
+# What an exercise itself dictates is not its answer: double_backward differentiates a given function, from "a leaf
+# copy that requires grad" (the spec's words; its self-check's hint spells the code, and any code that needs a leaf
+# writes it the same way).
+GIVEN_BY_THE_EXERCISE = {"double_backward": ["(x**2 + 3 * x).sum()", "x.detach().clone().requires_grad_(True)"]}
 
 
 # ------------------------------------------------------------------------------------------------- normalised trees
@@ -184,6 +186,7 @@ def blocks(node: Node) -> Iterator[tuple[Node, ...]]:
 
 
 _STMT = {c.__name__ for c in ast.stmt.__subclasses__()}
+_WRAPPERS = {"Expr", "Return", "Assign", "AnnAssign"}  # statements whose counted nodes are all their value's
 _EXPR = {c.__name__ for c in ast.expr.__subclasses__()}
 
 
@@ -377,8 +380,9 @@ def references(course: Course) -> list[Reference]:
                     if variant is func:
                         bodies.append(tree.kids[1])  # FunctionDef: args, body, ...
                     for n in walk(tree):
-                        if n is tree or n.kind not in _STMT | _EXPR or n.size < MIN_NODES or n.h in given:
-                            continue
+                        if n is tree or n.kind not in _STMT | _EXPR or n.kind in _WRAPPERS or n.size < MIN_NODES \
+                                or n.h in given:
+                            continue  # a wrapper statement counts as its value, which is a fragment of its own
                         fragments.setdefault(n.h, Fragment(blank, n, ast.unparse(n.src)))
             out.append(Reference(blank, bodies, sorted(fragments.values(), key=lambda f: -f.node.size)))
     return out

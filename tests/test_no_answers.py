@@ -90,6 +90,7 @@ NOT_ANSWERS = [  # code that answers nothing: imports, returns, plain calls, num
     "expected = torch.tensor([[1.5], [3.5], [-2.5], [0.5], [5.5]])",
     "print(mse_loss(linear_model(x_train, w, b), y_train))",
     "expected = x * x + b",  # not x * w + b: placeholders are positional
+    "args = [a.detach().clone().requires_grad_(True) if i in wanted else a for i, a in enumerate(args)]",
     "for name, module in net.named_modules():\n"
     "    if isinstance(module, nn.Linear):\n        assert module.bias is None",
 ]
