@@ -9,6 +9,7 @@ be graded and why; and the isolation level the notebooks ran under. Plots are ma
 """
 from __future__ import annotations
 
+import os
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -138,7 +139,9 @@ def blanks_plot(assignment: str, stats: list[BlankStats]) -> str:
 
 # -- the page ------------------------------------------------------------------------------------------------------
 def _href(path: Path) -> str:
-    return "/".join(quote(part) for part in path.parts)
+    """A relative link to ``path``, each part percent-encoded from its bytes on disk: a folder whose name is not
+    UTF-8 (b"caf\\xe9", which Python names "caf\\udce9") is linked as "caf%E9", the very folder."""
+    return "/".join(quote(os.fsencode(part)) for part in path.parts)
 
 
 def _pct(x: float) -> str:

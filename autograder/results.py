@@ -1,7 +1,11 @@
-"""Results: one Gradescope ``results.json`` per notebook, one CSV of scores per batch."""
+"""Results: one Gradescope ``results.json`` per notebook, one CSV of scores per batch.
+
+Write a file with :func:`write_atomically` (text) or :func:`write_json` (data): both make every string valid
+Unicode first (:func:`valid_text`), so that the file is valid UTF-8, and valid JSON, whatever names and text it
+holds (results, scores.csv through :mod:`autograder.csvsafe`, and the HTML pages are written so).
+"""
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
@@ -91,26 +95,69 @@ class HostScrubber:
                        tests=[replace(t, output=wrap(self(t.output)), name=self(t.name)) for t in result.tests])
 
 
+# -- text that is valid Unicode ---------------------------------------------------------------------------------------
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(text: str) -> str:
+    """``text`` with every lone surrogate written as an escape, so that it encodes to UTF-8.
+
+    A name that is not UTF-8 comes from ``os.fsdecode`` with a surrogate for each undecodable byte (b"caf\\xe9" is
+    "caf\\udce9"), and a sandbox's JSON may carry any surrogate ("\\ud800"); json.dumps would write them as escapes
+    that a strict JSON reader rejects, and UTF-8 cannot encode them at all. Each becomes the escape Python writes
+    for it: the byte "\\xe9" for a byte os.fsdecode could not decode, else "\\ud800". So names that differ in the
+    bytes that are not UTF-8 stay different, and text that is valid is returned as it is."""
+    return _SURROGATE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    point = ord(match.group())
+    return f"\\x{point - 0xDC00:02x}" if 0xDC80 <= point <= 0xDCFF else f"\\u{point:04x}"
+
+
+def valid_strings(value: Any) -> Any:
+    """``value`` (data for JSON: dicts, lists, strings, numbers) with :func:`valid_text` applied to every string,
+    keys included."""
+    if isinstance(value, str):
+        return valid_text(value)
+    if isinstance(value, dict):
+        return {valid_strings(k): valid_strings(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [valid_strings(v) for v in value]
+    return value
+
+
+# -- writing --------------------------------------------------------------------------------------------------------
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a reader sees the old file or the new one, never half of one."""
+    """Write ``text`` to ``path`` so that a reader sees the old file or the new one, never half of one. The file is
+    UTF-8, with :func:`valid_text` applied first: no name or feedback can make writing it fail."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            f.write(valid_text(text))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON (indented) to ``path``, every string made valid first: json.dumps would otherwise
+    escape a lone surrogate as "\\udce9", which write_atomically cannot see and a strict JSON reader rejects."""
+    write_atomically(path, json.dumps(valid_strings(data), indent=2) + "\n")
+
+
 def write_results(result: NotebookResult, path: Path) -> None:
-    write_atomically(path, json.dumps(result.to_json(), indent=2, sort_keys=False) + "\n")
+    write_json(path, result.to_json())
 
 
 def write_scores_csv(results: list[NotebookResult], path: Path) -> None:
     """One row per student, one column per assignment graded, then the total. Each (student, assignment) has
-    exactly the one result that counts (discovery chose it); a second one is a bug, never "the better of two"."""
+    exactly the one result that counts (discovery chose it); a second one is a bug, never "the better of two".
+    Written by :func:`autograder.csvsafe.write_csv`: no student id is ever a formula in a spreadsheet."""
+    from autograder.csvsafe import write_csv  # which imports this module for write_atomically
+
     assignments = sorted({r.assignment for r in results})
     rows: dict[str, dict[str, float]] = {}
     for r in results:
@@ -119,21 +166,9 @@ def write_scores_csv(results: list[NotebookResult], path: Path) -> None:
             raise ValueError(f"two results for {r.student!r}'s {r.assignment}: only one notebook may count")
         marks[r.assignment] = r.score
     maxima = {a: max(r.max_score for r in results if r.assignment == a) for a in assignments}
-    lines = [["student", *assignments, "total", "max_total"]]
+    lines: list[list[str | float]] = [["student", *assignments, "total", "max_total"]]
     for student in sorted(rows):
         scores = [rows[student].get(a, 0.0) for a in assignments]
-        lines.append([_cell(student), *[_fmt(s) for s in scores], _fmt(sum(scores)), _fmt(sum(maxima.values()))])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(lines)
-    os.replace(tmp, path)
-
-
-def _cell(text: str) -> str:
-    """A name as a spreadsheet shows it, never as a formula (a folder named "=HYPERLINK(...)")."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _fmt(x: float) -> str:
-    return f"{x:g}"
+        # rounded as each notebook's score is: a sum of floats must not print as 2.3000000000000003
+        lines.append([student, *scores, round(sum(scores), 6), round(sum(maxima.values()), 6)])
+    write_csv(path, lines)
