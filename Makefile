@@ -23,7 +23,7 @@ setup: $(STAMP)
 demo: bytecode
 	rm -f out/demo/report.html
 	$(BIN)/python -m autograder grade examples/submitted --out out/demo --jobs 2
-	@test -s out/demo/report.html || $(BIN)/python -m autograder report out/demo --submissions examples/submitted
+	@test -s out/demo/report.html || $(BIN)/python -m autograder report out/demo
 	@echo "class report:           file://$(CURDIR)/out/demo/report.html"
 	@echo "students' feedback:     file://$(CURDIR)/out/demo/<student>/<assignment>/<notebook>.html, e.g."
 	@echo "                        file://$(CURDIR)/out/demo/bob/02_linear_regression/linear_regression.html"

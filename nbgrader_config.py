@@ -5,7 +5,7 @@
     nbgrader generate_feedback 02_linear_regression     # autograded/ -> feedback/
     nbgrader export                                     # gradebook.db -> grades.csv
 
-`nbgrader autograde` grades with the kit's engine (autograder/nbgrader_preprocessor.py), as `python -m autograder
+`nbgrader autograde` grades with the kit's engine (autograder/platforms/nbgrader_preprocessor.py), as `python -m autograder
 grade` does: student code runs in the sandbox, the hidden tests on the trusted side; nothing runs in a kernel.
 """
 import os
@@ -33,7 +33,7 @@ c.GenerateAssignment.force = True
 # kernel, after code the student controls): SandboxedGrading grades the submitted notebook like `python -m
 # autograder grade` and writes each test cell's feedback and points, which SaveAutoGrades records per blank.
 c.Autograde.autograde_preprocessors = [
-    "autograder.nbgrader_preprocessor.SandboxedGrading",
+    "autograder.platforms.nbgrader_preprocessor.SandboxedGrading",
     LimitOutput,
     SaveAutoGrades,
     AssignLatePenalties,

@@ -37,12 +37,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.course import Course
+from autograder.grading.course import Course
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE = Course.load(REPO)
 ASSIGNMENTS = COURSE.assignments
-from autograder.fill import filled_release, write
+from autograder.authoring.fill import filled_release, write
 
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
@@ -132,9 +132,9 @@ def grader_scores(out: Path) -> list[tuple[str, str, float, float]]:
 def in_process_seconds(root: Path) -> float:
     """The same hidden tests on the same notebooks, run in this process with no sandbox and no wire hop
     across processes: what grading costs without isolation (the student's code, the tests, pytest)."""
-    from autograder.discover import find_jobs
-    from autograder.runner import Settings, grade_shard
-    from autograder.submission import InProcess
+    from autograder.grading.discover import find_jobs
+    from autograder.grading.runner import Settings, grade_shard
+    from autograder.grading.submission import InProcess
 
     def in_release_folder(a):
         def open_transport():

@@ -1,5 +1,5 @@
 """Ways students write the blanks of 06_initialization: correct variants and real mistakes."""
-from autograder.catalog import Variant
+from autograder.authoring.catalog import Variant
 
 
 def normal_with(body: str, loop: str = "for module in net.modules():") -> str:

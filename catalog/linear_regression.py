@@ -1,5 +1,5 @@
 """Student answers for 02_linear_regression: correct ways of writing each blank, and real mistakes."""
-from autograder.catalog import Variant
+from autograder.authoring.catalog import Variant
 
 # The notebook's globals, for the mistakes that read them instead of their arguments (15 points, like the csv).
 NOTEBOOK_DATA = """

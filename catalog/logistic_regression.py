@@ -1,5 +1,5 @@
 """Student answers for 03_logistic_regression: correct ways of writing each blank, and real mistakes."""
-from autograder.catalog import Variant
+from autograder.authoring.catalog import Variant
 
 CORRECT = [
     # ---------------------------------------------------------------------------------------- sigmoid

@@ -1,5 +1,5 @@
 """Ways students write the blanks of 04_modules: correct variants and real mistakes."""
-from autograder.catalog import Variant
+from autograder.authoring.catalog import Variant
 
 
 def two_branch(forward: str, init: str | None = None) -> str:

@@ -1,5 +1,5 @@
 """Ways students write the blanks of 05_multiclass: correct variants and real mistakes."""
-from autograder.catalog import Variant
+from autograder.authoring.catalog import Variant
 
 CORRECT = [
     # ----------------------------------------------------------------------------------------- softmax

@@ -1,5 +1,5 @@
 """Student answers for 01_tensors_autograd: correct ways of writing each blank, and real mistakes."""
-from autograder.catalog import Variant
+from autograder.authoring.catalog import Variant
 
 CORRECT = [
     # ---------------------------------------------------------------------------------------- row_max

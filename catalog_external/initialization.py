@@ -1,5 +1,5 @@
 """External catalog for 06_initialization: answers adapted from public code (see README.md)."""
-from autograder.catalog import Variant
+from autograder.authoring.catalog import Variant
 
 CORRECT = [
     # ------------------------------------------------------------------------------ set_weight_from_numpy

@@ -1,5 +1,5 @@
 """External catalog for 03_logistic_regression: answers adapted from public code (see README.md)."""
-from autograder.catalog import Variant
+from autograder.authoring.catalog import Variant
 
 CORRECT = [
     # --------------------------------------------------------------------------------------------- sigmoid

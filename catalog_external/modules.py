@@ -1,5 +1,5 @@
 """External catalog for 04_modules: answers adapted from public code (see README.md)."""
-from autograder.catalog import Variant
+from autograder.authoring.catalog import Variant
 
 CORRECT = [
     # ---------------------------------------------------------------------------------------- make_seq_net

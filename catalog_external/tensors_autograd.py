@@ -3,7 +3,7 @@
 Each entry's name cites its source (repository and path, or page). Code was adapted minimally to the
 blank's signature; the author's operations and idioms are kept, even where they are wrong for the spec.
 """
-from autograder.catalog import Variant
+from autograder.authoring.catalog import Variant
 
 CORRECT = [
     # ---------------------------------------------------------------------------------------------- row_max

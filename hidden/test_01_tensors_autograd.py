@@ -1,15 +1,15 @@
 """Hidden tests for 01_tensors_autograd.
 
-Each test says what it judges (autograder.policy): ``value`` tests use typical inputs (several per test), ``edge``
+Each test says what it judges (autograder.grading.policy): ``value`` tests use typical inputs (several per test), ``edge``
 tests the edge cases exercises.md names (a size of 1, a non-contiguous x), ``property`` tests what a correct answer
 also does (leaves its inputs unchanged, returns x itself, calls backward).
 """
 import pytest
 import torch
 
-from autograder import hints
-from autograder.codec import View
-from autograder.compare import Mismatch, describe, expect, feedback, judged, unchanged
+from autograder.grading import hints
+from autograder.protocol.codec import View
+from autograder.grading.compare import Mismatch, describe, expect, feedback, judged, unchanged
 
 ASSIGNMENT = "01_tensors_autograd"
 

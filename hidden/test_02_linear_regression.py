@@ -1,6 +1,6 @@
 """Hidden tests for 02_linear_regression.
 
-Each test says what it judges (autograder.policy): ``value`` tests use typical inputs (several per test; training
+Each test says what it judges (autograder.grading.policy): ``value`` tests use typical inputs (several per test; training
 runs are judged on their whole trajectory), ``edge`` tests the edge cases exercises.md names (N = 1, epochs = 1),
 ``property`` tests what a correct answer also does (leaves its inputs unchanged, keeps w and b leaves), and
 ``forbidden`` that mse_grads does not use autograd. A rule of the contract broken by an answer with right values
@@ -9,9 +9,10 @@ runs are judged on their whole trajectory), ``edge`` tests the edge cases exerci
 import pytest
 import torch
 
-from autograder import hints
-from autograder.compare import Mismatch, expect, feedback, gradients_reach, judged, unchanged
-from autograder.submission import CallResult, SubmissionError
+from autograder.grading import hints
+from autograder.grading.compare import Mismatch, expect, feedback, gradients_reach, judged, unchanged
+from autograder.grading.curves import Curve
+from autograder.grading.submission import CallResult, SubmissionError
 
 ASSIGNMENT = "02_linear_regression"
 
@@ -453,3 +454,17 @@ def test_train_leaves_data(sub, rng):
     """does not modify its inputs other than w and b (x and y are unchanged)"""
     x, y, w, b = train_inputs(rng, 10)
     inputs_unchanged(sub.run("train_linear", x, y, w, b, 0.05, 3), ("x", "y"), (x, y))
+
+
+# ----------------------------------------------------------------------------------- the page's loss curve
+def visible_training(release):
+    """The notebook's own training run: linear_points.csv as it loads it, from w = b = 0, lr = 0.01, 200 epochs."""
+    import numpy as np
+
+    data = np.loadtxt(release / "linear_points.csv", delimiter=",", skiprows=1, dtype=np.float32, ndmin=2)
+    x, y = torch.tensor(data[:, 0:1]), torch.tensor(data[:, 1:2])
+    return x, y, torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True), 0.01, 200
+
+
+CURVES = {"train_linear": Curve(visible_training, "train_linear on linear_points.csv (15 rows), from w = b = 0, "
+                                                  "lr = 0.01, 200 epochs")}

@@ -1,6 +1,6 @@
 """Hidden tests for 03_logistic_regression.
 
-Each test says what it judges (autograder.policy): ``value`` tests use typical inputs (several per test; training
+Each test says what it judges (autograder.grading.policy): ``value`` tests use typical inputs (several per test; training
 runs are judged on their whole trajectory), ``edge`` tests the edge cases exercises.md names (|z| up to 1000, p near
 0 and 1, N = 1, epochs = 1, a logit of exactly 0), ``property`` tests what a correct answer also does (leaves its
 inputs unchanged, keeps the Parameter objects, returns a Python float), and ``forbidden`` tests that sigmoid and
@@ -11,8 +11,9 @@ import pytest
 import torch
 from torch import nn
 
-from autograder import hints
-from autograder.compare import Mismatch, describe, expect, feedback, gradients_reach, judged, unchanged
+from autograder.grading import hints
+from autograder.grading.curves import Curve
+from autograder.grading.compare import Mismatch, describe, expect, feedback, gradients_reach, judged, unchanged
 
 ASSIGNMENT = "03_logistic_regression"
 
@@ -488,7 +489,7 @@ def _threshold_inputs(rng):
     logits[8:11] = -(1e-4 + 1e-3 * torch.rand(3, 1, generator=rng))  # just below 0: class 0
     y[5:11] = torch.tensor([[1.0], [1.0], [0.0], [0.0], [0.0], [1.0]])
     right = float(((logits > 0).float() == y).float().mean())
-    zero, label = logits == 0, y == 1
+    zero = logits == 0
     others = ((logits > 0).float() == y) & ~zero
     for wrong in ((logits >= 0).float() == y, others, others | zero):  # wrong side, never right, always right
         assert float(wrong.float().mean()) != right, "the rows do not tell this treatment of 0 apart"
@@ -509,3 +510,19 @@ def test_accuracy_python_float(sub, rng):
     if isinstance(out, torch.Tensor):
         raise Mismatch(feedback(f"the accuracy: expected a Python float, got {describe(out)}.", "call .item()."))
     expect(out, "the accuracy").python_float()
+
+
+# ----------------------------------------------------------------------------------- the page's loss curve
+def visible_training(release):
+    """The notebook's own training run: exam_scores.csv as it loads it (each score column divided by its maximum),
+    from zero weights, lr = 1, 1000 epochs."""
+    import numpy as np
+
+    data = np.loadtxt(release / "exam_scores.csv", delimiter=",", dtype=np.float32, ndmin=2)
+    x = data[:, 0:2] / data[:, 0:2].max(axis=0)
+    w, b = nn.Parameter(torch.zeros(2, 1)), nn.Parameter(torch.zeros(1))
+    return torch.tensor(x), torch.tensor(data[:, 2:3]), w, b, 1.0, 1000
+
+
+CURVES = {"train_logistic": Curve(visible_training, "train_logistic on exam_scores.csv (100 rows), from zero weights, "
+                                                    "lr = 1, 1000 epochs")}

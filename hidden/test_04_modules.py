@@ -1,6 +1,6 @@
 """Hidden tests for 04_modules: make_seq_net, TwoBranchNet, save_weights, load_weights.
 
-Each test says what it judges (autograder.policy): "value" on typical sizes and networks, "edge" on a size of 1,
+Each test says what it judges (autograder.grading.policy): "value" on typical sizes and networks, "edge" on a size of 1,
 "property" for the structure, the computation graph, the file format, the Parameter objects and what is
 returned.
 
@@ -19,9 +19,9 @@ import pytest
 import torch
 from torch import nn
 
-from autograder.codec import Foreign, ModuleInfo
-from autograder.compare import Mismatch, describe, expect, feedback, gradients_reach, judged, qualified_name
-from autograder.submission import SubmissionError
+from autograder.protocol.codec import Foreign, ModuleInfo
+from autograder.grading.compare import Mismatch, describe, expect, feedback, gradients_reach, judged, qualified_name
+from autograder.grading.submission import SubmissionError
 
 ASSIGNMENT = "04_modules"
 
@@ -336,6 +336,9 @@ def read_back(sub, result, path: str, what: str = "save_weights") -> Any:
         if "FileNotFoundError" in text or "No such file" in text:
             fail(nothing)
         whole = [s for s in saved if s not in ("dict", "OrderedDict")]
+        if "was not loaded:" in text and not whole and "neither a tensor nor a container" not in text:
+            # refused before loading (autograder.grading.torchfile: compressed, too large...): its sentence says why
+            fail(f"{what}: {text.split('was not loaded:', 1)[1].strip()}")
         hint = ("you saved the method net.state_dict itself: call it, torch.save(net.state_dict(), path)."
                 if whole and whole[0] == "method" else
                 f"you saved a whole {whole[0]} object; save net.state_dict() instead." if whole else

@@ -3,7 +3,7 @@
 Values are compared with the reference on fresh inputs of varied shapes: typical ones (2-D, 3-D and 4-D,
 non-square, non-contiguous) in "value" tests; the edges the contract names (a size of 1: 1-D, one row, one class,
 N = 1, K = 1; |z| up to 1000 for softmax, 50 for cross_entropy; p = 0 and 1 for the entropy) in "edge" tests;
-inputs left unchanged in "property" tests; the ban on the built-ins in a "forbidden" test (autograder.policy).
+inputs left unchanged in "property" tests; the ban on the built-ins in a "forbidden" test (autograder.grading.policy).
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from typing import Callable
 import pytest
 import torch
 
-from autograder import hints
-from autograder.compare import Mismatch, expect, feedback, unchanged
+from autograder.grading import hints
+from autograder.grading.compare import Mismatch, expect, feedback, unchanged
 
 ASSIGNMENT = "05_multiclass"
 

@@ -7,7 +7,7 @@ tolerances many standard errors wide: a correct initialisation passes for every 
 many seeds), while the variance passed as std, a uniform instead of a normal (or the reverse), a bound from
 fan_in only or a gain are far outside them.
 
-Each test says what it judges (autograder.policy): a "value" test judges the whole network after the call (every
+Each test says what it judges (autograder.grading.policy): a "value" test judges the whole network after the call (every
 Linear weight, every bias, the other modules, a network returned) on typical networks; "edge" tests a Linear
 built with bias=False, a network that is one Linear, a size of 1; "property" the Parameter objects and what is
 returned.
@@ -22,9 +22,9 @@ import pytest
 import torch
 from torch import nn
 
-from autograder.codec import ModuleInfo
-from autograder.compare import Mismatch, describe, expect, feedback, judged
-from autograder.submission import SubmissionError
+from autograder.protocol.codec import ModuleInfo
+from autograder.grading.compare import Mismatch, describe, expect, feedback, judged
+from autograder.grading.submission import SubmissionError
 
 ASSIGNMENT = "06_initialization"
 

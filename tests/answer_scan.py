@@ -1,6 +1,6 @@
 """Find a blank's reference code in what students receive (used by ``tests/test_no_answers.py``).
 
-**The references.** Each blank (an nbgrader solution cell's ``grade_id``, learned by :class:`autograder.course.Course`)
+**The references.** Each blank (an nbgrader solution cell's ``grade_id``, learned by :class:`autograder.grading.course.Course`)
 has its reference in ``solutions/<stem>.py``: the function, or for a class the methods, named like the blank. What the
 blank's release cell already gives away (``TwoBranchNet.__init__``) and what the exercise itself dictates
 (:data:`GIVEN_BY_THE_EXERCISE`) are not part of its answer and are left out.
@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from autograder.course import Course
+from autograder.grading.course import Course
 
 MIN_NODES = 7
 VOCABULARY_MODULES = {"torch", "nn", "math", "np", "numpy", "F", "functional"}

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 import torch
 
-from autograder.catalog import Variant, load_catalog, reference_namespace as _reference_namespace
+from autograder.authoring.catalog import Variant, load_catalog, reference_namespace as _reference_namespace
 from conftest import ASSIGNMENTS, COURSE
 from conftest import SECRET as DEFAULT_SECRET
-from autograder.plugin import Entry, GradingPlugin, load_reference, run_pytest
-from autograder.results import TestResult
-from autograder.submission import Submission
+from autograder.grading.plugin import Entry, GradingPlugin, load_reference, run_pytest
+from autograder.grading.results import TestResult
+from autograder.grading.submission import Submission
 
 
 def reference(name: str):

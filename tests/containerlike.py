@@ -65,7 +65,7 @@ def launcher_for(level: str) -> list[str]:
         if reason:
             pytest.skip(reason)
         return list(SIMULATION)
-    from autograder.hostprobe import probe_host
+    from autograder.sandbox.hostprobe import probe_host
 
     report = probe_host()
     if not report.available(level):

@@ -1,4 +1,4 @@
-"""Notebooks started one ahead (autograder.ahead): each submission is started on the helper thread while the one
+"""Notebooks started one ahead (autograder.grading.ahead): each submission is started on the helper thread while the one
 before it is tested, exactly as it would have been started later (same cells, same outcome, its wait not
 counted in its budget), and every sandbox handed back stops at once."""
 from __future__ import annotations
@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from autograder.ahead import Ahead, Retiring
-from autograder.sandbox import SandboxUnavailable, Zygote
-from autograder.submission import Submission
+from autograder.grading.ahead import Ahead, Retiring
+from autograder.sandbox.zygote import SandboxUnavailable, Zygote
+from autograder.grading.submission import Submission
 
 pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux"),
               pytest.mark.skipif(os.geteuid() != 0, reason="these tests build sandboxes as root")]

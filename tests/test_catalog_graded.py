@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from autograder.audit import audit
-from autograder.catalog import load_catalog
+from autograder.authoring.audit import audit
+from autograder.authoring.catalog import load_catalog
 from conftest import ASSIGNMENTS, COURSE
 
 pytestmark = pytest.mark.slow

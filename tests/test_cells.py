@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from IPython.core.inputtransformer2 import TransformerManager
 
-from autograder.child import _as_written, _compile_cell
+from autograder.sandbox.child import _as_written, _compile_cell
 
 NAME = "<cell 3>"
 
@@ -63,7 +63,7 @@ def test_any_cell_compiles_as_in_jupyter(lines: list[str], newline: bool) -> Non
 
 
 def test_the_sandbox_side_starts_without_ipython() -> None:
-    """The zygote imports autograder.child before its first sandbox: IPython (0.1 s) comes later, as a warm-up."""
-    code = "import sys, autograder.child; print('IPython' in sys.modules)"
+    """The zygote imports autograder.sandbox.child before its first sandbox: IPython (0.1 s) comes later, as a warm-up."""
+    code = "import sys, autograder.sandbox.child; print('IPython' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

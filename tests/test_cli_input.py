@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.discover import InputError, discover, find_jobs, not_plain
+from autograder.grading.discover import InputError, discover, find_jobs, not_plain
 from conftest import COURSE
 
 
@@ -66,7 +66,7 @@ def test_the_same_results_file_twice_is_refused(tmp_path):
 
 
 def test_scores_csv_counts_exactly_the_graded_notebook(tmp_path):
-    from autograder.results import NotebookResult, TestResult, write_scores_csv
+    from autograder.grading.results import NotebookResult, TestResult, write_scores_csv
 
     def result(student, assignment, score):
         return NotebookResult(student, assignment, "x", [TestResult("t", "b", score, 3.0, "")])
@@ -274,7 +274,7 @@ def test_markup_in_names_prints_as_it_is(tmp_path):
 
 
 def test_scores_csv_never_holds_a_formula(tmp_path):
-    from autograder.results import NotebookResult, TestResult, write_scores_csv
+    from autograder.grading.results import NotebookResult, TestResult, write_scores_csv
 
     evil = '=HYPERLINK("http://x","click")'
     write_scores_csv([NotebookResult(evil, "02_linear_regression", "x", [TestResult("t", "b", 1.0, 1.0, "")])],

@@ -5,9 +5,9 @@ import re
 import pytest
 import torch
 
-from autograder import hints
-from autograder.codec import Foreign
-from autograder.compare import Mismatch, expect, unchanged
+from autograder.grading import hints
+from autograder.protocol.codec import Foreign
+from autograder.grading.compare import Mismatch, expect, unchanged
 
 
 def message(fn) -> str:

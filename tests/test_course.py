@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ASSIGNMENTS, COURSE, REPO
+from conftest import ASSIGNMENTS, REPO
 
 
 def _load_tool():
@@ -105,7 +105,7 @@ def test_self_check_and_hidden_cells(name):
             f"# Self-checks of {blank}, for Validate (it fails while one fails).\n"
             "# Hidden tests run when your submission is graded.\n"
             f"from autograder.selfcheck import require\nrequire({blank})\n### BEGIN HIDDEN TESTS\n"
-            f"from autograder.nbgrader_hidden import grade_blank\ngrade_blank(\"{blank}\", globals())\n"
+            f"from autograder.platforms.nbgrader_hidden import grade_blank\ngrade_blank(\"{blank}\", globals())\n"
             "### END HIDDEN TESTS"
         )
     graded = {gid for gid, c in cells.items() if c.metadata["nbgrader"].get("grade")}

@@ -1,5 +1,5 @@
 """No cell of a CSV the kit writes is a formula in a spreadsheet, whatever separator the spreadsheet splits on
-(autograder.csvsafe): student ids chosen to be formulas are written to scores.csv, then the file is split naively
+(autograder.outputs.csvsafe): student ids chosen to be formulas are written to scores.csv, then the file is split naively
 and read quote-aware by each of ``,`` ``;`` tab ``|``; ordinary ids and numbers read back unchanged."""
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.csvsafe import csv_text, field, neutralised
-from autograder.results import NotebookResult, TestResult, write_scores_csv
+from autograder.outputs.csvsafe import csv_text, field, neutralised
+from autograder.grading.results import NotebookResult, TestResult, write_scores_csv
 
 SEPARATORS = [",", ";", "\t", "|"]
 FORMULA_STARTS = "=+-@\t\r"
@@ -99,7 +99,7 @@ def test_the_rule_cell_by_cell():
 
 
 def test_no_module_writes_a_csv_itself():
-    """Every CSV goes through autograder.csvsafe: no other module of the kit uses the csv module's writers."""
+    """Every CSV goes through autograder.outputs.csvsafe: no other module of the kit uses the csv module's writers."""
     package = Path(__file__).resolve().parents[1] / "autograder"
     for path in package.rglob("*.py"):
         if path.name != "csvsafe.py":

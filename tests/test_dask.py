@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.fill import filled_release, release_notebook, write
+from autograder.authoring.fill import filled_release, release_notebook, write
 from conftest import ASSIGNMENTS, COURSE
 
 distributed = pytest.importorskip("distributed")
@@ -74,11 +74,11 @@ def test_results_are_byte_identical_to_local_jobs_2(cluster, submitted, local, t
 
 
 def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(cluster, submitted, local):
-    from autograder.course import Course
-    from autograder.dask_executor import grade_dask
-    from autograder.discover import discover
-    from autograder.results import write_results
-    from autograder.runner import Graded, Settings
+    from autograder.grading.course import Course
+    from autograder.platforms.dask_executor import grade_dask
+    from autograder.grading.discover import discover
+    from autograder.grading.results import write_results
+    from autograder.grading.runner import Graded, Settings
 
     course = Course.load(COURSE.root)
     jobs = discover(course, [submitted]).jobs
@@ -111,11 +111,11 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(cluster, submitted
 
 
 def test_a_cluster_that_cannot_isolate_says_so(submitted, monkeypatch):
-    from autograder import sandbox
-    from autograder.course import Course
-    from autograder.dask_executor import grade_dask
-    from autograder.discover import discover
-    from autograder.runner import Settings
+    from autograder.sandbox import zygote as sandbox
+    from autograder.grading.course import Course
+    from autograder.platforms.dask_executor import grade_dask
+    from autograder.grading.discover import discover
+    from autograder.grading.runner import Settings
 
     monkeypatch.setattr(sandbox.Zygote, "_probe", lambda self, level: (_ for _ in ()).throw(
         sandbox.SandboxUnavailable(f"{level}: not permitted here")))

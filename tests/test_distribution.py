@@ -18,8 +18,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.course import Course
-from autograder.fill import filled_release, write
+from autograder.grading.course import Course
+from autograder.authoring.fill import filled_release, write
 from conftest import COURSE, REPO, bare_venv
 from dist_support import SECRET, built_dist, wheel
 
@@ -48,14 +48,44 @@ def _members(dist: Path) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("kind", ["wheel", "sdist"])
-def test_distribution_holds_the_engine_and_self_checks_only(dist, kind):
+def test_distribution_holds_the_engine_only(dist, kind):
+    """The engine and the self-checks' runtime, and no module, string or data of any assignment: the self-checks
+    of a course reach students with its release folder (a new assignment never needs a new wheel)."""
     names = _members(dist)[kind]
-    assert "autograder/cli.py" in names and "autograder/sandbox.py" in names
-    for a in COURSE.assignments.values():
-        assert f"autograder/selfcheck/{a.stem}.py" in names, f"the self-check of {a.name} is missing"
+    assert "autograder/cli/__init__.py" in names and "autograder/sandbox/zygote.py" in names
+    assert "autograder/selfcheck/__init__.py" in names and "autograder/selfcheck/declared.py" in names
+    per_assignment = [n for n in names for a in COURSE.assignments.values()
+                      if Path(n).stem in (a.stem, f"{a.stem}_selfcheck", a.name) or a.name in n]
+    assert not per_assignment, f"per-assignment modules in the {kind}: {per_assignment}"
     leaked = [n for n in names if n.startswith(COURSE_CONTENT) or "/hidden/" in n or n.endswith(".ipynb")
               or ".autograder-secret" in n or Path(n).name.startswith("test_")]
     assert not leaked, f"course content in the {kind}: {leaked}"
+    strings = {s for text in _texts(dist, kind) for s in _string_constants(text)}
+    blanks = [b for a in COURSE.assignments.values() for b in (a.name, *a.blanks) if b in strings]
+    assert not blanks, f"the {kind}'s engine names assignments or blanks of the course: {blanks}"
+
+
+def _texts(dist: Path, kind: str) -> list[str]:
+    """The text of every Python file of the wheel or the sdist."""
+    if kind == "wheel":
+        with zipfile.ZipFile(_wheel(dist)) as z:
+            return [z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".py")]
+    (archive,) = dist.glob("*.tar.gz")
+    with tarfile.open(archive) as t:
+        return [t.extractfile(m).read().decode("utf-8", "replace") for m in t.getmembers()
+                if m.isfile() and m.name.endswith(".py") and "/autograder/" in m.name]
+
+
+def _string_constants(source: str) -> set[str]:
+    """The strings a module's code uses (its docstrings, which may give an example, left out)."""
+    import ast
+
+    tree = ast.parse(source)
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return {node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings}
 
 
 def test_no_course_secret_and_no_reference_code_inside(dist):

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.hostprobe import ISOLATING
+from autograder.sandbox.hostprobe import ISOLATING
 from conftest import ASSIGNMENTS, COURSE
-from autograder.fill import filled_release, release_notebook, write
+from autograder.authoring.fill import filled_release, release_notebook, write
 
 pytestmark = pytest.mark.slow
 
@@ -103,7 +103,7 @@ def test_a_different_secret_draws_different_inputs_but_the_same_marks(course, tm
 
 
 def test_refuses_without_sandbox_unless_asked(course, tmp_path, monkeypatch):
-    from autograder import sandbox
+    from autograder.sandbox import zygote as sandbox
 
     monkeypatch.setattr(sandbox.Zygote, "_probe", lambda self, level: (_ for _ in ()).throw(
         sandbox.SandboxUnavailable(f"{level}: not permitted here")))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.fill import filled_release, write
+from autograder.authoring.fill import filled_release, write
 from conftest import COURSE, REPO, bare_venv
 from containerlike import why_not
 
@@ -195,14 +195,14 @@ def test_bundle_holds_only_this_assignment(tmp_path):
 
 
 def test_visibility_setting_reaches_every_test(tmp_path):
-    from autograder.gradescope import results_json, ungraded
+    from autograder.platforms.gradescope import results_json, ungraded
 
     data = results_json(ungraded(A, "why"), "after_due_date")
     assert data["visibility"] == "after_due_date" and {t["visibility"] for t in data["tests"]} == {"after_due_date"}
 
 
 def test_notebook_choice_prefers_the_top_and_refuses_ambiguity(tmp_path):
-    from autograder.gradescope import find_notebook
+    from autograder.platforms.gradescope import find_notebook
 
     (tmp_path / "old").mkdir()
     write(filled_release(COURSE, A), tmp_path / A.notebook)

@@ -5,7 +5,7 @@ reference solutions and the catalog of student answers (catalog/<stem>.py).
 - every CORRECT variant gets full marks on every blank, for several secrets;
 - every MISTAKE loses marks on its blank (and only there, unless the blank it breaks calls it), and a failing
   test of that blank says its hint;
-- the points of every blank's tests add up to its points in autograder/course.py;
+- the points of every blank's tests add up to its points in autograder/grading/course.py;
 - answers that compute nothing (a constant, zeros, ones, the argument, random values, losses without training)
   earn 0 on every blank.
 
@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from autograder.catalog import Variant, load_catalog, variant_namespace
-from autograder.compare import mentions
+from autograder.authoring.catalog import Variant, load_catalog, variant_namespace
+from autograder.grading.compare import mentions
 from conftest import ASSIGNMENTS, COURSE
-from autograder.nbgrader_hidden import grade_in_process
+from autograder.platforms.nbgrader_hidden import grade_in_process
 from conftest import SECRET as DEFAULT_SECRET
-from autograder.results import TestResult
+from autograder.grading.results import TestResult
 from catalog_support import by_blank, grade_many, key, reference, reference_namespace, variants
 
 NAMES = ["01_tensors_autograd", "02_linear_regression", "03_logistic_regression"]
@@ -126,7 +126,7 @@ def test_mistake_loses_marks_with_its_hint(name, variant):
 # Answers of the right type and shape that compute nothing earn 0 on their blank under the marking policy: a
 # constant, zeros, ones, the argument returned unchanged, seeded random values, and for the training loops a loop
 # that returns plausible losses (the first epoch's, repeated) without training. Every value test of their blank
-# must fail, so that no edge, property or forbidden test counts (autograder.policy).
+# must fail, so that no edge, property or forbidden test counts (autograder.grading.policy).
 _G = "    g = torch.Generator().manual_seed(0)\n"
 TRIVIAL = {
     "01_tensors_autograd": {

@@ -7,7 +7,7 @@
   says its hint, with "Hint:" at the start of its own line; one that uses a forbidden function earns 0;
 - answers that compute nothing (a constant, zeros, ones, the argument returned unchanged, random values, a module
   whose forward returns zeros) earn exactly 0 on every blank under the marking policy;
-- the points of every blank's tests add up to autograder/course.py, every blank has value tests, and each test
+- the points of every blank's tests add up to autograder/grading/course.py, every blank has value tests, and each test
   says what it judges (kind);
 - every boundary of the spec named in tests/boundaries_04_06.py is a hidden test of that blank;
 - the statistical checks of 06 accept correct initialisations for many seeds and reject the wrong
@@ -28,12 +28,12 @@ import pytest
 import torch
 from torch import nn
 
-from autograder.catalog import Variant, variant_namespace
-from autograder.compare import mentions
+from autograder.authoring.catalog import Variant, variant_namespace
+from autograder.grading.compare import mentions
 from conftest import ASSIGNMENTS, COURSE
-from autograder.nbgrader_hidden import grade_in_process
+from autograder.platforms.nbgrader_hidden import grade_in_process
 from conftest import SECRET as DEFAULT_SECRET
-from autograder.results import TestResult as Result
+from autograder.grading.results import TestResult as Result
 from boundaries_04_06 import BOUNDARIES
 from catalog_support import by_blank, grade_many, key, reference, reference_namespace, variants
 

@@ -16,11 +16,10 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-from autograder.fill import filled_release, write
+from autograder.authoring.fill import filled_release, write
 from conftest import ASSIGNMENTS, COURSE
 
 A = ASSIGNMENTS["02_linear_regression"]

@@ -2,10 +2,8 @@
 simulated container (root without CAP_SYS_ADMIN and without user namespaces, see :mod:`containerlike`)."""
 from __future__ import annotations
 
-import json
 import os
 import socket
-import stat
 import sys
 import tempfile
 import textwrap
@@ -16,8 +14,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import containerlike  # noqa: E402
 
-from autograder import hostprobe, seccomp  # noqa: E402
-from autograder.sandbox import SandboxUnavailable, Zygote  # noqa: E402
+from autograder.sandbox import hostprobe, seccomp  # noqa: E402
+from autograder.sandbox.zygote import Zygote  # noqa: E402
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux")
 REPO = Path(__file__).resolve().parents[1]
@@ -65,7 +63,7 @@ def containerlike_host():
 def test_probe_in_a_container(containerlike_host):
     """(a) namespaces and userns are unavailable, each for its one-line reason; uid-seccomp is the best."""
     result = containerlike.run_python(PRELUDE + textwrap.dedent("""
-        from autograder import hostprobe
+        from autograder.sandbox import hostprobe
         report = hostprobe.probe_host()
         print(json.dumps({"reasons": report.reasons, "best": report.best(), "seconds": report.seconds}))
         """))
@@ -80,7 +78,7 @@ def test_probe_in_a_container(containerlike_host):
 def test_asking_for_namespaces_in_a_container_refuses(containerlike_host):
     """(c) --isolation namespaces: one line naming CAP_SYS_ADMIN."""
     result = containerlike.run_python(PRELUDE + textwrap.dedent(f"""
-        from autograder.sandbox import SandboxUnavailable, Zygote
+        from autograder.sandbox.zygote import SandboxUnavailable, Zygote
         out = {{}}
         for kwargs in ({{"minimum": "namespaces"}}, {{"level": "namespaces"}}, {{"minimum": "userns"}}):
             try:
@@ -99,7 +97,7 @@ def test_asking_for_namespaces_in_a_container_refuses(containerlike_host):
 def test_nothing_possible_refuses_in_one_line(containerlike_host):
     """(d) not root and no user namespaces: auto refuses, naming each cause and fix in one line."""
     result = containerlike.run_python(PRELUDE + textwrap.dedent(f"""
-        from autograder.sandbox import SandboxUnavailable, Zygote
+        from autograder.sandbox.zygote import SandboxUnavailable, Zygote
         os.setgroups([]); os.setresgid(65534, 65534, 65534); os.setresuid(65534, 65534, 65534)
         try:
             Zygote({ENTRY!r}, preload=()).close()
@@ -175,8 +173,8 @@ def test_uid_seccomp_sandbox_in_a_container(containerlike_host):
         listener.listen()
         secret = "agsecret" + os.urandom(8).hex()
         script = PRELUDE + textwrap.dedent(f"""
-            from autograder.sandbox import Zygote, Limits
-            from autograder import wire
+            from autograder.sandbox.zygote import Zygote, Limits
+            from autograder.protocol import wire
             os.environ["AGTEST_SECRET"] = {secret!r}
             with Zygote({ENTRY!r}, hide=[{str(hidden)!r}, {str(results)!r}], preload=("numpy", "torch"),
                         limits=Limits(call_timeout=60)) as z:

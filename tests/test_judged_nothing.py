@@ -1,19 +1,19 @@
-"""The engine fails a value or edge test that judged nothing (autograder.compare.judged): a check that looped over
+"""The engine fails a value or edge test that judged nothing (autograder.grading.compare.judged): a check that looped over
 an empty list the sandbox reported proves nothing, whatever made the list empty, and so it never passes."""
 from __future__ import annotations
 
 import shutil
 import textwrap
 
-from autograder.course import Course
-from autograder.plugin import JUDGED_NOTHING, Entry, GradingPlugin, run_pytest
-from autograder.submission import Submission
+from autograder.grading.course import Course
+from autograder.grading.plugin import JUDGED_NOTHING, Entry, GradingPlugin, run_pytest
+from autograder.grading.submission import Submission
 from conftest import REPO
 
 HIDDEN = '''
 import pytest
 import torch
-from autograder.compare import expect, judged
+from autograder.grading.compare import expect, judged
 
 ASSIGNMENT = "01_tensors_autograd"
 

@@ -25,10 +25,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.catalog import load_catalog
-from autograder.fill import filled_release, release_notebook, write
-from autograder.nbgrader_preprocessor import blank_feedback, cell_outputs, visible_part, without_self_checks
-from autograder.results import TestResult
+from autograder.authoring.catalog import load_catalog
+from autograder.authoring.fill import filled_release, release_notebook, write
+from autograder.platforms.nbgrader_preprocessor import blank_feedback, cell_outputs, visible_part, without_self_checks
+from autograder.grading.results import TestResult
 from conftest import ASSIGNMENTS, COURSE, REPO
 
 SECRET = "nbgrader-test-secret-41"
@@ -392,10 +392,10 @@ def test_a_batch_with_a_problem_records_no_grade(monkeypatch, tmp_path):
     """A hidden test that broke or a worker that died: no mark of that batch is recorded (nbgrader says why)."""
     import logging
 
-    import autograder.runner as runner
-    import autograder.workers as workers
-    from autograder.nbgrader_preprocessor import _Batch, _key
-    from autograder.results import NotebookResult
+    import autograder.grading.runner as runner
+    import autograder.grading.workers as workers
+    from autograder.platforms.nbgrader_preprocessor import _Batch, _key
+    from autograder.grading.results import NotebookResult
 
     def fake(jobs, settings, n):
         yield runner.Graded(jobs[0].key, NotebookResult(jobs[0].student, LR.name, LR.stem))
@@ -411,7 +411,7 @@ def test_a_batch_with_a_problem_records_no_grade(monkeypatch, tmp_path):
 
 def test_hidden_cell_refuses_to_grade_in_a_stock_autograde_kernel(monkeypatch):
     """Stock nbgrader (Execute) would run the hidden part in the student's kernel, after the student's code."""
-    from autograder.nbgrader_hidden import InKernelGradingRefused, grade_blank
+    from autograder.platforms.nbgrader_hidden import InKernelGradingRefused, grade_blank
 
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     with pytest.raises(InKernelGradingRefused, match="nbgrader_config.py"):
@@ -419,8 +419,8 @@ def test_hidden_cell_refuses_to_grade_in_a_stock_autograde_kernel(monkeypatch):
 
 
 def test_unwrap_undoes_the_engines_wrapping():
-    from autograder.compare import feedback, wrap
-    from autograder.compare import unwrap
+    from autograder.grading.compare import feedback, wrap
+    from autograder.grading.compare import unwrap
 
     samples = [feedback("softmax of a (3, 6) input with logits up to ±1000: some values are NaN or infinite.",
                         "exp overflows, or every exp underflows to 0: subtract each row's maximum (keepdim=True) "

@@ -1,27 +1,29 @@
-"""The students' feedback pages (autograder.pages): the same content as the results file, readable; for the training
-blanks, the student's loss curve (run in a sandbox on the visible training data) against the reference's."""
+"""The students' feedback pages (autograder.outputs.pages): the same content as the results file, readable; for the
+training blanks, the student's loss curve against the reference's on the visible training data, recorded while the
+notebook was graded (autograder.grading.curves: no second pass, each notebook within its own share of time)."""
 from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from autograder.compare import feedback
-from autograder.discover import Job
-from autograder.fill import filled_release, release_notebook, write
-from autograder.hostprobe import probe_host
-from autograder.pages import CURVES, as_losses, page_path, visible_data, write_pages
-from autograder.results import NotebookResult, TestResult, write_results
-from autograder.webpage import read_result
+from autograder.authoring.fill import filled_release, release_notebook, write
+from autograder.grading.compare import feedback
+from autograder.grading.curves import SHARE, as_losses
+from autograder.grading.results import NotebookResult, TestResult, write_results
+from autograder.outputs.pages import page_path, write_pages
+from autograder.outputs.webpage import read_result
+from autograder.sandbox.hostprobe import probe_host
 from browser import render, require_browser
 from conftest import ASSIGNMENTS, COURSE, REPO
 
 LINEAR = ASSIGNMENTS["02_linear_regression"]
 LOGISTIC = ASSIGNMENTS["03_logistic_regression"]
-HINT = "w.grad is None: update in place: `with torch.no_grad(): w -= lr * w.grad`."
 LONG = "y" * 2500  # one unbroken line: must wrap
 
 SUBMISSIONS = {  # student -> (assignment, code of its training blank; None: as released)
@@ -41,65 +43,37 @@ SUBMISSIONS = {  # student -> (assignment, code of its training blank; None: as 
                                           "    return losses\n"}),
     "untouched": (LINEAR, None),
     "logistic": (LOGISTIC, {}),
+    # slow on the visible data only (so it passed grading): it spends its own share of time, never the others'
+    "a-slow": (LINEAR, {"train_linear": "def train_linear(x, y, w, b, lr, epochs):\n    import time\n"
+                                         "    if abs(float(x[0, 0]) - 3.3) < 1e-6:\n        time.sleep(600)\n"
+                                         "    return train_linear_ref(x, y, w, b, lr, epochs)\n"}),
 }
-
-
-def results_of(student: str, assignment) -> NotebookResult:
-    """Results as the grader writes them: the training blank short of marks where the code is wrong."""
-    tests = []
-    for blank, points in assignment.blanks.items():
-        output, score = "Passed.", points
-        if blank == "train_linear" and student == "ascent":
-            output, score = feedback("the losses: the values are not the correct result.",
-                                     "the loss goes up: subtract lr * grad.", "3 of 6 values differ " + LONG), 0.0
-        if blank == "train_linear" and student == "rebinds":
-            output, score = feedback("train_linear raised TypeError: unsupported operand type(s) for *: 'float' "
-                                     "and 'NoneType'", HINT), 0.0
-        if student == "untouched":
-            output, score = f"{blank} is not written yet (it raises NotImplementedError).", 0.0
-        tests.append(TestResult(f"{blank}: the values", blank, score, points, output))
-    return NotebookResult(student, assignment.name, assignment.stem, tests, isolation="namespaces")
-
-
-def make_class(root: Path) -> tuple[Path, list[Job]]:
-    out, submitted, jobs = root / "graded", root / "submitted", []
-    for student, (assignment, code) in SUBMISSIONS.items():
-        nb = release_notebook(COURSE, assignment) if code is None else filled_release(COURSE, assignment, code)
-        path = write(nb, submitted / student / assignment.name / assignment.notebook)
-        rel = Path(student, assignment.name, f"{assignment.stem}.json")
-        write_results(results_of(student, assignment), out / rel)
-        jobs.append(Job(path, student, assignment, rel))
-    return out, jobs
 
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory) -> dict[str, Path]:
-    best = probe_host().best()
-    if best is None:
+    """The class graded for real (sandboxes and all); grade writes the pages from what it recorded."""
+    if probe_host().best() is None:
         pytest.skip("no sandbox on this host: the students' curves cannot be run")
-    from autograder.runner import Settings
-
     root = tmp_path_factory.mktemp("pages")
-    out, jobs = make_class(root)
-    settings = Settings(course=COURSE, secret="pages", hide=[COURSE.root, out, root / "submitted"])
-    said: list[str] = []
-    written = write_pages(out, COURSE, jobs=jobs, settings=settings, curve_budget=300, say=said.append)
-    assert len(written) == len(SUBMISSIONS)
-    return {student: out / written[job.results] for student, job in zip(SUBMISSIONS, jobs)}
-
-
-def test_visible_data_is_loaded_as_the_notebook_loads_it():
-    x, y = visible_data(COURSE, LINEAR, CURVES["train_linear"])
-    assert x.shape == (15, 1) and y.shape == (15, 1) and str(x.dtype) == "torch.float32"
-    x, y = visible_data(COURSE, LOGISTIC, CURVES["train_logistic"])
-    assert x.shape == (100, 2) and float(x.max()) == 1.0 and set(y.flatten().tolist()) == {0.0, 1.0}
+    for student, (assignment, code) in SUBMISSIONS.items():
+        if student == "a-slow":  # the reference under another name, for the hidden inputs
+            nb = filled_release(COURSE, assignment, {})
+            nb.cells.append(nbformat.v4.new_code_cell("train_linear_ref = train_linear\n" + code["train_linear"]))
+        else:
+            nb = release_notebook(COURSE, assignment) if code is None else filled_release(COURSE, assignment, code)
+        write(nb, root / "submitted" / student / assignment.name / assignment.notebook)
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(root / "submitted"), "--out",
+                           str(root / "graded"), "--jobs", "2", "--quiet", "--secret", "pages"],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {student: root / "graded" / student / a.name / f"{a.stem}.html" for student, (a, _) in SUBMISSIONS.items()}
 
 
 def test_returned_losses_are_checked():
-    assert as_losses([1, 2.5], 2) == ([1.0, 2.5], "")
-    assert as_losses(None, 3)[0] is None and "returned None" in as_losses(None, 3)[1]
-    assert as_losses(["a"], 1)[0] is None
-    assert as_losses([1.0], 3)[1] == "it returned 1 losses for 3 epochs"
+    assert as_losses([1, 2.5]) == ([1.0, 2.5], "")
+    assert as_losses(None)[0] is None and "returned None" in as_losses(None)[1]
+    assert as_losses(["a"])[0] is None
 
 
 def test_page_has_the_results_content(pages):
@@ -107,8 +81,8 @@ def test_page_has_the_results_content(pages):
     data = json.loads(pages["rebinds"].with_suffix(".json").read_text())
     assert f"{data['score']:g} / {data['max_score']:g}" in text
     for test in data["tests"]:
-        assert test["name"].split(": ", 1)[1] in text
-    assert "<strong>Hint:</strong> w.grad is None: update in place: `with torch.no_grad(): w -= lr * w.grad`." in text
+        assert test["name"].split(": ", 1)[1].replace("'", "&#x27;") in text
+    assert "<strong>Hint:</strong> w.grad is None" in text
     assert text.count("<svg") == 1  # the one training blank's curve
 
 
@@ -129,10 +103,19 @@ def test_a_wrong_curve_is_drawn_against_the_reference(pages):
 
 def test_no_curve_when_the_function_fails_and_the_page_says_why(pages):
     text = pages["rebinds"].read_text()
-    assert "Your loss curve is not drawn: on this data, train_linear raised TypeError" in text
+    assert "Your loss curve is not drawn: on the visible data, train_linear raised TypeError" in text
     assert "Yours:" not in text and "The reference: first loss 5.9467" in text
     untouched = pages["untouched"].read_text()
-    assert "Your loss curve is not drawn: train_linear is not written yet" in untouched
+    assert "Your loss curve was not drawn: the function did not run when it was graded" in untouched
+
+
+def test_a_slow_notebook_costs_only_its_own_share_of_the_curves_time(pages):
+    """A notebook sorted first whose training function is slow on the visible data (it passed grading) spends its
+    own share of the time: the honest notebooks graded after it still get their curves (red team, issue 16 item 4)."""
+    slow = pages["a-slow"].read_text()
+    assert f"more than the {SHARE:.2g} s left for its curve" in slow and "Yours:" not in slow
+    for student in ("right", "ascent"):
+        assert "Yours: first loss 5.9467" in pages[student].read_text()
 
 
 def test_pages_show_nothing_of_the_grader(pages, tmp_path_factory):
@@ -143,57 +126,52 @@ def test_pages_show_nothing_of_the_grader(pages, tmp_path_factory):
         assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//|file:)|@import|<script|<img|<link""", text)
 
 
-def test_without_the_submissions_the_reference_curve_and_why_not_yours(tmp_path):
-    out, _ = make_class(tmp_path)
-    written = write_pages(out, COURSE)  # no jobs: no sandbox is started
-    text = (out / written[Path("right", LINEAR.name, f"{LINEAR.stem}.json")]).read_text()
-    assert "Your loss curve was not drawn: the submissions were not given." in text
-    assert "The reference: first loss 5.9467" in text and text.count("<svg") == 1
+def results_of(student: str, assignment) -> NotebookResult:
+    """Results written by hand: a long unbroken line and a hint, no curves."""
+    tests = []
+    for blank, points in assignment.blanks.items():
+        output, score = "Passed.", points
+        if blank == "train_linear":
+            output, score = feedback("the losses: the values are not the correct result.",
+                                     "the loss goes up: subtract lr * grad.", "3 of 6 values differ " + LONG), 0.0
+        tests.append(TestResult(f"{blank}: the values", blank, score, points, output))
+    return NotebookResult(student, assignment.name, assignment.stem, tests, isolation="namespaces")
+
+
+def test_pages_come_from_the_results_alone(tmp_path):
+    """No curve recorded (grade --no-report, an older results file): the page has the rest, and runs nothing."""
+    out = tmp_path / "graded"
+    rel = Path("long", LINEAR.name, f"{LINEAR.stem}.json")
+    write_results(results_of("long", LINEAR), out / rel)
+    written = write_pages(out)
+    text = (out / written[rel]).read_text()
+    assert "<svg" not in text and "3 of 6 values differ" in text
     assert page_path(Path("a/b/c.json")) == Path("a/b/c.html")
-    result = read_result(out, out / "ascent" / LINEAR.name / f"{LINEAR.stem}.json")
-    assert result.student == "ascent" and result.blanks()["train_linear"] == (0.0, 4.0)
+    result = read_result(out, out / rel)
+    assert result.student == "long" and result.blanks()["train_linear"] == (0.0, 4.0)
 
 
-def test_a_slow_notebook_costs_only_its_own_share_of_the_curves_time(tmp_path):
-    """A notebook sorted first whose training function is slow on the visible data (it passed grading) spends its own
-    share of the time given to curves: the honest notebooks after it still get theirs (red team, issue 16 item 4)."""
-    if probe_host().best() is None:
-        pytest.skip("no sandbox on this host: the students' curves cannot be run")
-    from autograder.runner import Settings
-
-    slow = ("def train_linear(x, y, w, b, lr, epochs):\n    import time\n    if len(x) == 15:\n"
-            "        time.sleep(600)\n    return []\n")
-    out, jobs = tmp_path / "graded", []
-    for student, code in [("a-slow", {"train_linear": slow}), ("b-right", {}), ("c-right", {})]:
-        nb = filled_release(COURSE, LINEAR, code)
-        path = write(nb, tmp_path / "submitted" / student / LINEAR.name / LINEAR.notebook)
-        rel = Path(student, LINEAR.name, f"{LINEAR.stem}.json")
-        write_results(results_of(student, LINEAR), out / rel)
-        jobs.append(Job(path, student, LINEAR, rel))
-    settings = Settings(course=COURSE, secret="pages", hide=[COURSE.root, out, tmp_path / "submitted"])
-    written = write_pages(out, COURSE, jobs=jobs, settings=settings, curve_budget=9)  # shared, it was all a-slow's
-    text = {job.student: (out / written[job.results]).read_text() for job in jobs}
-    for student in ("b-right", "c-right"):
-        assert "Yours: first loss 5.9467" in text[student] and "not drawn" not in text[student]
-    assert ("Your loss curve was not drawn: rerunning your notebook took more than the 3 s it is given for its "
-            "curves.") in text["a-slow"] and "Yours:" not in text["a-slow"]
-
-
-@pytest.mark.parametrize("student", ["ascent", "rebinds", "logistic"])
+@pytest.mark.parametrize("student", ["ascent", "rebinds", "logistic", "long"])
 def test_pages_render_in_a_browser(pages, student, tmp_path):
     require_browser()
-    seen = render(pages[student], tmp_path / f"{student}.png", width=1000)
+    if student == "long":
+        rel = Path("long", LINEAR.name, f"{LINEAR.stem}.json")
+        write_results(results_of("long", LINEAR), tmp_path / "graded" / rel)
+        target = tmp_path / "graded" / write_pages(tmp_path / "graded")[rel]
+    else:
+        target = pages[student]
+    seen = render(target, tmp_path / f"{student}.png", width=1000)
     assert seen["scrollWidth"] <= seen["clientWidth"], seen["wide"]
-    assert seen["svg"] == 1 and seen["img"] == 0
+    assert seen["svg"] == (0 if student == "long" else 1) and seen["img"] == 0
     assert "Your marks" in seen["text"] and "Hint:" in seen["text"] or student == "logistic"
     for where in (str(REPO), "/tmp/", "/root", sys.prefix):
         assert where not in seen["text"]
-    narrow = render(pages[student], tmp_path / f"{student}-narrow.png", width=400)
+    narrow = render(target, tmp_path / f"{student}-narrow.png", width=400)
     assert narrow["scrollWidth"] <= narrow["clientWidth"], narrow["wide"]
 
 
 def test_gradescope_gets_the_same_text_as_markdown():
-    from autograder.pages import gradescope_markdown, markdown_feedback
+    from autograder.outputs.pages import gradescope_markdown, markdown_feedback
 
     text = markdown_feedback("dw: wrong *values* <b>.\nHint: the factor 2 in 2/n.\n1 of 1 values differ ```")
     assert text == ("dw: wrong \\*values\\* \\<b\\>\\.\n\n**Hint:** the factor 2 in 2/n\\.\n\n"

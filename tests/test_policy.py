@@ -1,10 +1,10 @@
-"""The marking policy, rule by rule (autograder/policy.py), and a course's own numbers (marking.toml)."""
+"""The marking policy, rule by rule (autograder/grading/policy.py), and a course's own numbers (marking.toml)."""
 from __future__ import annotations
 
 import pytest
 
-from autograder.policy import Policy, PolicyError
-from autograder.results import TestResult
+from autograder.grading.policy import Policy, PolicyError
+from autograder.grading.results import TestResult
 
 
 def t(kind: str, passed: bool, points: float = 1.0, blank: str = "b") -> TestResult:

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 import containerlike
-from autograder.hostprobe import ISOLATING
+from autograder.sandbox.hostprobe import ISOLATING
 
 from conftest import ASSIGNMENTS, COURSE, REPO
-from autograder.fill import filled_release, write
+from autograder.authoring.fill import filled_release, write
 
 A = ASSIGNMENTS["02_linear_regression"]
 SECRET = "red-team-secret-7f3a"

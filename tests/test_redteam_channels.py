@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 import containerlike
-from autograder.fill import filled_release, write
-from autograder.hostprobe import ISOLATING
+from autograder.authoring.fill import filled_release, write
+from autograder.sandbox.hostprobe import ISOLATING
 from conftest import ASSIGNMENTS, COURSE
 
 A = ASSIGNMENTS["02_linear_regression"]

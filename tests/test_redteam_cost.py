@@ -22,8 +22,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.fill import filled_release, write
-from autograder.hostprobe import probe_host
+from autograder.authoring.fill import filled_release, write
+from autograder.sandbox.hostprobe import probe_host
 from conftest import ASSIGNMENTS, COURSE
 
 A = ASSIGNMENTS["02_linear_regression"]
@@ -191,8 +191,8 @@ def test_budget_caps_all_runs_restarts_and_calls():
     """Without a sandbox: a transport that hangs every request until its timeout (then the process is lost).
     Whatever is asked, the notebook's requests together take no more than its budget, and once it is spent every
     later call fails at once, without opening a process again."""
-    from autograder.submission import Submission, SubmissionError
-    from autograder.wire import Timeout
+    from autograder.grading.submission import Submission, SubmissionError
+    from autograder.protocol.wire import Timeout
 
     opened = []
 

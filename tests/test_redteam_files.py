@@ -2,7 +2,7 @@
 
 The grader reads the file from outside the sandbox (through the sandbox's own root, never following a symbolic
 link) and loads it with ``torch.load(weights_only=True)``, which runs no code from the file, once the file is
-checked (autograder.torchfile). So a notebook that replaces ``torch.load`` in its own process, links the file to
+checked (autograder.grading.torchfile). So a notebook that replaces ``torch.load`` in its own process, links the file to
 somewhere else, writes a pickle that runs code, or writes a small file that torch.load would turn into gigabytes
 (tests/torch_bombs.py) gets nothing for ``save_weights``, and the grader's memory stays bounded; honest students
 graded in the same batch keep full marks.
@@ -18,7 +18,7 @@ import textwrap
 import pytest
 
 import torch_bombs
-from autograder.fill import filled_release, write
+from autograder.authoring.fill import filled_release, write
 from conftest import COURSE
 
 pytestmark = pytest.mark.slow

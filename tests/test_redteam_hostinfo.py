@@ -15,8 +15,8 @@ import textwrap
 import pytest
 
 import containerlike
-from autograder.fill import filled_release, write
-from autograder.sandbox import BASE_UID, UID_COUNT
+from autograder.authoring.fill import filled_release, write
+from autograder.sandbox.zygote import BASE_UID, UID_COUNT
 from conftest import COURSE, REPO
 
 pytestmark = pytest.mark.slow

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.fill import filled_release, release_notebook, write
-from autograder.hostprobe import probe_host
+from autograder.authoring.fill import filled_release, release_notebook, write
+from autograder.sandbox.hostprobe import probe_host
 from conftest import COURSE
 
 A = COURSE.find("02_linear_regression")

@@ -27,12 +27,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder import compare
-from autograder.catalog import reference_namespace
-from autograder.fill import filled_release, write
-from autograder.plugin import Entry, GradingPlugin, derive_seed, load_reference, run_pytest, submission_digest
-from autograder.runner import graded_cells
-from autograder.submission import Submission
+from autograder.grading import compare
+from autograder.authoring.catalog import reference_namespace
+from autograder.authoring.fill import filled_release, write
+from autograder.grading.plugin import Entry, GradingPlugin, derive_seed, load_reference, run_pytest, submission_digest
+from autograder.grading.runner import graded_cells
+from autograder.grading.submission import Submission
 from conftest import ASSIGNMENTS, COURSE
 
 A = ASSIGNMENTS["02_linear_regression"]

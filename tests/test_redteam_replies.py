@@ -15,7 +15,7 @@ import textwrap
 
 import pytest
 
-from autograder.fill import filled_release, write
+from autograder.authoring.fill import filled_release, write
 from conftest import COURSE
 
 pytestmark = pytest.mark.slow

@@ -25,8 +25,8 @@ import textwrap
 
 import pytest
 
-from autograder.fill import filled_release, write
-from autograder.hostprobe import ISOLATING
+from autograder.authoring.fill import filled_release, write
+from autograder.sandbox.hostprobe import ISOLATING
 from conftest import ASSIGNMENTS, COURSE
 import containerlike
 

@@ -1,4 +1,4 @@
-"""The class report (autograder.report): what it says about a class, from results files alone, and that it renders
+"""The class report (autograder.outputs.report): what it says about a class, from results files alone, and that it renders
 in a real browser as one self-contained page."""
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from autograder import cli
-from autograder.compare import feedback
-from autograder.gradescope import ungraded
-from autograder.report import REPORT, build_report, mistakes, write_class_report, write_reports
-from autograder.results import NotebookResult, TestResult, write_results
-from autograder.webpage import read_results, split_feedback
+from autograder.cli import grade as cli_grade
+from autograder.grading.compare import feedback
+from autograder.platforms.gradescope import ungraded
+from autograder.outputs.report import REPORT, build_report, mistakes, write_class_report, write_reports
+from autograder.grading.results import NotebookResult, TestResult, write_results
+from autograder.outputs.webpage import read_results, split_feedback
 from browser import render, require_browser
 from conftest import ASSIGNMENTS, COURSE, REPO
 
@@ -163,11 +164,11 @@ def test_a_failing_report_never_fails_grading(tmp_path, monkeypatch, capsys):
     said: list[str] = []
     assert write_reports(out, COURSE, say=said.append) is None
     assert len(said) == 1 and said[0].startswith("note: the class report and feedback pages could not be written")
-    import autograder.report
+    import autograder.outputs.report
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(autograder.report, "write_reports", broken)
-    cli._write_reports(tmp_path, COURSE, [], None, quiet=True)  # says so, raises nothing
+    monkeypatch.setattr(autograder.outputs.report, "write_reports", broken)
+    cli_grade._write_reports(tmp_path, COURSE, quiet=True)  # says so, raises nothing
     assert "note: no class report (RuntimeError: disk full)" in capsys.readouterr().err

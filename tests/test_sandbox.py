@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import wire
+from autograder.protocol import wire
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux")
 pytestmark = linux_only
@@ -49,7 +49,7 @@ def exec_serve(sock: socket.socket) -> None:
 
 
 # -- fixtures and helpers ------------------------------------------------------------------------------------
-from autograder.sandbox import (  # noqa: E402 - exec_serve above must not depend on these
+from autograder.sandbox.zygote import (  # noqa: E402 - exec_serve above must not depend on these
     Limits, Sandbox, SandboxDied, SandboxError, SandboxProtocolError, SandboxTimeout, SandboxUnavailable, Zygote)
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="these tests build sandboxes as root")

@@ -9,7 +9,7 @@ from torch import nn
 import solutions.linear_regression as lin
 import solutions.logistic_regression as log
 import solutions.tensors_autograd as ten
-from conftest import ASSIGNMENTS, COURSE
+from conftest import ASSIGNMENTS
 from autograder.selfcheck import run_checks
 
 STEMS = {"01_tensors_autograd": ten, "02_linear_regression": lin, "03_logistic_regression": log}

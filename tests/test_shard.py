@@ -5,14 +5,13 @@ import json
 import random
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from autograder.cli import main
-from autograder.discover import discover
-from autograder.fill import filled_release, write
-from autograder.runner import in_shard
+from autograder.grading.discover import discover
+from autograder.authoring.fill import filled_release, write
+from autograder.grading.runner import in_shard
 from conftest import ASSIGNMENTS, COURSE
 
 STUDENTS = [f"student{i:03d}" for i in range(40)] + ["zoë", "o'brien", "=cmd", "x" * 200]

@@ -1,6 +1,6 @@
 """A file a submission wrote cannot exhaust the grader: ``Submission.load`` refuses, quickly and within a few MiB,
 every small file that torch.load (weights_only=True) would turn into gigabytes, and still loads what torch.save
-writes (autograder.torchfile).
+writes (autograder.grading.torchfile).
 
 Each bomb is loaded in a fresh process, through the same transport method a sandbox has (``read_file``), and that
 process reports its peak memory (``ru_maxrss``) beyond what importing torch and the grader took.
@@ -19,8 +19,8 @@ import torch
 from torch import nn
 
 import torch_bombs
-from autograder.sandbox import read_regular_file
-from autograder.submission import Submission, SubmissionError
+from autograder.sandbox.zygote import read_regular_file
+from autograder.grading.submission import Submission, SubmissionError
 
 GROWTH_BOUND_MIB = 300  # what loading one file may add to the process's peak memory (the bombs: 1 to 2 GiB)
 SECONDS_BOUND = 10.0
@@ -28,8 +28,8 @@ SECONDS_BOUND = 10.0
 LOADER = r"""
 import io, json, os, resource, sys, time
 import torch
-from autograder.sandbox import read_regular_file
-from autograder.submission import Submission, SubmissionError
+from autograder.sandbox.zygote import read_regular_file
+from autograder.grading.submission import Submission, SubmissionError
 
 class Folder:  # the transport's read_file, as a sandbox's: a plain name in its working folder
     def read_file(self, name, max_bytes):
@@ -159,7 +159,7 @@ def test_a_file_that_is_not_torch_format_says_so(tmp_path):
 
 def test_a_rebuilt_archive_is_what_torch_reads():
     """torch's zip reader is given the archive rebuilt from the records Python's zipfile read, never the file."""
-    from autograder import torchfile
+    from autograder.grading import torchfile
 
     buffer = io.BytesIO()
     torch.save({"w": torch.arange(4.0)}, buffer)

@@ -3,7 +3,7 @@
 A folder whose name is not UTF-8 (b"caf\\xe9": Python names it "caf\\udce9", with a lone surrogate) and feedback
 carrying lone surrogates (a sandbox's JSON may hold any "\\ud800") reach results.json, scores.csv and the HTML pages;
 each is written with the surrogate as an escape ("caf\\\\xe9"), names that differ stay different, and the batch
-completes (autograder.results.valid_text).
+completes (autograder.grading.results.valid_text).
 """
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from autograder import cli
-from autograder.fill import filled_release, write
-from autograder.hostprobe import probe_host
-from autograder.results import NotebookResult, TestResult, write_results
+from autograder.authoring.fill import filled_release, write
+from autograder.sandbox.hostprobe import probe_host
+from autograder.grading.results import NotebookResult, TestResult, write_results
 from conftest import COURSE, REPO
 
 LR = COURSE.find("02_linear_regression")
@@ -53,7 +53,7 @@ def files_under(out: Path) -> dict[str, str]:
 
 
 def test_valid_text_escapes_surrogates_and_keeps_names_apart():
-    from autograder.results import valid_text
+    from autograder.grading.results import valid_text
 
     assert valid_text(CAFE) == CAFE_SHOWN and valid_text(os.fsdecode(b"caf\xe8")) == "caf\\xe8"
     assert valid_text("a\ud800b\udfffc") == "a\\ud800b\\udfffc"

@@ -7,11 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from autograder import codec
-from autograder.child import Servant
-from autograder.codec import Foreign, ModuleInfo
-from autograder.submission import InProcess, Submission, SubmissionError
-from autograder.wire import Closed, Timeout, WireError, pack, recv_frame, send_frame, unpack
+from autograder.protocol import codec
+from autograder.sandbox.child import Servant
+from autograder.protocol.codec import Foreign, ModuleInfo
+from autograder.grading.submission import InProcess, Submission, SubmissionError
+from autograder.protocol.wire import Closed, Timeout, WireError, pack, recv_frame, send_frame, unpack
 
 
 def roundtrip(value, resolve=None):

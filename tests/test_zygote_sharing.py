@@ -1,4 +1,4 @@
-"""One zygote for several grading processes (autograder.zygote_client), and its warm-up after the first sandbox.
+"""One zygote for several grading processes (autograder.sandbox.zygote_client), and its warm-up after the first sandbox.
 
 Each client is a process of its own, forked as the grader forks its workers: its sandboxes are its own, it cannot
 speak for another, its end does not stop the zygote, and when the zygote dies it goes on with one of its own.
@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from autograder.sandbox import SandboxUnavailable, Zygote
-from autograder.zygote_client import shared_zygote
+from autograder.sandbox.zygote import SandboxUnavailable, Zygote
+from autograder.sandbox.zygote_client import shared_zygote
 from test_sandbox import ENTRY, LIMITS, run
 
 pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux"),

@@ -1,4 +1,4 @@
-"""Small files that torch.load (weights_only=True) would turn into gigabytes: the attacks autograder.torchfile stops.
+"""Small files that torch.load (weights_only=True) would turn into gigabytes: the attacks autograder.grading.torchfile stops.
 
 Standard library only, so that a red-team notebook can carry this module's source and build the same bytes inside
 its sandbox (tests/test_redteam_files.py). Each bomb is a few MiB at most and builds in about a second.

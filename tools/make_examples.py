@@ -9,9 +9,9 @@ from __future__ import annotations
 import shutil
 import sys
 
-from autograder.catalog import load_catalog
-from autograder.course import locate
-from autograder.fill import filled_release, release_notebook, write
+from autograder.authoring.catalog import load_catalog
+from autograder.grading.course import locate
+from autograder.authoring.fill import filled_release, release_notebook, write
 
 COURSE = locate()
 OUT = COURSE.root / "examples" / "submitted"

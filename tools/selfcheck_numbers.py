@@ -1,10 +1,11 @@
 """The numbers the students' self-checks compare with, computed once from the reference solutions.
 
     .venv/bin/python tools/selfcheck_numbers.py            # print every module's numbers as Python literals
-    .venv/bin/python tools/selfcheck_numbers.py --check    # compare them with those written in autograder/selfcheck/
+    .venv/bin/python tools/selfcheck_numbers.py --check    # compare them with those written in the self-checks
     .venv/bin/python tools/selfcheck_numbers.py --write    # write them there (each NAME = ... line, comments kept)
 
-The self-checks (``autograder/selfcheck/<stem>.py``) ship in the wheel every student installs, so they hold no code
+The hand-written self-checks of the six assignments (``source/<assignment>/<stem>_selfcheck.py``, released beside
+each notebook) reach every student, so they hold no code
 that answers a blank (``tests/test_no_answers.py``): where a check needs an expected value it carries the number,
 computed here on the check's own fixed inputs (its input helpers, ``_cube()``, ``_train_problem()``..., and its
 written-out inputs, imported from the module) by the reference in ``solutions/<stem>.py``, or, for a hint that
@@ -33,12 +34,16 @@ import solutions.logistic_regression as ref_log  # noqa: E402
 import solutions.modules as ref_mod  # noqa: E402
 import solutions.multiclass as ref_mc  # noqa: E402
 import solutions.tensors_autograd as ref_ten  # noqa: E402
-from autograder.selfcheck import initialization as sc_init  # noqa: E402
-from autograder.selfcheck import linear_regression as sc_lin  # noqa: E402
-from autograder.selfcheck import logistic_regression as sc_log  # noqa: E402
-from autograder.selfcheck import modules as sc_mod  # noqa: E402
-from autograder.selfcheck import multiclass as sc_mc  # noqa: E402
-from autograder.selfcheck import tensors_autograd as sc_ten  # noqa: E402
+from autograder.selfcheck import load_module  # noqa: E402
+
+
+def selfcheck_path(stem: str) -> Path:
+    """The hand-written self-check of the assignment whose notebook is ``<stem>.ipynb``, in its source folder."""
+    return next((REPO / "source").glob(f"*/{stem}_selfcheck.py"))
+
+
+sc_init, sc_lin, sc_log, sc_mod, sc_mc, sc_ten = (load_module(selfcheck_path(stem)) for stem in (
+    "initialization", "linear_regression", "logistic_regression", "modules", "multiclass", "tensors_autograd"))
 
 
 # ------------------------------------------------------------------------------------------- 01_tensors_autograd
@@ -241,9 +246,9 @@ def check() -> list[str]:
             computed = {name: plain(value) for name, value in compute().items()}
         for name, value in computed.items():
             if not hasattr(module, name):
-                problems.append(f"autograder/selfcheck/{stem}.py has no {name} (= {value!r})")
+                problems.append(f"{selfcheck_path(stem).relative_to(REPO)} has no {name} (= {value!r})")
             elif not _close(getattr(module, name), value):
-                problems.append(f"autograder/selfcheck/{stem}.py: {name} = {getattr(module, name)!r}, "
+                problems.append(f"{selfcheck_path(stem).relative_to(REPO)}: {name} = {getattr(module, name)!r}, "
                                 f"but the reference gives {value!r}")
     return problems
 
@@ -289,7 +294,7 @@ def write() -> list[str]:
     """Write the computed numbers over the ``NAME = ...`` assignments of each self-check module; the names done."""
     done = []
     for stem, (compute, _) in NUMBERS.items():
-        path = REPO / "autograder" / "selfcheck" / f"{stem}.py"
+        path = selfcheck_path(stem)
         lines = path.read_text(encoding="utf-8").splitlines()
         with torch.random.fork_rng(devices=[]):
             computed = {name: plain(value) for name, value in compute().items()}
@@ -316,7 +321,7 @@ def main(argv: list[str]) -> int:
         print("\n".join(problems) or "every self-check number agrees with the references")
         return 1 if problems else 0
     for stem, (compute, _) in NUMBERS.items():
-        print(f"# autograder/selfcheck/{stem}.py")
+        print(f"# {selfcheck_path(stem).relative_to(REPO)}")
         with torch.random.fork_rng(devices=[]):
             for name, value in compute().items():
                 print(f"{name} = {plain(value)!r}")

@@ -1,13 +1,22 @@
 """Students' self-check: ``check(mse_grads)`` in a release notebook prints a verdict and a hint per property.
 
-The checks need no reference solutions: known values from the course notes, autograd as the oracle for
-hand-written gradients, shapes, dtypes and properties. One module per assignment registers its checks
-with :func:`selfcheck`; a check raises ``AssertionError`` with one clear sentence when its property fails.
+The checks are course content, released beside the notebook (the kit knows no assignment):
+
+- ``<stem>_selfcheck.json``: made by ``python -m autograder build`` from the course's declarations (numbers: the
+  reference's results on fixed examples, known mistakes' results, the rules to check; see
+  :mod:`autograder.selfcheck.declared`);
+- ``<stem>_selfcheck.py``: hand-written checks, registered with :func:`selfcheck`; a check raises
+  ``AssertionError`` with one clear sentence when its property fails.
+
+They need no reference solutions: numbers, autograd as the oracle for hand-written gradients, shapes, dtypes and
+properties. They are looked for in the notebook's folder (the working folder of its kernel), or in the folders of
+``$AUTOGRADER_SELFCHECK_PATH`` (separated like PATH).
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
+import importlib.util
+import json
+import os
 import signal
 import threading
 import time
@@ -16,29 +25,65 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Callable, Iterator
 
 CheckFn = Callable[[Any], None]
 CHECK_SECONDS = 5.0  # one check (a few calls of the student's code) may take this long
+PATH_ENV = "AUTOGRADER_SELFCHECK_PATH"
 _KIT = str(Path(__file__).resolve().parent.parent)
 _CHECKS: dict[str, list[CheckFn]] = {}
+_LOADED: dict[Path, float] = {}  # the course's check files read so far, with their modification times
+_registering: dict[str, list[CheckFn]] | None = None  # while a check module loads: what it registers
 
 
 def selfcheck(blank: str) -> Callable[[CheckFn], CheckFn]:
     """Register ``fn(candidate)`` as a check of ``blank``; its docstring's first line says what it checks."""
 
     def register(fn: CheckFn) -> CheckFn:
-        _CHECKS.setdefault(blank, []).append(fn)
+        (_CHECKS if _registering is None else _registering).setdefault(blank, []).append(fn)
         return fn
 
     return register
 
 
-def _load_all() -> None:
-    """Every assignment's checks: one module per notebook stem in this package."""
-    for info in pkgutil.iter_modules(__path__):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{info.name}")
+def load_module(path: Path) -> ModuleType:
+    """A hand-written self-check module, loaded by path (its checks register themselves as it runs)."""
+    spec = importlib.util.spec_from_file_location(f"_selfcheck_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def folders() -> list[Path]:
+    """Where the course's check files are looked for: the folders of $AUTOGRADER_SELFCHECK_PATH, then the working
+    folder (the notebook's own, whose checks win)."""
+    given = os.environ.get(PATH_ENV, "")
+    return [*(Path(p) for p in given.split(os.pathsep) if p), Path.cwd()]
+
+
+def _load_course_checks() -> None:
+    """Register the checks of every ``*_selfcheck.py`` and ``*_selfcheck.json`` in :func:`folders` (once each,
+    again when the file changed)."""
+    from autograder.selfcheck.declared import checks_of
+
+    for folder in folders():
+        for path in sorted(folder.glob("*_selfcheck.py")) + sorted(folder.glob("*_selfcheck.json")):
+            stamp = path.stat().st_mtime
+            if _LOADED.get(path) == stamp:
+                continue
+            _LOADED[path] = stamp
+            if path.suffix == ".py":
+                global _registering
+                _registering = {}
+                try:
+                    load_module(path)
+                    _CHECKS.update(_registering)
+                finally:
+                    _registering = None
+            else:
+                for blank, checks in checks_of(json.loads(path.read_text(encoding="utf-8"))).items():
+                    _CHECKS[blank] = checks
 
 
 @dataclass
@@ -108,10 +153,12 @@ def check(candidate: Any, blank: str | None = None) -> None:
 
 def run_checks(candidate: Any, blank: str | None = None) -> Report:
     """The self-checks of ``candidate``, as a :class:`Report`."""
-    _load_all()
+    _load_course_checks()
     name = blank or getattr(candidate, "__name__", None)
     if name not in _CHECKS:
-        raise ValueError(f"no self-checks for {name!r}; pass the function itself, e.g. check(mse_grads)")
+        where = ", ".join(str(f) for f in folders())
+        raise ValueError(f"no self-checks for {name!r} in {where}: pass the function itself, e.g. check(mse_grads), "
+                         f"and run the notebook in its own folder, beside its *_selfcheck file")
     report = Report(name)
     start = time.perf_counter()
     for fn in _CHECKS[name]:

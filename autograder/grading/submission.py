@@ -1,0 +1,374 @@
+"""The trusted side's handle on one submission: ``sub.call("mse_grads", x, y, w, b)``.
+
+A :class:`Submission` talks to a *transport* that answers :mod:`autograder.sandbox.child` requests: a sandboxed
+process (:mod:`autograder.sandbox.zygote`) when grading, or a :class:`~autograder.sandbox.child.Servant` in this process
+for nbgrader's hidden cells and for tests. Either way every value crosses as data through the same codec,
+so a test sees exactly the same thing in both modes.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+import torch
+
+from autograder.protocol import codec
+
+from autograder.grading import torchfile
+from autograder.protocol.codec import Handle
+from autograder.protocol.wire import Closed, Timeout, WireError, pack, unpack
+
+
+class Transport(Protocol):
+    def request(self, header: dict[str, Any], blobs: list[bytes], timeout: float | None) -> tuple[dict, memoryview]:
+        ...
+
+    def read_file(self, name: str, max_bytes: int) -> bytes:
+        """A file of the submission's working folder, read by the trusted side."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+class SubmissionError(AssertionError):
+    """A call into the submission failed; the message is written for the student."""
+
+
+class ProcessLost(SubmissionError):
+    """The submission's process died or hung; later calls start it again."""
+
+
+@dataclass
+class CallResult:
+    value: Any
+    args: list[Any]  # the arguments as they were after the call (to spot inputs modified in place)
+    returned_arg: int | None  # index of the argument the call returned itself, if it did
+    torch_calls: list[str] = field(default_factory=list)  # torch functions and ATen operators seen (watch=True)
+    files: list[dict[str, Any]] = field(default_factory=list)  # torch.save / torch.load calls seen
+    output: str = ""
+    seconds: float = 0.0
+    backward_passes: int = 0  # backward passes autograd's engine ran during the call (watch=True)
+    # with vjp=...: the gradient that reached each input ("arg<i>", "arg<i>:<param>", "param:<name>"), None where
+    # none did; vjp_error says why there is none at all (e.g. the result does not require grad)
+    grads: dict[str, Any] = field(default_factory=dict)
+    vjp_error: str | None = None
+
+
+@dataclass
+class CellReport:
+    cell: int
+    ok: bool
+    output: str
+    error: dict[str, str] | None = None
+
+
+class InProcess:
+    """A transport that serves requests in this process, through the same bytes a sandbox would get."""
+
+    def __init__(self, namespace: dict[str, Any] | None = None):
+        from autograder.sandbox.child import Servant  # the sandbox's side (IPython): not for the grader, which never needs it
+
+        self.servant = Servant()
+        if namespace is not None:
+            self.servant.namespace = namespace
+
+    def request(self, header: dict[str, Any], blobs: list[bytes], timeout: float | None) -> tuple[dict, memoryview]:
+        sent, sent_blobs = unpack(pack(header, blobs)[4:])
+        reply, reply_blobs = self.servant.handle(sent, sent_blobs)
+        return unpack(pack(reply, reply_blobs)[4:])
+
+    def read_file(self, name: str, max_bytes: int) -> bytes:
+        from autograder.sandbox.zygote import read_regular_file
+
+        return read_regular_file(os.path.join(os.getcwd(), name), max_bytes)
+
+    def close(self) -> None:
+        pass
+
+
+def _where(error: dict[str, str]) -> str:
+    return f" ({error['where']})" if error.get("where") else ""
+
+
+def _refused(path: str, why: str) -> SubmissionError:
+    """The sentence a student reads when the grader will not load the file at ``path``: what is wrong, and the fix."""
+    return SubmissionError(f"the file at {path} was not loaded: {why}; save the weights with "
+                           f"torch.save(net.state_dict(), path).")
+
+
+# -- what a sandbox sends back: data from a hostile process, checked field by field ------------------------------
+TEXT_CAP = 4_000  # characters kept of any text a sandbox sends (output, error messages)
+
+
+class Malformed(WireError):
+    """A reply that is valid JSON but not what the protocol says."""
+
+
+def _text(value: Any, cap: int = TEXT_CAP) -> str:
+    if type(value) is not str:
+        raise Malformed("a text field is not text")
+    return value if len(value) <= cap else value[:cap] + f"... [{len(value) - cap} more characters not kept]"
+
+
+def _error(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise Malformed("an error is not an object")
+    return {"type": _text(value.get("type", "Error"), 100), "message": _text(value.get("message", "")),
+            "where": _text(value.get("where", ""), 300)}
+
+
+def _list(value: Any, cap: int) -> list[Any]:
+    if not isinstance(value, list) or len(value) > cap:
+        raise Malformed("a list field is not a short list")
+    return value
+
+
+def _cell_report(cell: int, value: Any) -> CellReport:
+    if not isinstance(value, dict) or type(value.get("ok")) is not bool:
+        raise Malformed("a cell report is not an object")
+    error = value.get("error")
+    return CellReport(cell, value["ok"], _text(value.get("output", "")), None if error is None else _error(error))
+
+
+def _file_event(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(type(k) is str and (v is None or type(v) in (str, bool))
+                                              for k, v in value.items()):
+        raise Malformed("a file event is not a flat object")
+    return {k[:40]: v[:100] if type(v) is str else v for k, v in list(value.items())[:8]}
+
+
+class Submission:
+    """Runs a notebook's cells once, then answers calls; reopens the process if a call killed it."""
+
+    MAX_RESTARTS = 10  # each costs at most one call timeout: a loop in one blank must not cost the others
+
+    def __init__(self, open_transport: Callable[[], Transport], cells: list[str], *, label: str = "",
+                 cell_timeout: float = 30.0, call_timeout: float = 10.0, notebook_timeout: float = 120.0,
+                 unusable: str | None = None, budget: float | None = None):
+        self._open = open_transport
+        self.cells = cells
+        self.label = label
+        self.cell_timeout, self.call_timeout, self.notebook_timeout = cell_timeout, call_timeout, notebook_timeout
+        self.seed = 0
+        self._transport: Transport | None = None
+        self._restarts = 0
+        self.cell_reports: list[CellReport] = []
+        self.lost: str | None = None  # why the process was last lost, for feedback
+        self.skipped: dict[int, str] = {}  # cells that killed or hung the process -> why
+        # (words all found in a failed call's message, hint): set from a hidden test module's ERROR_HINTS
+        self.error_hints: list[tuple[str | tuple[str, ...], str]] = []
+        self.unusable = unusable  # set when the notebook cannot be run at all (e.g. unreadable file)
+        # All the wall time this notebook may cost (every run of its cells, every restart, every call), from its
+        # first start; None: no cap. Once spent, every remaining request fails at once.
+        self.budget = budget
+        self._first_start: float | None = None
+
+    @classmethod
+    def in_process(cls, namespace: dict[str, Any]) -> "Submission":
+        """A submission whose cells already ran: calls go straight to ``namespace`` (nbgrader, self-tests)."""
+        sub = cls(lambda: InProcess(namespace), cells=[])
+        return sub
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Open the process and run the notebook's cells, once; again after a call lost the process."""
+        if self._first_start is None:
+            self._first_start = time.monotonic()
+        while self._transport is None:
+            if self.unusable:
+                raise SubmissionError(self.unusable)
+            if self._budget_left() <= 0:
+                self._budget_spent()
+            if self._restarts > self.MAX_RESTARTS:
+                raise ProcessLost(f"not run again: your notebook's process was lost {self._restarts} times "
+                                  f"({self.lost})")
+            self._restarts += 1
+            self._transport = self._open()
+            self._run_cells()
+
+    def _run_cells(self) -> None:
+        """Run the cells one request each, like "Run All" with errors allowed. A cell that kills or hangs the
+        process is skipped from then on, and the notebook is run again without it (by :meth:`start`)."""
+        reports, started = [], time.monotonic()
+        for i, cell in enumerate(self.cells):
+            if i in self.skipped:
+                reports.append(CellReport(i, False, "", {"type": "Stopped", "message": self.skipped[i], "where": ""}))
+                continue
+            left = self.notebook_timeout - (time.monotonic() - started)
+            if left <= 0:
+                self.unusable = f"running your notebook took more than {self.notebook_timeout:g} s"
+                self.close()
+                raise ProcessLost(self.unusable + ".")
+            try:
+                reply, _ = self._request({"op": "run", "cells": [cell], "first": i, "cell_timeout": self.cell_timeout},
+                                         [], min(self.cell_timeout + 2, left), what=f"running cell {i + 1}")
+                reports.append(self._checked(lambda: _cell_report(i, _list(reply.get("cells"), 1)[0]),
+                                             f"running cell {i + 1}"))
+            except ProcessLost:
+                self.skipped[i] = f"{self.lost}; the notebook was run again without it"
+                return
+        self.cell_reports = reports
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+    def __enter__(self) -> "Submission":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _checked(self, read: Callable[[], Any], what: str) -> Any:
+        """``read()`` of a reply, or, for a reply that breaks the protocol, the process lost (as for bad frames)."""
+        try:
+            return read()
+        except (Malformed, KeyError, IndexError, TypeError, ValueError) as error:
+            self.lost = f"{what} made your notebook's process send something unreadable ({error})"
+            self.close()
+            raise ProcessLost(self.lost + ".") from None
+
+    def not_counting(self, seconds: float) -> None:
+        """Leave ``seconds`` of waiting out of the notebook's budget (started ahead, then waiting to be tested)."""
+        if self._first_start is not None:
+            self._first_start += max(0.0, seconds)
+
+    def _budget_left(self) -> float:
+        if self.budget is None or self._first_start is None:
+            return float("inf")
+        return self.budget - (time.monotonic() - self._first_start)
+
+    def _budget_spent(self) -> None:
+        self.unusable = (f"Your notebook used up the {self.budget:g} s of grading time it may take (all its runs, "
+                         "restarts and calls together), so the tests left were not run.")
+        self.close()
+        raise SubmissionError(self.unusable)
+
+    def _request(self, header: dict, blobs: list[bytes], timeout: float, what: str) -> tuple[dict, memoryview]:
+        assert self._transport is not None
+        left = self._budget_left()
+        if left <= 0:
+            self._budget_spent()
+        capped = timeout > left
+        try:
+            return self._transport.request(header, blobs, min(timeout, left))
+        except Timeout:
+            if capped:
+                self._budget_spent()
+            self.lost = f"{what} did not finish within {timeout:g} s"
+        except Closed:
+            self.lost = f"{what} ended your notebook's process (sys.exit, os._exit, a crash, or out of memory)"
+        except WireError as error:
+            self.lost = f"{what} made your notebook's process send something unreadable ({error})"
+        self.close()
+        raise ProcessLost(self.lost + ".")
+
+    # -- calls ---------------------------------------------------------------------------------------
+    def defines(self, name: str) -> str | None:
+        """What kind of object ``name`` is in the notebook ("function", "class", ...), None if undefined."""
+        self.start()
+        reply, _ = self._request({"op": "defines", "names": [name]}, [], self.call_timeout, f"looking up {name}")
+        kind = self._checked(lambda: reply["defined"][name], f"looking up {name}")
+        return None if kind is None else self._checked(lambda: _text(kind, 100), f"looking up {name}")
+
+    def run(self, target: str | Handle, *args: Any, method: str | None = None, watch: bool = False,
+            timeout: float | None = None, vjp: torch.Tensor | None = None, **kwargs: Any) -> CallResult:
+        """Call ``target`` (a name the notebook defines, or a handle) and return everything seen of the call.
+        ``watch``: record the torch functions, ATen operators, backward passes and torch.save / torch.load calls it
+        makes; ``vjp``: the gradient of the result to send back through the call's graph (``CallResult.grads``).
+        A failed call raises :class:`SubmissionError`, with a hint when its message shows a known mistake."""
+        try:
+            return self._run(target, *args, method=method, watch=watch, timeout=timeout, vjp=vjp, **kwargs)
+        except SubmissionError as error:
+            text = str(error)
+            for needles, hint in self.error_hints:
+                if all(n in text.lower() for n in ((needles,) if isinstance(needles, str) else needles)):
+                    raise type(error)(f"{text}\nHint: {hint}") from None
+            raise
+
+    def _run(self, target: str | Handle, *args: Any, method: str | None, watch: bool, timeout: float | None,
+             vjp: torch.Tensor | None, **kwargs: Any) -> CallResult:
+        self.start()
+        label = target if isinstance(target, str) else (method or "the module")
+        payload, blobs = codec.encode({"args": list(args), "kwargs": kwargs, "vjp": vjp})
+        header = {"op": "call", "target": target if isinstance(target, str) else {"handle": target.id},
+                  "method": method, "payload": payload, "watch": watch, "seed": self.seed,
+                  "timeout": timeout or self.call_timeout}
+        # The sandbox interrupts a slow call itself; the grader kills it if that was ignored (SIGALRM blocked).
+        reply, reply_blobs = self._request(header, blobs, (timeout or self.call_timeout) + 2, f"calling {label}")
+        if reply.get("ok") is not True:
+            error = self._checked(lambda: _error(reply.get("error") or {}), f"calling {label}")
+            kind, message = error["type"], error["message"]
+            if kind == "Undefined":
+                raise SubmissionError(f"{label} is not defined: did the cell that defines it run without errors?")
+            if kind == "NotImplementedError":
+                raise SubmissionError(f"{label} is not written yet (it raises NotImplementedError).")
+            if kind == "Interrupted":
+                raise SubmissionError(f"{label} did not finish within {timeout or self.call_timeout:g} s "
+                                      f"(an endless loop, or far too many steps?).")
+            raise SubmissionError(f"{label} raised {kind}: {message}{_where(error)}")
+        try:
+            data = codec.decode(reply.get("payload"), reply_blobs)
+            if not isinstance(data, dict) or not isinstance(data.get("args"), list) or "result" not in data \
+                    or len(data["args"]) != len(args) or not isinstance(data.get("grads", {}), dict):
+                raise Malformed("not a result and its arguments")
+        except (WireError, KeyError, TypeError, ValueError, OverflowError, AttributeError) as error:
+            raise SubmissionError(f"{label} returned something that could not be read back ({error}).") from None
+        if watch and reply.get("watched") is not True:
+            raise SubmissionError(f"the grader could not watch which torch functions {label} calls: the recording was "
+                                  f"switched off during the call (torch's function or dispatch modes were changed), so "
+                                  f"this check cannot pass.")
+        returned, seconds, passes = reply.get("returned_arg"), reply.get("seconds", 0.0), reply.get("backward_passes", 0)
+        vjp_error = reply.get("vjp_error")
+        return self._checked(lambda: CallResult(
+            value=data["result"], args=data["args"],
+            returned_arg=returned if type(returned) is int and 0 <= returned < len(args) else None,
+            torch_calls=[_text(n, 200) for n in _list(reply.get("torch_calls", []), 5_000)],
+            files=[_file_event(f) for f in _list(reply.get("files", []), 100)],
+            output=_text(reply.get("output", "")),
+            seconds=float(seconds) if type(seconds) in (int, float) else 0.0,
+            backward_passes=passes if type(passes) is int and passes >= 0 else 0,
+            grads=data.get("grads") or {} if vjp is not None else {},
+            vjp_error=None if vjp_error is None else _text(vjp_error, 300),
+        ), f"calling {label}")
+
+    def call(self, target: str | Handle, *args: Any, **kwargs: Any) -> Any:
+        """Call ``target`` and return just its result."""
+        return self.run(target, *args, **kwargs).value
+
+    def load(self, path: str) -> Any:
+        """The file ``path`` (a plain name in the submission's working folder) read by the trusted side, from its
+        bytes, with ``torch.load(weights_only=True)``, which builds tensors and containers and runs no code from
+        the file; the submission cannot forge what is read. Tensors come back plain (a Parameter as a Tensor).
+        The file is checked before torch.load reads it, so that it cannot make the grader build more than a few MiB
+        (a compressed or oversized file, a pickle naming bytearray, ...: :mod:`autograder.grading.torchfile`)."""
+        self.start()
+        assert self._transport is not None
+        try:
+            data = self._transport.read_file(path, torchfile.MAX_FILE_BYTES)
+        except (OSError, ValueError) as error:
+            if getattr(error, "errno", None) == errno.EFBIG:
+                raise _refused(path, f"it is larger than {torchfile.MAX_FILE_BYTES // torchfile.MiB} MiB") from None
+            kind = "FileNotFoundError" if isinstance(error, FileNotFoundError) else type(error).__name__
+            raise SubmissionError(f"reading {path} raised {kind}: {getattr(error, 'strerror', None) or error}") \
+                from None
+        try:
+            return torchfile.load(data)
+        except torchfile.UnsafeFile as why:
+            raise _refused(path, str(why)) from None
+        except Exception as error:  # noqa: BLE001 - any malformed file: the student's, and said so
+            raise SubmissionError(f"torch.load of {path} raised {type(error).__name__}: "
+                                  f"{str(error).splitlines()[0][:300] if str(error) else ''}") from None
+
+    def save(self, obj: Any, path: str) -> None:
+        """``torch.save(obj, path)`` inside the submission's process (``obj`` crosses as data)."""
+        self.call("__save__", obj, path)
+
+    def remove(self, path: str) -> None:
+        """Delete the file at ``path`` inside the submission's process, if there is one."""
+        self.call("__remove__", path)

@@ -1,0 +1,176 @@
+"""Per-student feedback pages: for each results file ``<student>/<assignment>/<stem>.json``, a page
+``<stem>.html`` beside it with the same content, readable by a student: the score, the notes about the notebook,
+and per blank its mark and each test's feedback (the sentence, the hint, the numbers).
+
+For the training blanks, the page also shows the student's loss curve against the reference's on the VISIBLE
+training data, as grading recorded them in the results file (``extra_data.curves``; autograder.grading.curves): the
+pages run no student code and cost no second pass over the class. When there is no curve of the student's (not
+written, raised, returned something else, ran out of its notebook's share of time), the page says why.
+"""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Callable
+
+from autograder.outputs.webpage import (RecordedCurve, Result, Test, esc, figure, fmt, mark_class, name, page,
+                                        read_results, split_feedback, svg)
+
+
+def _finite(values: list[float]) -> list[tuple[int, float]]:
+    return [(i + 1, v) for i, v in enumerate(values) if math.isfinite(v)]
+
+
+def curve_plot(blank: str, title: str, reference: list[float], student: list[float] | None, salt: str) -> str:
+    fig = figure(8, 3.6)
+    ax = fig.add_subplot()
+    ref_points = _finite(reference)
+    positive = all(v > 0 for _, v in ref_points)
+    if student is not None:
+        points = _finite(student)
+        positive = positive and all(v > 0 for _, v in points)
+        if points:
+            ax.plot(*zip(*points), color="#0b5cad", linewidth=3.2, alpha=0.8, label="your losses")
+    ax.plot(*zip(*ref_points), color="#111111", linewidth=1.4, linestyle="--", label="reference")
+    if positive:
+        ax.set_yscale("log")
+    if student is not None and ref_points:  # a diverging curve must not flatten the reference's
+        low = min(v for _, v in ref_points)
+        high = max(v for _, v in ref_points)
+        top = max([v for _, v in _finite(student)] + [high])
+        if top > 1e3 * high:
+            ax.set_ylim(top=1e3 * high if positive else high + 10 * (high - low + 1))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss" + (" (log scale)" if positive else ""))
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right", fontsize=9)
+    return svg(fig, salt, f"loss curve of {blank}: yours against the reference's")
+
+
+def curve_summary(blank: str, reference: list[float], student: list[float] | None) -> str:
+    ref = f"The reference: first loss {reference[0]:.4f}, last {reference[-1]:.4f}."
+    if not student:
+        return ref
+    bad = [i + 1 for i, v in enumerate(student) if not math.isfinite(v)]
+    mine = f"Yours: first loss {student[0]:.4f}, last {student[-1]:.4f}."
+    if bad:
+        mine += f" Your loss is not a finite number from epoch {bad[0]} on."
+    elif len(student) == len(reference):
+        gap = max(abs(a - b) for a, b in zip(student, reference))
+        mine += (" Your curve follows the reference's." if gap <= 1e-4 * max(1.0, max(map(abs, reference))) else
+                 f" The largest difference from the reference's is {gap:.3g}.")
+    return f"{mine} {ref}"
+
+
+# -- the page ------------------------------------------------------------------------------------------------------
+def _test_title(t: Test) -> str:
+    return t.name[len(t.blank) + 2:] if t.name.startswith(f"{t.blank}: ") else t.name
+
+
+def _feedback_html(output: str) -> str:
+    fb = split_feedback(output)
+    parts = []
+    if fb.sentence:
+        parts.append(f"<p class=\"sentence\">{esc(fb.sentence)}</p>")
+    if fb.hint:
+        parts.append(f"<p class=\"hint\"><strong>Hint:</strong> {esc(fb.hint)}</p>")
+    if fb.details:
+        parts.append(f"<pre>{esc(fb.details)}</pre>")
+    return "".join(parts)
+
+
+def _anchor(blank: str) -> str:
+    return "blank-" + re.sub(r"[^A-Za-z0-9_-]", "-", blank)
+
+
+def build_page(result: Result, curves: dict[str, str] | None = None) -> str:
+    """A student's page: ``curves`` maps a training blank to its curve's HTML (plot and words)."""
+    curves = curves or {}
+    cls = mark_class(result.score, result.max_score)
+    out = [f"<h1>{name(result.assignment)}</h1>",
+           f"<p class=\"sub\">{name(result.student)} &middot; {name(result.stem)}.ipynb &middot; "
+           f"<span class=\"badge {cls}\">{fmt(result.score)} / {fmt(result.max_score)}</span>"
+           + (f" &middot; isolation: {esc(result.isolation)}" if result.isolation else "") + "</p>"]
+    if result.output:
+        out.append(f"<section class=\"card\" id=\"notebook\"><h2>About your notebook</h2>"
+                   f"<div class=\"notes\">{esc(result.output)}</div></section>")
+    marks = result.blanks()
+    out.append("<section class=\"card\" id=\"summary\"><h2>Your marks</h2><div class=\"scroll\"><table><tr><th>blank</th>"
+               "<th class=\"num\">mark</th></tr>")
+    for blank, (got, of) in marks.items():
+        out.append(f"<tr><td><a href=\"#{_anchor(blank)}\">{name(blank)}</a></td><td class=\"num\">"
+                   f"<span class=\"badge {mark_class(got, of)}\">{fmt(got)} / {fmt(of)}</span></td></tr>")
+    out.append("</table></div></section>")
+    for blank, (got, of) in marks.items():
+        out.append(f"<section class=\"card\" id=\"{_anchor(blank)}\"><h2>{name(blank)} "
+                   f"<span class=\"badge {mark_class(got, of)}\">{fmt(got)} / {fmt(of)}</span></h2>")
+        if blank in curves:
+            out.append(curves[blank])
+        groups: dict[str, list[Test]] = {}  # tests with the same feedback shown once, in the tests' order
+        for t in result.tests:
+            if t.blank == blank:
+                groups.setdefault(t.output, []).append(t)
+        for output, tests in groups.items():
+            items = "".join(f"<li><span class=\"{'ok' if t.passed else 'bad'}\">{'&#10003;' if t.passed else '&#10007;'}"
+                            f"</span> {esc(_test_title(t))} <span class=\"badge {mark_class(t.score, t.max_score)}\">"
+                            f"{fmt(t.score)} / {fmt(t.max_score)}</span></li>" for t in tests)
+            out.append(f"<div class=\"feedback\"><ul class=\"tests\">{items}</ul>{_feedback_html(output)}</div>")
+        out.append("</section>")
+    return page(f"{result.assignment}: {result.student}", "\n".join(out))
+
+
+def curve_html(result: Result, blank: str, curve: RecordedCurve) -> str:
+    salt = _anchor(f"{result.student}-{blank}")
+    plot = curve_plot(blank, curve.describe, curve.reference, curve.student, salt)
+    words = curve_summary(blank, curve.reference, curve.student)
+    note = (curve.note[0].upper() + curve.note[1:]) if curve.note else ""
+    return (f"<h3>Your training on the visible data</h3><p class=\"sub\">{esc(curve.describe)}: the notebook's own "
+            f"training run, not the grader's hidden inputs.</p>{plot}"
+            + (f"<p class=\"hint\">{esc(note)}</p>" if note else "") + f"<p>{esc(words)}</p>")
+
+
+def page_path(results_file: Path) -> Path:
+    return results_file.with_suffix(".html")
+
+
+def write_pages(out: Path, say: Callable[[str], None] = print) -> dict[Path, Path]:
+    """A page beside every results file under ``out``; returns results file -> page (relative to ``out``)."""
+    from autograder.grading.results import write_atomically
+
+    results, _ = read_results(out)
+    written: dict[Path, Path] = {}
+    for result in results:
+        curves = {blank: curve_html(result, blank, curve) for blank, curve in result.curves.items()
+                  if blank in result.blanks()}
+        target = page_path(result.path)
+        write_atomically(out / target, build_page(result, curves))
+        written[result.path] = target
+    return written
+
+
+# -- Gradescope: the same text, as markdown ---------------------------------------------------------------------------
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def markdown_feedback(output: str) -> str:
+    """A test's feedback as the page shows it, in markdown for Gradescope (``output_format: "md"``): the sentence,
+    the hint in bold after "Hint:", the numbers in a code block; every character that markdown reads is escaped."""
+    fb = split_feedback(output)
+    parts = []
+    if fb.sentence:
+        parts.append(MARKDOWN_SPECIAL.sub(r"\\\1", fb.sentence))
+    if fb.hint:
+        parts.append("**Hint:** " + MARKDOWN_SPECIAL.sub(r"\\\1", fb.hint))
+    if fb.details:
+        parts.append("```\n" + fb.details.replace("```", "'''") + "\n```")
+    return "\n\n".join(parts)
+
+
+def gradescope_markdown(data: dict) -> dict:
+    """A Gradescope results.json (autograder.platforms.gradescope.results_json) whose tests' outputs are markdown, and says so
+    (``test_output_format``), so that Gradescope shows each test's feedback as the feedback page does."""
+    data = {**data, "tests": [{**t, "output": markdown_feedback(t.get("output", ""))} for t in data.get("tests", [])]}
+    data["test_output_format"] = "md"
+    return data

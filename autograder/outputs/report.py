@@ -1,0 +1,301 @@
+"""The class report: one self-contained HTML page (``report.html`` in the results folder) that says what a class
+did, from the results files alone.
+
+``python -m autograder report GRADED_DIR`` writes it (with the students' feedback pages, autograder.outputs.pages), and
+``python -m autograder grade`` writes both at its end. The page holds, per assignment, the distribution of the
+scores and, per blank, the mean mark and the pass rate (the share of students with the blank's full marks); the
+mistakes the grader diagnosed (the hints it gave), ranked by how many students made them; the students who could not
+be graded and why; and the isolation level the notebooks ran under. Plots are matplotlib figures inlined as SVG.
+"""
+from __future__ import annotations
+
+import os
+import re
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable
+from urllib.parse import quote
+
+from autograder.outputs.webpage import Result, esc, figure, fmt, name, page, read_results, split_feedback, svg
+
+if TYPE_CHECKING:
+    from autograder.grading.course import Course
+
+REPORT = "report.html"
+NOT_WRITTEN = ("is not written yet", "is not defined")  # a blank left as released: not a mistake, not attempted
+NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])")
+
+
+@dataclass
+class Mistake:
+    assignment: str
+    blank: str
+    hint: str  # the wording most students got
+    students: set[str] = field(default_factory=set)
+    wordings: Counter = field(default_factory=Counter)
+
+
+def _mistake_key(hint: str) -> str:
+    """Hints of one mistake differ only in their numbers (the factor found, the learning rate): one key."""
+    return NUMBER.sub("#", hint.strip().rstrip("."))
+
+
+def mistakes(results: Iterable[Result]) -> list[Mistake]:
+    """Every diagnosed mistake (a hint of a failing test) with the students who made it, most frequent first."""
+    found: dict[tuple[str, str, str], Mistake] = {}
+    for r in results:
+        if r.not_graded():
+            continue
+        for t in r.tests:
+            if t.passed:
+                continue
+            hint = split_feedback(t.output).hint
+            if not hint:
+                continue
+            key = (r.assignment, t.blank, _mistake_key(hint))
+            m = found.setdefault(key, Mistake(r.assignment, t.blank, hint))
+            if r.student not in m.students:
+                m.wordings[hint] += 1
+            m.students.add(r.student)
+    for m in found.values():
+        m.hint = sorted(m.wordings.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    return sorted(found.values(), key=lambda m: (-len(m.students), m.assignment, m.blank, m.hint))
+
+
+@dataclass
+class BlankStats:
+    blank: str
+    points: float
+    marks: list[float]  # one per graded student
+    not_written: int
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.marks) if self.marks else 0.0
+
+    @property
+    def pass_rate(self) -> float:
+        return sum(m >= self.points - 1e-9 for m in self.marks) / len(self.marks) if self.marks else 0.0
+
+
+def blank_stats(results: list[Result], blanks: list[str]) -> list[BlankStats]:
+    stats = []
+    for blank in blanks:
+        marks, points, not_written = [], 0.0, 0
+        for r in results:
+            got, out_of = r.blanks().get(blank, (0.0, 0.0))
+            points = max(points, out_of)
+            marks.append(got)
+            outputs = [t.output for t in r.tests if t.blank == blank and not t.passed]
+            if outputs and all(any(n in o for n in NOT_WRITTEN) for o in outputs):
+                not_written += 1
+        stats.append(BlankStats(blank, points, marks, not_written))
+    return stats
+
+
+# -- plots ---------------------------------------------------------------------------------------------------------
+def distribution_plot(by_assignment: dict[str, list[Result]]) -> str:
+    """Each assignment's scores (as a share of its maximum): a box over the students' dots."""
+    names = list(by_assignment)
+    fig = figure(9, 0.55 * len(names) + 1.1)
+    ax = fig.add_subplot()
+    data = [[100 * r.score / r.max_score if r.max_score else 0.0 for r in by_assignment[a]] for a in names]
+    positions = list(range(len(names), 0, -1))
+    ax.boxplot(data, positions=positions, orientation="horizontal", widths=0.55, showfliers=False,
+               medianprops={"color": "#b42318"}, boxprops={"color": "#56606d"}, whiskerprops={"color": "#56606d"},
+               capprops={"color": "#56606d"})
+    for pos, scores in zip(positions, data):
+        counts: Counter = Counter()
+        for s in scores:  # students with the same score are stacked a little, deterministically
+            offset = 0.08 * ((counts[round(s, 3)] + 1) // 2) * (1 if counts[round(s, 3)] % 2 else -1)
+            counts[round(s, 3)] += 1
+            ax.plot([s], [pos + offset], "o", color="#0b5cad", alpha=0.75, markersize=6)
+    ax.set_yticks(positions, [f"{a} ({len(by_assignment[a])})" for a in names])
+    ax.set_xlim(-3, 103)
+    ax.set_xlabel("score, % of the assignment's points (each dot a student; the box: quartiles, red: median)")
+    ax.grid(axis="x", alpha=0.3)
+    return svg(fig, "distribution", "score distribution per assignment")
+
+
+def blanks_plot(assignment: str, stats: list[BlankStats]) -> str:
+    """Per blank: the mean mark and the pass rate, as % (horizontal bars)."""
+    fig = figure(9, 0.42 * len(stats) + 1.0)
+    ax = fig.add_subplot()
+    ys = list(range(len(stats), 0, -1))
+    mean = [100 * s.mean / s.points if s.points else 0.0 for s in stats]
+    passed = [100 * s.pass_rate for s in stats]
+    ax.barh([y + 0.18 for y in ys], mean, height=0.34, color="#0b5cad", label="mean mark")
+    ax.barh([y - 0.18 for y in ys], passed, height=0.34, color="#1a7f37", label="pass rate (full marks)")
+    ax.set_yticks(ys, [s.blank for s in stats])
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of the blank's points (mean) / % of students (pass rate)")
+    ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
+    ax.grid(axis="x", alpha=0.3)
+    return svg(fig, f"blanks-{re.sub(r'[^A-Za-z0-9]', '-', assignment)}", f"mean mark and pass rate per blank of "
+               f"{assignment}")
+
+
+# -- the page ------------------------------------------------------------------------------------------------------
+def _href(path: Path) -> str:
+    """A relative link to ``path``, each part percent-encoded from its bytes on disk: a folder whose name is not
+    UTF-8 (b"caf\\xe9", which Python names "caf\\udce9") is linked as "caf%E9", the very folder."""
+    return "/".join(quote(os.fsencode(part)) for part in path.parts)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def build_report(results: list[Result], course: "Course | None" = None, unreadable: Iterable[str] = (),
+                 pages: dict[Path, Path] | None = None) -> str:
+    """The class report's HTML. ``pages``: results file -> its feedback page (both relative to the folder)."""
+    pages = pages or {}
+    graded = [r for r in results if not r.not_graded()]
+    by_assignment: dict[str, list[Result]] = defaultdict(list)
+    for r in sorted(graded, key=lambda r: (r.assignment, r.student)):
+        by_assignment[r.assignment].append(r)
+    order = list(course.assignments) if course is not None else []
+    by_assignment = {a: by_assignment[a] for a in sorted(by_assignment, key=lambda a: (a not in order, order.index(a)
+                                                                                       if a in order else 0, a))}
+    students = sorted({r.student for r in results})
+    out: list[str] = ["<h1>Class report</h1>",
+                      f"<p class=\"sub\">{len(students)} student(s), {len(results)} notebook(s): "
+                      f"{len(graded)} graded, {len(results) - len(graded)} not graded.</p>"]
+
+    # the isolation level(s)
+    levels = Counter(r.isolation or "not recorded" for r in graded)
+    level_text = ", ".join(f"<strong>{esc(level)}</strong> ({n} notebook(s))" for level, n in sorted(levels.items()))
+    out.append(f"<section class=\"card\" id=\"isolation\"><h2>Isolation</h2><p>Student code ran under: "
+               f"{level_text or 'no notebook was graded'}.</p></section>")
+
+    # scores
+    out.append("<section class=\"card\" id=\"scores\"><h2>Score distribution per assignment</h2>")
+    if by_assignment:
+        out.append(distribution_plot(by_assignment))
+        out.append("<div class=\"scroll\"><table><tr><th>assignment</th><th class=\"num\">students</th><th class=\"num\">points</th>"
+                   "<th class=\"num\">mean</th><th class=\"num\">median</th><th class=\"num\">min</th>"
+                   "<th class=\"num\">max</th><th class=\"num\">full marks</th></tr>")
+        for a, rs in by_assignment.items():
+            scores = [r.score for r in rs]
+            top = max(r.max_score for r in rs)
+            full = sum(r.score >= r.max_score - 1e-9 for r in rs)
+            out.append(f"<tr><td>{name(a)}</td><td class=\"num\">{len(rs)}</td><td class=\"num\">{fmt(top)}</td>"
+                       f"<td class=\"num\">{fmt(statistics.fmean(scores))}</td>"
+                       f"<td class=\"num\">{fmt(statistics.median(scores))}</td><td class=\"num\">{fmt(min(scores))}"
+                       f"</td><td class=\"num\">{fmt(max(scores))}</td><td class=\"num\">{full} "
+                       f"({_pct(full / len(rs))})</td></tr>")
+        out.append("</table></div>")
+    else:
+        out.append("<p>No notebook was graded.</p>")
+    out.append("</section>")
+
+    # mistakes
+    found = mistakes(results)
+    out.append("<section class=\"card\" id=\"mistakes\"><h2>Diagnosed mistakes, most frequent first</h2>")
+    if found:
+        out.append("<p class=\"sub\">From the hints the grader gave: a student counts once per mistake, out of the "
+                   "students graded on that assignment.</p><div class=\"scroll\"><table><tr><th class=\"num\">students</th>"
+                   "<th>blank</th><th>mistake (the hint students got)</th></tr>")
+        for m in found:
+            n, of = len(m.students), len(by_assignment.get(m.assignment, [])) or len(m.students)
+            out.append(f"<tr><td class=\"num\"><strong>{_pct(n / of)}</strong> ({n} of {of})</td>"
+                       f"<td>{name(m.blank)}<br><span class=\"sub\">{name(m.assignment)}</span></td>"
+                       f"<td class=\"sentence\">{esc(m.hint)}</td></tr>")
+        out.append("</table></div>")
+        top = found[0]
+        of = len(by_assignment.get(top.assignment, [])) or len(top.students)
+        out.append(f"<p>Most frequent: {_pct(len(top.students) / of)} of the class made this mistake in "
+                   f"{esc(top.blank)}: {esc(top.hint)}</p>")
+    else:
+        out.append("<p>No known mistake was diagnosed.</p>")
+    out.append("</section>")
+
+    # blanks
+    out.append("<section class=\"card\" id=\"blanks\"><h2>Per blank: mean mark and pass rate</h2>")
+    for a, rs in by_assignment.items():
+        blanks = list(course.assignments[a].blanks) if course is not None and a in course.assignments else []
+        for r in rs:
+            blanks += [b for b in r.blanks() if b not in blanks]
+        stats = blank_stats(rs, blanks)
+        out.append(f"<h3>{esc(a)}</h3>")
+        out.append(blanks_plot(a, stats))
+        out.append("<div class=\"scroll\"><table><tr><th>blank</th><th class=\"num\">points</th><th class=\"num\">mean</th>"
+                   "<th class=\"num\">pass rate</th><th class=\"num\">not written</th></tr>")
+        for s in stats:
+            out.append(f"<tr><td>{name(s.blank)}</td><td class=\"num\">{fmt(s.points)}</td>"
+                       f"<td class=\"num\">{fmt(s.mean)}</td><td class=\"num\">{_pct(s.pass_rate)}</td>"
+                       f"<td class=\"num\">{s.not_written}</td></tr>")
+        out.append("</table></div>")
+    out.append("</section>")
+
+    # not graded
+    out.append("<section class=\"card\" id=\"not-graded\"><h2>Could not be graded</h2>")
+    missing = [(r, r.not_graded()) for r in results if r.not_graded()]
+    partial = [(r, "\n".join(r.problems())) for r in graded if r.problems()]
+    if missing or partial or unreadable:
+        out.append("<div class=\"scroll\"><table><tr><th>student</th><th>assignment</th><th>why</th></tr>")
+        for r, why in missing:
+            out.append(f"<tr><td>{name(r.student)}</td><td>{name(r.assignment)}</td>"
+                       f"<td class=\"sentence\">{esc(why)}</td></tr>")
+        for r, why in partial:
+            out.append(f"<tr><td>{name(r.student)}</td><td>{name(r.assignment)}</td>"
+                       f"<td class=\"sentence\">graded in part: {esc(why)}</td></tr>")
+        for line in unreadable:
+            out.append(f"<tr><td colspan=\"2\">(a results file)</td><td class=\"sentence\">unreadable: {esc(line)}"
+                       f"</td></tr>")
+        out.append("</table></div>")
+    else:
+        out.append("<p>Every notebook was graded.</p>")
+    out.append("</section>")
+
+    # students
+    out.append("<section class=\"card\" id=\"students\"><h2>Students</h2><div class=\"scroll\"><table><tr>"
+               "<th>student</th>")
+    columns = list(by_assignment) + sorted({r.assignment for r in results} - set(by_assignment))
+    out += [f"<th class=\"num\">{name(a)}</th>" for a in columns]
+    out.append("</tr>")
+    by_student = {(r.student, r.assignment): r for r in results}
+    for s in students:
+        cells = []
+        for a in columns:
+            r = by_student.get((s, a))
+            if r is None:
+                cells.append("<td class=\"num\">-</td>")
+                continue
+            text = "not graded" if r.not_graded() else f"{fmt(r.score)}/{fmt(r.max_score)}"
+            link = pages.get(r.path)
+            cells.append(f"<td class=\"num\"><a href=\"{esc(_href(link))}\">{text}</a></td>" if link else
+                         f"<td class=\"num\">{text}</td>")
+        out.append(f"<tr><td>{name(s)}</td>{''.join(cells)}</tr>")
+    out.append("</table></div></section>")
+    return page("Class report", "\n".join(out))
+
+
+# -- writing -------------------------------------------------------------------------------------------------------
+def write_class_report(folder: Path, course: "Course | None" = None,
+                       pages: dict[Path, Path] | None = None) -> Path:
+    from autograder.grading.results import write_atomically
+
+    results, unreadable = read_results(folder)
+    target = folder / REPORT
+    write_atomically(target, build_report(results, course, unreadable, pages))
+    return target
+
+
+def write_reports(out: Path, course: "Course | None" = None, say: Callable[[str], None] = print) -> Path | None:
+    """The class report and every notebook's feedback page in the results folder ``out``, from its results files
+    alone (the loss curves were recorded while grading). Never raises: a failure is said with ``say`` and grading's
+    outcome stays what it was."""
+    try:
+        from autograder.outputs.pages import write_pages
+
+        pages = write_pages(out, say=say)
+        target = write_class_report(out, course, pages)
+    except Exception as error:  # noqa: BLE001 - a report must never change what grading did
+        say(f"note: the class report and feedback pages could not be written ({type(error).__name__}: {error})")
+        return None
+    say(f"class report: {target}")
+    say(f"feedback pages: {out}/<student>/<assignment>/<notebook>.html ({len(pages)} page(s))")
+    return target
