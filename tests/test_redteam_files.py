@@ -137,7 +137,9 @@ def test_no_file_made_the_grader_build_gigabytes(graded):
     assert peak_mib is not None and peak_mib < GRADER_PEAK_BOUND_MIB, peak_mib
     for attack in ("deflate_bomb", "overlapping_entries_bomb", "bytearray_pickle_bomb"):
         outputs = [t["output"] for t in results[f"attack_{attack}"]["tests"] if "save_weights" in t["tags"]]
-        assert any("cannot read the file it wrote" in o for o in outputs), outputs
+        said = [" ".join(o.split()) for o in outputs]
+        assert any("cannot read the file it wrote" in o or "save the weights with torch.save(net.state_dict(), "
+                   "path)" in o for o in said), outputs
 
 
 def test_no_code_from_a_file_ran_on_the_grader(graded):

@@ -40,7 +40,9 @@ class Mutant:
     source: str  # the whole mutated definition
 
     def diff(self, original: str) -> str:
-        return "".join(difflib.unified_diff(original.splitlines(True), self.source.splitlines(True),
+        """The change, as a unified diff against the reference written the way mutants are (ast.unparse)."""
+        reference = ast.unparse(ast.parse(original)) + "\n"
+        return "".join(difflib.unified_diff(reference.splitlines(True), self.source.splitlines(True),
                                             "reference", "mutant", n=1))
 
 

@@ -74,6 +74,7 @@ class Entry:
     assignment: str
     open: Callable[[], Submission]
     digest: str | Callable[[], str] = ""  # or how to compute it (when the notebook is first read)
+    only_blank: str | None = None  # run only this blank's tests on this notebook (check-course's mutants)
 
     def seed_digest(self) -> str:
         return self.digest() if callable(self.digest) else self.digest
@@ -84,7 +85,7 @@ class GradingPlugin:
 
     def __init__(self, course: Course, entries: list[Entry], secret: str, *, only_blank: str | None = None,
                  on_done: Callable[[str, list[TestResult], Submission | None], None] | None = None,
-                 curves: bool = False):
+                 curves: bool = False, reverse: bool = False):
         self.course = course
         self.policy = Policy.of_course(course.root)
         self.by_assignment: dict[str, list[Entry]] = {}
@@ -98,6 +99,7 @@ class GradingPlugin:
         self._references: dict[str, ModuleType] = {}
         self._pending: dict[str, str] = {}  # nodeid -> entry key, of the tests collected but not yet reported
         self.record_curves = curves  # the training blanks' loss curves (autograder.grading.curves), for the pages
+        self.reverse = reverse  # run the tests in reverse order (a check that grades do not depend on it)
         self.curves: dict[str, dict[str, dict[str, Any]]] = {}  # entry key -> blank -> what the page draws
         self._reference_curves: dict[tuple[str, str], list[float]] = {}
 
@@ -114,9 +116,17 @@ class GradingPlugin:
             metafunc.parametrize("sub", entries, ids=[e.key for e in entries], indirect=True, scope="module")
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        if self.only_blank is None:
+        def wanted(item: pytest.Item) -> bool:
+            blank = _blank_marker(item)[0]
+            entry = item.callspec.params.get("sub") if hasattr(item, "callspec") else None
+            only = getattr(entry, "only_blank", None)
+            return (self.only_blank is None or blank == self.only_blank) and (only is None or blank == only)
+
+        if self.reverse:  # check-course: grades must not depend on the order the tests run in
+            items.reverse()
+        if self.only_blank is None and not any(e.only_blank for es in self.by_assignment.values() for e in es):
             return
-        keep = [i for i in items if _blank_marker(i)[0] == self.only_blank]
+        keep = [i for i in items if wanted(i)]
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep
 

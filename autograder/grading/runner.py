@@ -88,6 +88,8 @@ class Settings:
     notebook_budget: float | None = None  # wall time of a notebook, all runs and calls; None: 4 x notebook_timeout
     hide: list[Path] = field(default_factory=list)  # folders the submissions must not see
     curves: bool = True  # record the training blanks' loss curves for the feedback pages (grade --no-report: off)
+    only: dict[str, str] = field(default_factory=dict)  # job key -> the one blank whose tests it gets (check-course)
+    reverse: bool = False  # run the hidden tests in reverse order (check-course: grades must not depend on it)
 
 
 NOTES_SHOWN = 20  # cells that raised, named one by one in the notebook's feedback; the rest are counted
@@ -279,7 +281,7 @@ class Grader:
         ahead = Ahead(getattr(factory, "helper", None), [j.key for j in sorted(jobs, key=lambda j: j.assignment.name)],
                       make, while_waiting=warm_trusted)
         entries = [Entry(job.key, job.assignment.name, functools.partial(ahead.take, job.key),
-                         digest=notebooks[job.key].digest) for job in jobs]
+                         digest=notebooks[job.key].digest, only_blank=settings.only.get(job.key)) for job in jobs]
         scrubber = host_scrubber(settings, scrub)
 
         def done(key: str, tests: list[TestResult], submission: Submission | None) -> None:
@@ -289,7 +291,8 @@ class Grader:
                                                        error=notebooks[key].unreadable,
                                                        curves=plugin.curves.pop(key, None))))
 
-        plugin = GradingPlugin(settings.course, entries, settings.secret, on_done=done, curves=settings.curves)
+        plugin = GradingPlugin(settings.course, entries, settings.secret, on_done=done, curves=settings.curves,
+                               reverse=settings.reverse)
         assignments = sorted({job.assignment.name: job.assignment for job in jobs}.values(), key=lambda a: a.name)
         try:
             code = run_pytest(assignments, plugin)

@@ -45,7 +45,7 @@ from autograder.grading.runner import Graded, Note, Problem, Settings
 COURSE_PARTS = ("release", "hidden", "solutions", "marking.toml")  # what grading reads of a course
 MAX_NOTEBOOK_BYTES = 20 << 20  # autograder.grading.notebook's cap: a larger file is not sent, only its size
 OPTIONS = ("isolation", "minimum", "memory_bytes", "cell_timeout", "call_timeout", "notebook_timeout",
-           "notebook_budget")
+           "notebook_budget", "curves")
 
 
 def course_files(course: Course) -> dict[str, bytes]:

@@ -234,7 +234,8 @@ def grade_submission(bundle: Path, submission: Path, results: Path) -> int:
 
     job = Job(notebook, "submission", assignment, Path(f"{assignment.stem}.json"))
     grading = Settings(course=course, secret=course.secret(), hide=[course.root, submission.resolve(),
-                                                                    results.resolve().parent])
+                                                                    results.resolve().parent],
+                       curves=False)  # Gradescope shows the tests' feedback, not the feedback page
     graded = None
     problems = []
     for event in grade_parallel([job], grading, 1):

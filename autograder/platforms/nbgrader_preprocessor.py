@@ -276,7 +276,7 @@ class SandboxedGrading(NbGraderPreprocessor):
             settings = Settings(course=course, secret=secret, minimum=self.isolation or None,
                                 memory_bytes=int(self.memory_gib * (1 << 30)), cell_timeout=self.cell_timeout,
                                 call_timeout=self.call_timeout, notebook_timeout=self.notebook_timeout,
-                                hide=list(hide))
+                                hide=list(hide), curves=False)  # nbgrader writes its own feedback
             _BATCHES[key] = _Batch(course, settings, self.jobs or os.cpu_count() or 1)
         return _BATCHES[key]
 
