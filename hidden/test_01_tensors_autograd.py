@@ -7,6 +7,7 @@ also does (leaves its inputs unchanged, returns x itself, calls backward).
 import pytest
 import torch
 
+from autograder.authoring import Blank, Mistake, Unchanged, declare
 from autograder.grading import hints
 from autograder.protocol.codec import View
 from autograder.grading.compare import Mismatch, describe, expect, feedback, judged, unchanged
@@ -96,47 +97,32 @@ def test_row_max_leaves_x(sub, rng):
 
 
 # ------------------------------------------------------------------------------------------ swap_and_flatten
-def _swap_check(sub, ref, x):
-    a, b, c = x.shape
-    out = sub.run("swap_and_flatten", x).value
-    expect(out, "swap_and_flatten(x)").tensor(shape=(b, a * c)).close_to(
-        ref.swap_and_flatten(x), rtol=0, atol=0, hints=[hints.sorted_same],
-        what=" (row j must be x[:, j, :] flattened)")
-
-
-@pytest.mark.blank("swap_and_flatten", points=0.25)
-@pytest.mark.parametrize("shapes", ["(2, 3, 4) and (4, 2, 5)", "(3, 5, 2) and (2, 4, 3)"])
-def test_swap_values(sub, rng, ref, shapes):
-    """row j is x[:, j, :] flattened (contiguous x)"""
-    for shape in ([(2, 3, 4), (4, 2, 5)] if shapes.startswith("(2, 3") else [(3, 5, 2), (2, 4, 3)]):
-        _swap_check(sub, ref, randn(rng, *shape))
-
-
-@pytest.mark.blank("swap_and_flatten", points=0.125, kind="edge")
-@pytest.mark.parametrize("made_by", ["transpose", "permute"])
-def test_swap_non_contiguous(sub, rng, ref, made_by):
-    """works on a non-contiguous x (made with transpose or permute)"""
-    a, b, c = 3, 4, 2
-    if made_by == "transpose":
-        x = randn(rng, b, a, c).transpose(0, 1)  # shape (3, 4, 2), not contiguous
-    else:
-        x = randn(rng, c, a, b).permute(1, 2, 0)  # shape (3, 4, 2), not contiguous
-    assert not x.is_contiguous()
-    _swap_check(sub, ref, x)
-
-
-@pytest.mark.blank("swap_and_flatten", points=0.25, kind="edge")
-def test_swap_size_one(sub, rng, ref):
-    """works when A, B or C is 1"""
-    for shape in [(1, 4, 3), (3, 1, 4), (3, 5, 1)]:
-        _swap_check(sub, ref, randn(rng, *shape))
-
-
-@pytest.mark.blank("swap_and_flatten", points=1.0, kind="property")
-def test_swap_leaves_x(sub, rng):
-    """does not modify its inputs"""
-    x = randn(rng, 3, 4, 2)
-    unchanged(x, sub.run("swap_and_flatten", x).args[0], "x")
+# Declared (autograder.authoring): each case one shape; the value tests draw contiguous tensors, the edge tests a
+# non-contiguous x (made with transpose or with permute) and a size of 1. Its self-check is made from this too.
+swap_and_flatten = Blank(
+    "swap_and_flatten", points=2,
+    typical={"shape (2, 3, 4)": lambda g: [g.randn(2, 3, 4)], "shape (4, 2, 5)": lambda g: [g.randn(4, 2, 5)],
+             "shape (3, 5, 2)": lambda g: [g.randn(3, 5, 2)], "shape (2, 4, 3)": lambda g: [g.randn(2, 4, 3)]},
+    edges={"a transposed x": lambda g: [g.randn(4, 3, 2).transpose(0, 1)],
+           "a permuted x": lambda g: [g.randn(2, 3, 4).permute(1, 2, 0)],
+           "A = 1": lambda g: [g.randn(1, 4, 3)], "B = 1": lambda g: [g.randn(3, 1, 4)],
+           "C = 1": lambda g: [g.randn(3, 5, 1)]},
+    properties=[Unchanged(0)],
+    hints=[hints.sorted_same],
+    mistakes=[
+        Mistake("the rows mix different j: reshape alone keeps x's memory order, so permute(1, 0, 2) before "
+                "reshaping.", lambda x: x.reshape(x.shape[1], -1)),
+        Mistake("flatten gives a 1-D tensor: reshape to (B, A*C) instead.", lambda x: x.transpose(0, 1).flatten()),
+        Mistake("that is (A, B*C): bring B to the front with permute(1, 0, 2) first.",
+                lambda x: x.reshape(x.shape[0], -1)),
+    ],
+    errors={"view size is not compatible": "view() fails on a non-contiguous tensor (such as the result of "
+                                           "permute): use reshape, or .contiguous().view(...)."},
+    examples=[[torch.arange(24.0).reshape(2, 3, 4)], [torch.arange(24.0).reshape(4, 3, 2).permute(2, 1, 0)]],
+    rtol=0, atol=0,
+    shares={"edge": 0.25, "property": 0.5},
+)
+declare(globals(), swap_and_flatten)
 
 
 # ------------------------------------------------------------------------------------------ drop_channel_dim

@@ -14,8 +14,8 @@ BOUNDARIES = {
         ("a non-contiguous (transposed) x among the typical inputs", "test_row_max_values"),
     ],
     "swap_and_flatten": [
-        ("x non-contiguous, made with transpose or with permute", "test_swap_non_contiguous"),
-        ("A = 1, B = 1 and C = 1", "test_swap_size_one"),
+        ("x non-contiguous, made with transpose or with permute", "test_swap_and_flatten_edges"),
+        ("A = 1, B = 1 and C = 1", "test_swap_and_flatten_edges"),
     ],
     "drop_channel_dim": [
         ("N = 1 (and N = D = 1)", "test_drop_batch_of_one"),

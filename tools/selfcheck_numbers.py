@@ -56,8 +56,6 @@ def tensors_autograd() -> dict[str, Any]:
         "ROW_MAX_VALUES": values,
         "ROW_MAX_INDICES": indices,
         "ROW_MIN_VALUES": x.min(dim=1).values,  # the mistake: each row's minimum
-        "SWAPPED": ref_ten.swap_and_flatten(sc_ten._cube()),
-        "SWAPPED_NON_CONTIGUOUS": ref_ten.swap_and_flatten(sc_ten._non_contiguous_cube()),
         "DROPPED": ref_ten.drop_channel_dim(sc_ten._channels(3, 4)),
         "DOUBLE_BACKWARD": ref_ten.double_backward(sc_ten._vector()),
         "ONE_BACKWARD": leaf.grad,

@@ -73,7 +73,7 @@ def selfcheck_data(course: Course, assignment: Assignment) -> dict[str, Any] | N
 def blank_data(blank: Blank, ref: ModuleType, names: list[str]) -> dict[str, Any]:
     g = Draw(torch.Generator().manual_seed(PUBLIC_SEED))
     data: dict[str, Any] = {"name": blank.name, "arguments": names, "rtol": blank.rtol, "atol": blank.atol,
-                            "forbidden": list(blank.forbidden)}
+                            "forbidden": list(blank.forbidden), "errors": [list(e) for e in blank.errors.items()]}
     target: Callable[..., Any] = getattr(ref, blank.name)
     if blank.is_class:
         ctor = list(blank.build(g))

@@ -207,6 +207,8 @@ class Blank:
     forbidden   torch functions or ATen operators the blank must not use, by their last name ("sigmoid",
                 "binary_cross_entropy", "backward" for autograd)
     mistakes    known mistakes and their hints
+    hints       fingerprints of mistakes by how a value relates to the right one (autograder.grading.hints: a
+                constant ratio, a transpose, the right values in the wrong order...): (actual, expected) -> hint
     errors      words of an error message (lower case) -> the hint for the mistake that raises it
     trains      indexes of arguments a training run updates in place (compared with the reference's after the run)
     examples    the self-check's fixed arguments (visible to students); default: the typical cases drawn with
@@ -224,6 +226,7 @@ class Blank:
     properties: list[Property] = field(default_factory=list)
     forbidden: list[str] = field(default_factory=list)
     mistakes: list[Mistake] = field(default_factory=list)
+    hints: list[Callable[[torch.Tensor, torch.Tensor], str | None]] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     trains: tuple[int, ...] = ()
     examples: list[Sequence[Any]] | None = None

@@ -162,7 +162,7 @@ def _mistake_hint(mistake_values: list[tuple[str, Any]], index: tuple[int, ...] 
 def judge(actual: Any, expected: Any, name: str, blank: Blank, mistakes: list[tuple[str, Any]],
           index: tuple[int, ...] = ()) -> None:
     """``actual`` (from the sandbox) against the reference's ``expected``, by the kind of ``expected``."""
-    hints = [_mistake_hint(mistakes, index)] if mistakes else []
+    hints = list(blank.hints) + ([_mistake_hint(mistakes, index)] if mistakes else [])
     if isinstance(expected, torch.Tensor):
         check = expect(actual, name).tensor(shape=tuple(expected.shape), dtype=expected.dtype)
         if expected.is_floating_point():

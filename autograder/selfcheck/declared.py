@@ -38,6 +38,15 @@ def _describe(value: Any) -> str:
     return "None" if value is None else f"a Python {type(value).__name__}"
 
 
+def _shape(value: Any) -> str:
+    """An argument in a few words: 'of shape (2, 3, 4), not contiguous', '= 0.5'."""
+    if isinstance(value, torch.Tensor):
+        return f"of shape {tuple(value.shape)}" + ("" if value.is_contiguous() else ", not contiguous")
+    if type(value).__name__ == "ndarray":
+        return f"(an array) of shape {tuple(value.shape)}"
+    return f"= {_fmt(value)}"
+
+
 def _close(actual: Any, expected: Any, rtol: float, atol: float) -> bool:
     if isinstance(expected, torch.Tensor):
         if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
@@ -91,16 +100,28 @@ class Blank:
 
     def call(self, candidate: Any, example: dict[str, Any], args: list[Any] | None = None) -> Any:
         args = decode(example["args"]) if args is None else args
-        if "class" in self.data:
-            module = candidate(*decode(self.data["class"]["build"]))
-            module.load_state_dict(decode(self.data["class"]["state"]))
-            return module(*args)
-        return candidate(*args)
+        try:
+            if "class" in self.data:
+                module = candidate(*decode(self.data["class"]["build"]))
+                module.load_state_dict(decode(self.data["class"]["state"]))
+                return module(*args)
+            return candidate(*args)
+        except NotImplementedError:
+            raise
+        except Exception as error:  # a known mistake's error: said with its hint; any other: as it is
+            hint = next((h for words, h in self.data.get("errors", []) if words in str(error).lower()), None)
+            if hint is None:
+                raise
+            raise AssertionError(f"your code raised {type(error).__name__}: {hint}") from None
+
+    def mistake(self, actual: Any, example: dict[str, Any]) -> str | None:
+        """The hint of the known mistake whose result on ``example`` is ``actual``."""
+        return next((text for text, value in example["mistakes"] if _close(actual, decode(value), 1e-4, 1e-5)), None)
 
     def checks(self) -> list[Check]:
         examples = self.data["examples"]
         first = decode(examples[0]["expected"])
-        out = [self._returns(first), self._values()]
+        out = [self._returns(first), *(self._values(n) for n in range(1, len(examples) + 1))]
         out += [self._rule(rule) for rule in self.data["properties"]]
         if self.data["forbidden"]:
             out.append(self._forbidden())
@@ -108,25 +129,29 @@ class Blank:
 
     def _returns(self, expected: Any) -> Check:
         def check(candidate: Any) -> None:
-            why = _same_kind(self.call(candidate, self.data["examples"][0]), expected)
+            first = self.data["examples"][0]
+            actual = self.call(candidate, first)
+            why = _same_kind(actual, expected)
             if why:
-                raise AssertionError(f"on the first example {why}.")
+                hint = self.mistake(actual, first)
+                raise AssertionError(f"on the first example {why}" + (f": {hint}" if hint else "."))
 
         check.__doc__ = f"returns {_describe(expected)} on the first example"
         return check
 
-    def _values(self) -> Check:
-        def check(candidate: Any) -> None:
-            for n, example in enumerate(self.data["examples"], start=1):
-                actual, expected = self.call(candidate, example), decode(example["expected"])
-                if _close(actual, expected, self.rtol, self.atol):
-                    continue
-                hint = next((text for text, value in example["mistakes"]
-                             if _close(actual, decode(value), 1e-4, 1e-5)), None)
-                raise AssertionError(f"on example {n} the result should be {_fmt(expected)}, got {_fmt(actual)}"
-                                     + (f": {hint}" if hint else "."))
+    def _values(self, n: int) -> Check:
+        example = self.data["examples"][n - 1]
 
-        check.__doc__ = f"computes the right values on {len(self.data['examples'])} example(s)"
+        def check(candidate: Any) -> None:
+            actual, expected = self.call(candidate, example), decode(example["expected"])
+            if _close(actual, expected, self.rtol, self.atol):
+                return
+            hint = self.mistake(actual, example)
+            raise AssertionError(f"the result should be {_fmt(expected)}, got {_fmt(actual)}"
+                                 + (f": {hint}" if hint else "."))
+
+        shown = ", ".join(f"{name} {_shape(arg)}" for name, arg in zip(self.names, decode(example["args"])))
+        check.__doc__ = f"computes the right values on example {n} ({shown})"
         return check
 
     def _rule(self, rule: dict[str, Any]) -> Check:

@@ -14,12 +14,6 @@ from autograder.selfcheck._common import close, expect_dtype, expect_tensor, fmt
 ROW_MAX_VALUES = [9.0, 8.0, 11.0]  # row_max(_matrix())
 ROW_MAX_INDICES = [1, 0, 2]
 ROW_MIN_VALUES = [1.0, 0.0, -1.0]  # each row's minimum (a known mistake)
-# swap_and_flatten(_cube())
-SWAPPED = [[0.0, 1.0, 2.0, 3.0, 12.0, 13.0, 14.0, 15.0], [4.0, 5.0, 6.0, 7.0, 16.0, 17.0, 18.0, 19.0],
-           [8.0, 9.0, 10.0, 11.0, 20.0, 21.0, 22.0, 23.0]]
-# swap_and_flatten(_non_contiguous_cube())
-SWAPPED_NON_CONTIGUOUS = [[0.0, 6.0, 12.0, 18.0, 1.0, 7.0, 13.0, 19.0], [2.0, 8.0, 14.0, 20.0, 3.0, 9.0, 15.0, 21.0],
-                          [4.0, 10.0, 16.0, 22.0, 5.0, 11.0, 17.0, 23.0]]
 DROPPED = [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0], [8.0, 9.0, 10.0, 11.0]]  # drop_channel_dim(_channels(3, 4))
 DOUBLE_BACKWARD = [8.0, 2.0, 14.0]  # double_backward(_vector())
 ONE_BACKWARD = [4.0, 1.0, 7.0]  # the gradient of one backward pass (a known mistake)
@@ -103,84 +97,6 @@ def _row_max_input_unchanged(fn):
     x = _matrix()
     fn(x)
     unchanged([_matrix()], [x], "row_max")
-
-
-# ------------------------------------------------------------------------------------------------- swap_and_flatten
-def _cube() -> torch.Tensor:
-    return torch.arange(24.0).reshape(2, 3, 4)  # (A, B, C) = (2, 3, 4)
-
-
-def _non_contiguous_cube() -> torch.Tensor:
-    return torch.arange(24.0).reshape(4, 3, 2).permute(2, 1, 0)  # shape (2, 3, 4), not contiguous even once permuted
-
-
-def _swap(fn, x):
-    try:
-        return expect_tensor(fn(x), "swap_and_flatten(x)")
-    except RuntimeError as error:
-        if isinstance(error, NotImplementedError) or "view" not in str(error):
-            raise
-        raise AssertionError("view() fails on a non-contiguous tensor (such as the result of permute): "
-                             "use reshape, or .contiguous().view(...).") from None
-
-
-@selfcheck("swap_and_flatten")
-def _swap_returns_tensor(fn):
-    """returns a tensor"""
-    _swap(fn, _cube())
-
-
-@selfcheck("swap_and_flatten")
-def _swap_shape(fn):
-    """has shape (B, A*C)"""
-    out = _swap(fn, _cube())
-    if out.shape == (3, 8):
-        return
-    if out.shape == (2, 12):
-        hint = "that is (A, B*C): bring B to the front with permute(1, 0, 2) first."
-    elif out.dim() == 1:
-        hint = "flatten gives a 1-D tensor: reshape to (B, A*C) instead."
-    else:
-        hint = "reshape the permuted tensor to (x.shape[1], -1)."
-    raise AssertionError(f"for x of shape (2, 3, 4) the result should have shape (3, 8), got {tuple(out.shape)}: "
-                         f"{hint}")
-
-
-@selfcheck("swap_and_flatten")
-def _swap_dtype(fn):
-    """keeps the dtype float32"""
-    expect_dtype(_swap(fn, _cube()), torch.float32, "the result", "keep x's dtype.")
-
-
-@selfcheck("swap_and_flatten")
-def _swap_values(fn):
-    """row j is x[:, j, :] flattened"""
-    out = _swap(fn, _cube())
-    expected = torch.tensor(SWAPPED)
-    if close(out, expected):
-        return
-    if close(out, torch.arange(24.0).reshape(3, 8)):  # x's memory order
-        raise AssertionError("the rows mix different j: reshape alone keeps x's memory order, "
-                             "so permute(1, 0, 2) before reshaping.")
-    raise AssertionError(f"row 0 should be x[:, 0, :] flattened, {expected[0].tolist()}, got "
-                         f"{out[0].tolist() if out.dim() == 2 else fmt(out)}.")
-
-
-@selfcheck("swap_and_flatten")
-def _swap_non_contiguous(fn):
-    """works on a non-contiguous x"""
-    out = _swap(fn, _non_contiguous_cube())
-    if not close(out, torch.tensor(SWAPPED_NON_CONTIGUOUS)):
-        raise AssertionError("wrong values for a non-contiguous x (a transposed tensor): use x's logical order "
-                             "(permute, then reshape), not its storage (.storage(), as_strided, .data_ptr).")
-
-
-@selfcheck("swap_and_flatten")
-def _swap_input_unchanged(fn):
-    """does not modify x"""
-    x = _cube()
-    _swap(fn, x)
-    unchanged([_cube()], [x], "swap_and_flatten")
 
 
 # ------------------------------------------------------------------------------------------------- drop_channel_dim
