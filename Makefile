@@ -34,9 +34,9 @@ test: $(STAMP)
 	sh tools/browser_setup.sh
 	$(BIN)/python -m pytest -q
 
-## Regenerate release/ from source/ with nbgrader generate_assignment.
+## Regenerate the self-check data and release/ from source/ (nbgrader generate_assignment).
 release: $(STAMP)
-	$(BIN)/python tools/build_release.py
+	$(BIN)/python -m autograder build
 
 ## Rebuild examples/submitted from release/, the reference solutions and the mistake catalog.
 examples: $(STAMP)

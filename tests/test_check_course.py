@@ -3,7 +3,6 @@ cell as JupyterLab shows it; a weak hidden test found by the trivial answers and
 itself passes (with a sample of the mutation audit; `python -m autograder check-course` grades every mutant)."""
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 

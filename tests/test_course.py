@@ -1,7 +1,7 @@
 """The course as a whole: notebooks agree with course.py and solutions/, release/ is fresh, the source notebooks run.
 
 (a) every blank has its solution cell (AST-identical to solutions/), its self-check cell and its hidden cell with
-    course.py's points; (b) release/ equals what tools/build_release.py generates now; (c) every source notebook runs
+    course.py's points; (b) release/ equals what `python -m autograder build` generates now; (c) every source notebook runs
     top to bottom. Assignments whose source notebook does not exist yet are skipped. Real nbgrader (autograde on the
     sandboxed engine, validate, feedback, export) is tests/test_nbgrader.py.
 """
@@ -17,18 +17,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ASSIGNMENTS, REPO
+from autograder.authoring import build
+from conftest import ASSIGNMENTS, COURSE, REPO
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location("build_release", REPO / "tools" / "build_release.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build_release = _load_tool()
-PRESENT = build_release.with_source()
+PRESENT = build.with_source(COURSE)
 PER_ASSIGNMENT = [
     pytest.param(name, marks=pytest.mark.skipif(name not in PRESENT, reason=f"no source notebook for {name} yet"))
     for name in ASSIGNMENTS
@@ -59,7 +52,7 @@ def definition(code: str, name: str) -> ast.AST | None:
 
 def kernel_env(monkeypatch) -> None:
     """Kernels and nbgrader started from here import the repository's autograder and find nbgrader's `alembic`."""
-    for key, value in build_release.nbgrader_env().items():
+    for key, value in build.nbgrader_env().items():
         if key == "PATH":
             monkeypatch.setenv(key, value)
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p] + [str(REPO)]
@@ -116,7 +109,7 @@ def test_self_check_and_hidden_cells(name):
 @pytest.fixture(scope="module")
 def fresh_release(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("release")
-    build_release.build(out=out)
+    build.generate_release(REPO, PRESENT, out)
     return out
 
 
@@ -129,14 +122,14 @@ def _cells(path: Path) -> list[tuple]:
 @pytest.mark.parametrize("name", PER_ASSIGNMENT)
 def test_release_is_not_stale(name, fresh_release):
     committed, fresh = REPO / "release" / name, fresh_release / name
-    assert committed.is_dir(), f"release/{name} is missing: run tools/build_release.py"
+    assert committed.is_dir(), f"release/{name} is missing: run python -m autograder build"
     files = sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(committed) for p in committed.rglob("*") if p.is_file()), \
-        f"release/{name} has other files than a fresh build: run tools/build_release.py {name}"
+        f"release/{name} has other files than a fresh build: run python -m autograder build {name}"
     for rel in files:
         if rel.suffix == ".ipynb":
             assert _cells(committed / rel) == _cells(fresh / rel), \
-                f"release/{name}/{rel} is stale: run tools/build_release.py {name}"
+                f"release/{name}/{rel} is stale: run python -m autograder build {name}"
         else:
             assert (committed / rel).read_bytes() == (fresh / rel).read_bytes(), f"release/{name}/{rel} is stale"
 
@@ -149,7 +142,7 @@ def test_source_notebook_runs(name, tmp_path, monkeypatch):
 
     kernel_env(monkeypatch)
     folder = tmp_path / name
-    shutil.copytree(REPO / "source" / name, folder, ignore=build_release.IGNORE)  # the notebook may write files
+    shutil.copytree(REPO / "source" / name, folder, ignore=build.IGNORE)  # the notebook may write files
     nb = source_notebook(name)
     NotebookClient(nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(folder)}}).execute()
     for cell in nb.cells:
