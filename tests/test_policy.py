@@ -83,3 +83,24 @@ def test_a_broken_rule_keeps_only_the_value_and_edge_points():
     assert [x.score for x in marked] == [1.0, 0.5, 0.0, 0.0]
     assert "breaks a rule" in marked[3].output and "property" in marked[3].output
     assert marks(tests, Policy(properties_need_values=False)) == 2.0  # a course that counts rules one by one
+
+
+def test_a_passed_test_that_does_not_count_says_so_everywhere(tmp_path):
+    """Tests that passed but do not count under the policy keep their status (passed) and say why, in the results
+    file (Gradescope's status), the student's page and nbgrader's feedback, instead of showing as failures."""
+    from autograder.grading.results import NotebookResult, write_results
+    from autograder.outputs.pages import write_pages
+    from autograder.platforms.nbgrader_preprocessor import blank_feedback
+
+    tests = [t("value", False, 1.0), t("value", True, 1.0), t("property", True, 1.0)]
+    marked = Policy().apply(tests)
+    assert [m.passed for m in marked] == [False, True, True]
+    assert marked[2].score == 0 and marked[2].output.startswith("Passed, but not counted in full: Not counted yet")
+    assert marked[1].output.startswith("Passed, but not counted in full: Counted at")
+    data = marked[2].to_json()
+    assert data["status"] == "passed" and data["score"] == 0
+    write_results(NotebookResult("s", "a", "nb", marked), tmp_path / "s" / "a" / "nb.json")
+    page = (tmp_path / write_pages(tmp_path)[tmp_path.joinpath("s/a/nb.json").relative_to(tmp_path)]).read_text()
+    assert page.count("passed, not counted in full:") == 2 and page.count("&#10007;") == 1
+    text, _ = blank_feedback("b", sum(m.score for m in marked), 3.0, marked)
+    assert text.count("✓") == 2 and "(passed, not counted in full)" in text and text.count("✗") == 1

@@ -161,7 +161,7 @@ class GradingPlugin:
             self._pending.pop(item.nodeid, None)
             self.results[entry.key].append(TestResult(
                 name=_test_name(item), blank=blank, score=points if passed else 0.0, max_score=points,
-                output=output or "Passed.", kind=_kind(item),
+                output=output or "Passed.", kind=_kind(item), passed=passed,
             ))
 
     def final_results(self, key: str) -> list[TestResult]:

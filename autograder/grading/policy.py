@@ -93,16 +93,16 @@ class Policy:
         if not failed("value"):
             if failed("property") and self.properties_need_values:
                 broken = ", ".join(t.name.split(": ", 1)[-1] for t in failed("property"))
-                return [replace(t, score=0.0, output=_noted(t.output, f"Not counted: {blank} breaks a rule of its "
-                                                                       f"exercise ({broken}), so its rules earn no "
-                                                                       f"points."))
+                return [replace(t, score=0.0, output=_noted(t, f"Not counted: {blank} breaks a rule of its exercise "
+                                                               f"({broken}), so its rules earn no points."))
                         if t.kind == "property" and t.score > 0 else t for t in tests]
             return tests
         out = []
         for t in tests:
             if t.kind == "property" and self.properties_need_values and t.score > 0:
-                t = replace(t, score=0.0, output=f"Not counted yet: this property earns its points once {blank} "
-                                                 f"computes the right values on its typical inputs.")
+                t = replace(t, score=0.0, output=_noted(t, f"Not counted yet: this property earns its points once "
+                                                           f"{blank} computes the right values on its typical "
+                                                           f"inputs."))
             out.append(t)
         earned = sum(t.score for t in out)
         cap = self.wrong_share * sum(t.max_score for t in tests)
@@ -110,16 +110,23 @@ class Policy:
             scale = cap / earned
             note = (f"Counted at {scale:.0%}: {blank} is wrong on its typical inputs, and such an answer keeps at "
                     f"most {self.wrong_share:.0%} of the blank.")
-            out = [replace(t, score=round(t.score * scale, 6), output=_noted(t.output, note)) if t.score > 0 else t
+            out = [replace(t, score=round(t.score * scale, 6), output=_noted(t, note)) if t.score > 0 else t
                    for t in out]
         return out
 
 
-def _noted(output: str, note: str) -> str:
+PASSED_NOT_COUNTED = "Passed, but not counted in full:"  # how the output of a passed test the policy discounts starts
+
+
+def _noted(test: "TestResult", note: str) -> str:
+    """A test's output with the policy's note: for a test that passed, "Passed, but not counted in full:" and why
+    (its status stays passed); for a failed one, its feedback then the note."""
     from autograder.grading.compare import wrap
 
-    return wrap(note) if output in ("", "Passed.") else f"{output}\n{wrap(note)}"
+    if test.passed:
+        return wrap(f"{PASSED_NOT_COUNTED} {note}")
+    return wrap(note) if test.output in ("", "Passed.") else f"{test.output}\n{wrap(note)}"
 
 
 def _zero(tests: list["TestResult"], note: str) -> list["TestResult"]:
-    return [replace(t, score=0.0, output=_noted(t.output, note)) if t.score > 0 else t for t in tests]
+    return [replace(t, score=0.0, output=_noted(t, note)) if t.score > 0 else t for t in tests]

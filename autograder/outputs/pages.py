@@ -81,6 +81,14 @@ def _feedback_html(output: str) -> str:
     return "".join(parts)
 
 
+def _verdict(t: Test) -> str:
+    """&#10003; passed, &#10007; failed, and for a test that passed but does not count in full under the marking
+    policy (its feedback says why), a tick that says so."""
+    if t.passed and not t.counted:
+        return "<span class=\"part\">&#10003; passed, not counted in full:</span>"
+    return f"<span class=\"{'ok' if t.passed else 'bad'}\">{'&#10003;' if t.passed else '&#10007;'}</span>"
+
+
 def _anchor(blank: str) -> str:
     return "blank-" + re.sub(r"[^A-Za-z0-9_-]", "-", blank)
 
@@ -113,9 +121,9 @@ def build_page(result: Result, curves: dict[str, str] | None = None) -> str:
             if t.blank == blank:
                 groups.setdefault(t.output, []).append(t)
         for output, tests in groups.items():
-            items = "".join(f"<li><span class=\"{'ok' if t.passed else 'bad'}\">{'&#10003;' if t.passed else '&#10007;'}"
-                            f"</span> {esc(_test_title(t))} <span class=\"badge {mark_class(t.score, t.max_score)}\">"
-                            f"{fmt(t.score)} / {fmt(t.max_score)}</span></li>" for t in tests)
+            items = "".join(f"<li>{_verdict(t)} {esc(_test_title(t))} <span class=\"badge "
+                            f"{mark_class(t.score, t.max_score)}\">{fmt(t.score)} / {fmt(t.max_score)}</span></li>"
+                            for t in tests)
             out.append(f"<div class=\"feedback\"><ul class=\"tests\">{items}</ul>{_feedback_html(output)}</div>")
         out.append("</section>")
     return page(f"{result.assignment}: {result.student}", "\n".join(out))

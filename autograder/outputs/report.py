@@ -88,7 +88,7 @@ def blank_stats(results: list[Result], blanks: list[str]) -> list[BlankStats]:
             got, out_of = r.blanks().get(blank, (0.0, 0.0))
             points = max(points, out_of)
             marks.append(got)
-            outputs = [t.output for t in r.tests if t.blank == blank and not t.passed]
+            outputs = [t.output for t in r.tests if t.blank == blank and not t.counted]
             if outputs and all(any(n in o for n in NOT_WRITTEN) for o in outputs):
                 not_written += 1
         stats.append(BlankStats(blank, points, marks, not_written))

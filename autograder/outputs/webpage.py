@@ -41,9 +41,15 @@ class Test:
     score: float
     max_score: float
     output: str
+    status: str | None = None  # "passed" or "failed": what the test found, before the marking policy counted it
 
     @property
     def passed(self) -> bool:
+        return self.status == "passed" if self.status in ("passed", "failed") else self.counted
+
+    @property
+    def counted(self) -> bool:
+        """Its full points count (a test that passed may not count under the marking policy)."""
         return self.score >= self.max_score - 1e-9
 
 
@@ -121,7 +127,8 @@ def read_result(root: Path, path: Path) -> Result:
     for t in data.get("tests", []):
         tags = t.get("tags") or ["?"]
         tests.append(Test(clean(t.get("name", "")), clean(tags[0]), _number(t.get("score", 0.0)),
-                          _number(t.get("max_score", 0.0)), clean(t.get("output", ""))))
+                          _number(t.get("max_score", 0.0)), clean(t.get("output", "")),
+                          t.get("status") if t.get("status") in ("passed", "failed") else None))
     extra = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
     return Result(rel.parts[0], rel.parts[1], path.stem, rel, _number(data.get("score", 0.0)),
                   _number(data.get("max_score", 0.0)), tests, clean(data.get("output", "")), extra.get("isolation"),

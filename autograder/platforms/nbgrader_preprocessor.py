@@ -124,6 +124,8 @@ def _groups(blank: str, tests: list[Any]) -> tuple[list[tuple[list[str], str]], 
         if t.score >= t.max_score:
             passed.append(name)
             continue
+        if getattr(t, "passed", False):  # passed, but the marking policy does not count it in full: said why
+            name = f"{name} (passed, not counted in full)"
         output = unwrap(t.output)
         for names, said in failed:
             if said == output:
@@ -157,10 +159,11 @@ def blank_feedback(blank: str, score: float, max_score: float, tests: list[Any])
         parts.append("<p>No test of this blank could be run.</p>")
     for names, output in failed:
         for name in names:
-            text.extend(_wrap(f"✗ {name}", "  "))
+            text.extend(_wrap(f"{'✓' if name.endswith('(passed, not counted in full)') else '✗'} {name}", "  "))
         text.extend(_wrap(output, "      "))
         parts.append('<div style="margin:.3em 0">'
-                     + "".join(f"<div>✗ {html.escape(n)}</div>" for n in names)
+                     + "".join(f"<div>{'✓' if n.endswith('(passed, not counted in full)') else '✗'} "
+                               f"{html.escape(n)}</div>" for n in names)
                      + '<div style="margin-left:1.6em;white-space:pre-wrap;overflow-wrap:anywhere;'
                        f'font-family:monospace">{_lines_html(output)}</div></div>')
     if passed:
