@@ -6,7 +6,7 @@ import shutil
 import textwrap
 
 from autograder.grading.course import Course
-from autograder.grading.plugin import JUDGED_NOTHING, Entry, GradingPlugin, run_pytest
+from autograder.grading.plugin import Entry, GradingPlugin, judged_nothing, run_pytest
 from autograder.grading.submission import Submission
 from conftest import REPO
 
@@ -57,7 +57,7 @@ def test_a_value_test_that_compared_nothing_fails(tmp_path):
     assert run_pytest([course.assignments["01_tensors_autograd"]], plugin) in (0, 1)
     assert not plugin.internal_errors
     outcome = {r.name.split(": ", 1)[1]: (r.score, r.output) for r in plugin.results["nb"]}
-    assert outcome["a value test whose loop runs zero times"] == (0.0, JUDGED_NOTHING)
+    assert outcome["a value test whose loop runs zero times"] == (0.0, judged_nothing())
     assert outcome["an edge test that judges in its own way and says so"] == (0.5, "Passed.")
     assert outcome["a property test needs no value"] == (0.5, "Passed.")
     assert outcome["a value test that compares"] == (0.5, "Passed.")

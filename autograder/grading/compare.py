@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import torch
 
+from autograder.i18n import _
 from autograder.protocol.codec import Foreign, ModuleInfo, RemoteTuple, TensorInfo
 
 Hint = Callable[[torch.Tensor, torch.Tensor], "str | None"]
@@ -79,25 +80,33 @@ def feedback(sentence: str, hint: str | None = None, details: str | None = None)
     mistake is recognised, then the numbers, each on its own line."""
     lines = [sentence.strip()]
     if hint:
-        lines.append(f"Hint: {hint.strip().removeprefix('Hint: ')}")
+        label = hint_label()
+        lines.append(f"{label} {hint.strip().removeprefix('Hint: ').removeprefix(label + ' ')}")
     if details:
         lines.append(details.strip())
     return "\n".join(lines)
 
 
+def hint_label() -> str:
+    """The word that starts a hint's line ("Hint:"), in the current language (pages find hints by it)."""
+    return _("Hint:")
+
+
 def describe(value: Any) -> str:
-    """A short, safe description of a returned value's kind."""
+    """A short, safe description of a returned value's kind (a noun phrase, in the current language)."""
     if isinstance(value, torch.Tensor):
-        return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
+        return _("a {dtype} tensor of shape {shape}").format(dtype=value.dtype, shape=tuple(value.shape))
     if isinstance(value, Foreign):
-        return f"a {value.cls}"
+        return _("a {type}").format(type=value.cls)
     if isinstance(value, ModuleInfo):
-        return f"a {value.class_name} module"
+        return _("a {type} module").format(type=value.class_name)
     if isinstance(value, RemoteTuple):
-        return f"a tuple of {len(value)}" if value.cls.endswith(".tuple") else f"a {value.cls} of {len(value)}"
+        if value.cls.endswith(".tuple"):
+            return _("a tuple of {count}").format(count=len(value))
+        return _("a {type} of {count}").format(type=value.cls, count=len(value))
     if value is None:
         return "None"
-    return f"a Python {type(value).__name__}"
+    return _("a Python {type}").format(type=type(value).__name__)
 
 
 def _index(flat: int, shape: Sequence[int]) -> tuple[int, ...]:
@@ -111,7 +120,7 @@ def _index(flat: int, shape: Sequence[int]) -> tuple[int, ...]:
 def coarse(x: float) -> str:
     """``x`` to one significant digit, for feedback: 0.0312 -> '0.03', 4.6 -> '5', 1234 -> '1000'."""
     if not math.isfinite(x):
-        return "infinitely many"
+        return _("infinitely many")
     return f"{float(f'{x:.1g}'):g}"
 
 
@@ -119,30 +128,30 @@ def relation(actual: float, expected: float) -> str:
     """How ``actual`` relates to ``expected``, in words and at most one significant digit of their ratio; never a
     number from which ``expected`` could be recovered more precisely (its sign and rough size at most)."""
     if math.isnan(actual):
-        return "is NaN"
+        return _("is NaN")
     if math.isinf(actual):
-        return "is infinite"
+        return _("is infinite")
     if expected == 0 or abs(expected) < 1e-12:
-        return "is much larger in magnitude than the expected value"
+        return _("is much larger in magnitude than the expected value")
     if actual == 0:
-        return "is 0 where the expected value is not"
+        return _("is 0 where the expected value is not")
     r = actual / expected
     if r < 0:
         if abs(-r - 1) < 0.05:
-            return "has the wrong sign (the sign is flipped)"
+            return _("has the wrong sign (the sign is flipped)")
         if -r >= 1000 or -r <= 1e-3:
-            return "has the wrong sign and a very different size"
-        return f"has the wrong sign and about {coarse(-r)}x the size of the expected value"
+            return _("has the wrong sign and a very different size")
+        return _("has the wrong sign and about {ratio}x the size of the expected value").format(ratio=coarse(-r))
     if r >= 1000:
-        return "is more than 1000x the expected value"
+        return _("is more than 1000x the expected value")
     if r <= 1e-3:
-        return "is less than 1/1000 of the expected value"
+        return _("is less than 1/1000 of the expected value")
     if r >= 1.5 or r <= 0.67:
-        return f"is about {coarse(r)}x the expected value"
+        return _("is about {ratio}x the expected value").format(ratio=coarse(r))
     off = abs(r - 1)
     if off < 1e-3:
-        return "is off by less than 0.1%"
-    return f"is off by about {coarse(100 * off)}%"
+        return _("is off by less than 0.1%")
+    return _("is off by about {percent}%").format(percent=coarse(100 * off))
 
 
 def difference(actual: torch.Tensor, expected: torch.Tensor, rtol: float = 1e-4, atol: float = 1e-5) -> str:
@@ -152,14 +161,14 @@ def difference(actual: torch.Tensor, expected: torch.Tensor, rtol: float = 1e-4,
     value: only its index and one significant digit of the ratio of the student's value to it."""
     a, e = actual.detach().double(), expected.detach().double()
     if a.numel() == 0:
-        return "no elements"
+        return _("no elements")
     excess = (a - e).abs() / (atol + rtol * e.abs())
     excess = torch.where(torch.isnan(excess), torch.full_like(excess, math.inf), excess)
     worst = int(excess.reshape(-1).argmax())
     how = relation(float(a.reshape(-1)[worst]), float(e.reshape(-1)[worst]))
     if a.dim() == 0:
-        return f"your value {how}"
-    return f"the worst, at index {_index(worst, a.shape)}, {how}"
+        return _("your value {how}").format(how=how)
+    return _("the worst, at index {index}, {how}").format(index=_index(worst, a.shape), how=how)
 
 
 class Expectation:
@@ -169,57 +178,66 @@ class Expectation:
         self.value, self.name = value, name
 
     def fail(self, sentence: str) -> None:
-        raise Mismatch(f"{self.name}: {sentence}")
+        raise Mismatch(_("{name}: {sentence}").format(name=self.name, sentence=sentence))
 
     # -- type ----------------------------------------------------------------------------------------
     def tensor(self, shape: Sequence[int] | None = None, dtype: torch.dtype | None = torch.float32,
                finite: bool = True) -> "Expectation":
         v = self.value
         if not isinstance(v, torch.Tensor):
-            self.fail(f"expected a torch.Tensor, got {describe(v)}.")
+            self.fail(_("expected a torch.Tensor, got {what}.").format(what=describe(v)))
         meta: TensorInfo | None = getattr(v, "remote", None)
         if meta is not None and meta.cls not in ("Tensor", "Parameter"):
-            self.fail(f"expected a plain torch.Tensor, got a {meta.cls}.")
+            self.fail(_("expected a plain torch.Tensor, got a {type}.").format(type=meta.cls))
         if dtype is not None and v.dtype != dtype:
-            hint = " (torch.from_numpy keeps NumPy's float64: convert with .float() or copy into a float32 tensor)" \
-                if v.dtype == torch.float64 and dtype == torch.float32 else ""
-            self.fail(f"expected dtype {dtype}, got {v.dtype}{hint}.")
+            if v.dtype == torch.float64 and dtype == torch.float32:
+                self.fail(_("expected dtype {expected}, got {got} (torch.from_numpy keeps NumPy's float64: convert "
+                            "with .float() or copy into a float32 tensor).").format(expected=dtype, got=v.dtype))
+            self.fail(_("expected dtype {expected}, got {got}.").format(expected=dtype, got=v.dtype))
         if shape is not None and tuple(v.shape) != tuple(shape):
-            self.fail(f"expected shape {tuple(shape)}, got {tuple(v.shape)}{_shape_hint(tuple(v.shape), tuple(shape))}.")
+            why = _shape_hint(tuple(v.shape), tuple(shape))
+            message = _("expected shape {expected}, got {got}: {why}.") if why else _("expected shape {expected}, got {got}.")
+            self.fail(message.format(expected=tuple(shape), got=tuple(v.shape), why=why))
         if finite and v.is_floating_point() and not bool(torch.isfinite(v).all()):
             bad = int((~torch.isfinite(v)).sum())
-            kinds = "NaN" if bool(torch.isnan(v).any()) else "infinite"
-            self.fail(f"{bad} of {v.numel()} values are {kinds}: the computation overflows or divides by zero "
-                      f"somewhere (e.g. exp of a large number, or log(0)).")
+            message = (_("{bad} of {count} values are NaN: the computation overflows or divides by zero somewhere "
+                         "(e.g. exp of a large number, or log(0)).") if bool(torch.isnan(v).any()) else
+                       _("{bad} of {count} values are infinite: the computation overflows or divides by zero "
+                         "somewhere (e.g. exp of a large number, or log(0))."))
+            self.fail(message.format(bad=bad, count=v.numel()))
         return self
 
     def python_float(self) -> "Expectation":
         if type(self.value) is not float:
-            extra = " (call .item() on a 0-dim tensor)" if isinstance(self.value, torch.Tensor) else ""
-            self.fail(f"expected a Python float, got {describe(self.value)}{extra}.")
+            message = (_("expected a Python float, got {what} (call .item() on a 0-dim tensor).")
+                       if isinstance(self.value, torch.Tensor) else _("expected a Python float, got {what}."))
+            self.fail(message.format(what=describe(self.value)))
         if not math.isfinite(self.value):
-            self.fail(f"expected a finite number, got {self.value}.")
+            self.fail(_("expected a finite number, got {value}.").format(value=self.value))
         return self
 
     def float_list(self, length: int) -> "Expectation":
         v = self.value
         if type(v) is not list:
-            self.fail(f"expected a list of {length} Python floats, got {describe(v)}.")
+            self.fail(_("expected a list of {length} Python floats, got {what}.").format(length=length, what=describe(v)))
         if len(v) != length:
-            self.fail(f"expected {length} entries (one per epoch), got {len(v)}.")
+            self.fail(_("expected {length} entries (one per epoch), got {count}.").format(length=length, count=len(v)))
         for i, x in enumerate(v):
             if type(x) is not float:
-                extra = " (use loss.item() to record a Python float)" if isinstance(x, torch.Tensor) else ""
-                self.fail(f"entry {i} is {describe(x)}, expected a Python float{extra}.")
+                message = (_("entry {index} is {what}, expected a Python float (use loss.item() to record a Python "
+                             "float).") if isinstance(x, torch.Tensor) else
+                           _("entry {index} is {what}, expected a Python float."))
+                self.fail(message.format(index=i, what=describe(x)))
         return self
 
     def is_module(self, cls: type | None = None) -> "Expectation":
         """A module; of exactly the torch class ``cls`` when given (a class of the notebook's with the same name is
         another class)."""
         if not isinstance(self.value, ModuleInfo):
-            self.fail(f"expected an nn.Module, got {describe(self.value)}.")
+            self.fail(_("expected an nn.Module, got {what}.").format(what=describe(self.value)))
         if cls is not None and self.value.cls != qualified_name(cls):
-            self.fail(f"expected an nn.{cls.__name__}, got a {self.value.cls.removeprefix('__main__.')}.")
+            self.fail(_("expected an nn.{expected}, got a {got}.").format(
+                expected=cls.__name__, got=self.value.cls.removeprefix("__main__.")))
         return self
 
     def same_structure_as(self, sent: "torch.nn.Module") -> "Expectation":
@@ -234,17 +252,17 @@ class Expectation:
         changed = sorted(f"net.{n}" if n else "net" for n, cls in modules.items() if reported.get(n) != cls)
         changed += sorted(f"net.{n}" for n in reported.keys() - modules.keys())
         if changed:
-            self.fail(f"the network it was given no longer has the same layers (changed, added or removed: "
-                      f"{', '.join(changed[:5])}): modify the values of its parameters only.")
-        params = [n for n, _ in sent.named_parameters()]
+            self.fail(_("the network it was given no longer has the same layers (changed, added or removed: "
+                        "{layers}): modify the values of its parameters only.").format(layers=", ".join(changed[:5])))
+        params = [name for name, _parameter in sent.named_parameters()]
         if [p["name"] for p in info.params] != params or list(info.state) != list(sent.state_dict()):
-            self.fail("the network it was given no longer has the same parameters and state_dict entries: modify "
-                      "the values of its parameters only, in place.")
+            self.fail(_("the network it was given no longer has the same parameters and state_dict entries: modify "
+                        "the values of its parameters only, in place."))
         return self
 
     def tuple_of(self, n: int) -> "Expectation":
         if not isinstance(self.value, (tuple, list)) or len(self.value) != n:
-            self.fail(f"expected a tuple of {n} values, got {describe(self.value)}.")
+            self.fail(_("expected a tuple of {count} values, got {what}.").format(count=n, what=describe(self.value)))
         return self
 
     # -- values --------------------------------------------------------------------------------------
@@ -254,7 +272,8 @@ class Expectation:
         exp_t = torch.as_tensor(expected, dtype=torch.float64)
         act_t = torch.as_tensor(actual, dtype=torch.float64) if not isinstance(actual, torch.Tensor) else actual
         if tuple(act_t.shape) != tuple(exp_t.shape):
-            self.fail(f"expected shape {tuple(exp_t.shape)}, got {tuple(act_t.shape)}.")
+            self.fail(_("expected shape {expected}, got {got}.").format(expected=tuple(exp_t.shape),
+                                                                       got=tuple(act_t.shape)))
         # torch.testing.assert_close's test (|actual - expected| <= atol + rtol * |expected|, NaN never close),
         # without its cost: it imports torch.distributed.tensor on first use (about 0.8 s of a class's start-up)
         close = torch.isclose(act_t.detach().double(), exp_t, rtol=rtol, atol=atol, equal_nan=False)
@@ -263,9 +282,12 @@ class Expectation:
             return self
         n_bad = int((~close).sum())
         found = next((h for h in (hint(act_t.detach().double(), exp_t) for hint in hints) if h), None)
-        numbers = (f"{n_bad} of {exp_t.numel()} values differ; {difference(act_t, exp_t, rtol, atol)} "
-                   f"(tolerance rtol={rtol:g}, atol={atol:g}).")
-        self.fail(feedback(f"the values are not the correct result{what}.", found, numbers))
+        numbers = _("{bad} of {count} values differ; {where} (tolerance rtol={rtol}, atol={atol}).").format(
+            bad=n_bad, count=exp_t.numel(), where=difference(act_t, exp_t, rtol, atol), rtol=f"{rtol:g}",
+            atol=f"{atol:g}")
+        self.fail(feedback(_sentence(_("the values are not the correct result."),
+                                     _("the values are not the correct result ({what})."),
+                                     _("the values are not the correct result {what}."), what), found, numbers))
         return self
 
     def equal_to(self, expected: torch.Tensor, what: str = "") -> "Expectation":
@@ -273,7 +295,9 @@ class Expectation:
         judged(expected.numel())
         if not torch.equal(actual, expected):
             n_bad = int((actual != expected).sum()) if actual.shape == expected.shape else actual.numel()
-            self.fail(f"{n_bad} of {expected.numel()} values are wrong{what}.")
+            self.fail(_sentence(_("{bad} of {count} values are wrong."), _("{bad} of {count} values are wrong ({what})."),
+                                _("{bad} of {count} values are wrong {what}."), what, bad=n_bad,
+                                count=expected.numel()))
         return self
 
     def satisfies(self, ok: bool, sentence: str) -> "Expectation":
@@ -283,17 +307,29 @@ class Expectation:
         return self
 
 
+def _sentence(plain: str, in_parentheses: str, continued: str, what: str, **values: Any) -> str:
+    """``plain``, or the sentence with a test's qualifier ``what``: " (x + y)" in parentheses, or " of gradient
+    descent from the same start" continuing it (the qualifier is the test's own words, translated by the course)."""
+    inner = what.strip()
+    if not inner:
+        return plain.format(**values)
+    if inner.startswith("(") and inner.endswith(")"):
+        return in_parentheses.format(what=inner[1:-1], **values)
+    return continued.format(what=inner, **values)
+
+
 def _shape_hint(got: tuple[int, ...], want: tuple[int, ...]) -> str:
+    """Why a shape is what it is, when it shows a usual mistake ("" when it does not)."""
     if got == () and want == (1,):
-        return ": a 0-dim tensor; shape (1,) was asked for (reshape(1))"
+        return _("a 0-dim tensor; shape (1,) was asked for (reshape(1))")
     if sorted(got) == sorted(want) and got != want:
-        return ": the right sizes in the wrong order (a missing transpose or permute?)"
+        return _("the right sizes in the wrong order (a missing transpose or permute?)")
     if got == (*want, 1) or got == (1, *want):
-        return ": an extra dimension of size 1 (squeeze or index it away)"
+        return _("an extra dimension of size 1 (squeeze or index it away)")
     if (*got, 1) == want or (1, *got) == want:
-        return ": a dimension of size 1 is missing (keepdim=True, or unsqueeze)"
+        return _("a dimension of size 1 is missing (keepdim=True, or unsqueeze)")
     if len(got) == 2 and len(want) == 2 and got[0] == got[1] == want[0]:
-        return ": (N, N) instead of (N, 1) usually comes from broadcasting an (N,) against an (N, 1)"
+        return _("(N, N) instead of (N, 1) usually comes from broadcasting an (N,) against an (N, 1)")
     return ""
 
 
@@ -314,21 +350,24 @@ def gradients_reach(grads: dict[str, Any], vjp_error: str | None, expected: dict
     same ``g``, ``names`` to what the student calls it. The inputs judged are those of ``expected`` (the trusted
     side's list), so a report that left one out fails. ``hint``: what usually cuts the graph."""
     if vjp_error is not None:
-        raise Mismatch(feedback(f"{what}: no gradient flows back through it ({vjp_error}).", hint))
+        raise Mismatch(feedback(_("{what}: no gradient flows back through it ({why}).").format(what=what, why=vjp_error),
+                                hint))
     missing = [names[k] for k in expected if grads.get(k) is None]
     if missing:
-        raise Mismatch(feedback(f"{what}: no gradient reaches {', '.join(missing)}.", hint))
+        raise Mismatch(feedback(_("{what}: no gradient reaches {names}.").format(what=what, names=", ".join(missing)),
+                                hint))
     for label, want in expected.items():
-        expect(grads[label], f"the gradient that reaches {names[label]}").tensor(
-            shape=tuple(want.shape), dtype=None).close_to(want, what=" (the reference's for the same output gradient)")
+        expect(grads[label], _("the gradient that reaches {name}").format(name=names[label])).tensor(
+            shape=tuple(want.shape), dtype=None).close_to(want, what=_(" (the reference's for the same output gradient)"))
 
 
 def unchanged(before: Any, after: Any, name: str) -> None:
     """Fail if an input tensor was modified in place by the call."""
     if not isinstance(after, torch.Tensor):
-        raise Mismatch(f"{name}: after the call the caller's {name} came back as {describe(after)}, not a tensor.")
+        raise Mismatch(_("{name}: after the call the caller's {name} came back as {what}, not a tensor.").format(
+            name=name, what=describe(after)))
     if isinstance(before, torch.Tensor):
         judged(before.numel())
         if before.shape != after.shape or not torch.equal(before.detach(), after.detach()):
-            raise Mismatch(f"{name}: your function modified its input {name} in place; functions must leave "
-                           f"their inputs unchanged (work on a copy, or use out-of-place operations).")
+            raise Mismatch(_("{name}: your function modified its input {name} in place; functions must leave their "
+                             "inputs unchanged (work on a copy, or use out-of-place operations).").format(name=name))

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from autograder.i18n import _, any_text
+
 SHARE = 5.0  # seconds a notebook's curves may take in all (the call timeout is capped by it)
-# Feedback that says the training function never ran when graded: calling it again cannot draw a curve.
-DID_NOT_RUN = ("is not written yet", "is not defined", "did not finish", "ended your notebook's process",
-               "process was lost", "not run again", "used up the", "something unreadable", "could not be read")
+# Why a failed test says the training function never ran when graded (SubmissionError.reason): calling it again
+# cannot draw a curve.
+DID_NOT_RUN = {"undefined", "not-written", "timeout", "lost", "budget"}
 
 
 @dataclass(frozen=True)
@@ -40,19 +42,19 @@ def as_losses(value: Any) -> tuple[list[float] | None, str]:
 
     if not isinstance(value, (list, tuple)):
         kind = "None" if value is None else type(value).__name__
-        return None, f"it returned {kind}, not a list of losses"
+        return None, _("it returned {type}, not a list of losses").format(type=kind)
     losses = []
     for v in value:
         if isinstance(v, bool):
-            return None, "its list of losses holds booleans"
+            return None, _("its list of losses holds booleans")
         if isinstance(v, (int, float)):
             losses.append(float(v))
         elif isinstance(v, torch.Tensor) and v.numel() == 1 and v.is_floating_point():
             losses.append(float(v.reshape(())))
         else:
-            return None, f"its list of losses holds a {type(v).__name__}, not numbers"
+            return None, _("its list of losses holds a {type}, not numbers").format(type=type(v).__name__)
     if not losses:
-        return None, "it returned an empty list"
+        return None, _("it returned an empty list")
     return [float(f"{v:.6g}") if math.isfinite(v) else v for v in losses], ""
 
 
@@ -63,23 +65,31 @@ def reference_curve(curve: Curve, reference: Callable[..., Any], release: Path) 
     return losses
 
 
+def describe(curve: Curve) -> str:
+    """What the curve is, in the current language (a course's words)."""
+    return any_text(curve.describe)
+
+
 def student_curve(sub: Any, blank: str, curve: Curve, release: Path, left: float,
-                  feedback: list[str]) -> tuple[list[float] | None, str, float]:
-    """The student's losses (or None), the note for the page, and the seconds it took. ``feedback``: the outputs of
-    the blank's tests, which say when its function never ran (then it is not called again)."""
+                  reasons: list[str | None]) -> tuple[list[float] | None, str, float]:
+    """The student's losses (or None), the note for the page, and the seconds it took. ``reasons``: why the blank's
+    tests failed, which say when its function never ran (then it is not called again)."""
     if left < 0.5:
-        return None, f"your loss curve was not drawn: the {SHARE:g} s your notebook is given for its curves ran out.", 0.0
-    if any(phrase in text for text in feedback for phrase in DID_NOT_RUN):
-        return None, "your loss curve was not drawn: the function did not run when it was graded (see its tests).", 0.0
+        return None, _("your loss curve was not drawn: the {seconds} s your notebook is given for its curves ran "
+                       "out.").format(seconds=f"{SHARE:g}"), 0.0
+    if any(reason in DID_NOT_RUN for reason in reasons):
+        return None, _("your loss curve was not drawn: the function did not run when it was graded (see its "
+                       "tests)."), 0.0
     started = time.monotonic()
     try:
         value = sub.call(blank, *curve.arguments(release), timeout=min(sub.call_timeout, left))
     except AssertionError as error:  # SubmissionError: the student's function failed on the visible data
         took = time.monotonic() - started
         if took >= left:
-            return None, (f"your loss curve was not drawn: on the visible data your function took more than the "
-                          f"{left:.2g} s left for its curve."), took
-        text = str(error).split("\nHint:")[0].strip().rstrip(".")
-        return None, f"your loss curve is not drawn: on the visible data, {text}.", took
+            return None, _("your loss curve was not drawn: on the visible data your function took more than the "
+                           "{seconds} s left for its curve.").format(seconds=f"{left:.2g}"), took
+        text = str(error).splitlines()[0].strip().rstrip(".").rstrip("。")
+        return None, _("your loss curve is not drawn: on the visible data, {why}.").format(why=text), took
     losses, why = as_losses(value)
-    return losses, "" if losses is not None else f"your loss curve is not drawn: {why}.", time.monotonic() - started
+    note = "" if losses is not None else _("your loss curve is not drawn: {why}.").format(why=why)
+    return losses, note, time.monotonic() - started

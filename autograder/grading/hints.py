@@ -12,6 +12,7 @@ from typing import Callable
 import torch
 
 from autograder.grading.compare import coarse
+from autograder.i18n import N_, _, any_text
 
 Hint = Callable[[torch.Tensor, torch.Tensor], "str | None"]
 
@@ -37,7 +38,8 @@ def ratio(table: dict[float, str], tol: float = 1e-3) -> Hint:
             return None
         for value, text in table.items():
             if abs(c - value) <= tol * max(1.0, abs(value)):
-                return f"your values are {value:g} times the correct ones: {text}"
+                return _("your values are {ratio} times the correct ones: {why}").format(ratio=f"{value:g}",
+                                                                                          why=any_text(text))
         return None
 
     return hint
@@ -47,32 +49,39 @@ def any_constant_ratio(actual: torch.Tensor, expected: torch.Tensor) -> str | No
     c = constant_ratio(actual, expected)
     if c is None or abs(c - 1) < 1e-3:
         return None
-    size = f"about {coarse(abs(c))} times" if 1e-3 < abs(c) < 1e3 else "a constant multiple, far from 1, of"
-    sign = ", with the wrong sign" if c < 0 else ""
-    return (f"your values are all {size} the correct ones{sign}: a constant factor is off (a scale, a 1/n, "
-            f"a sign).")
+    if 1e-3 < abs(c) < 1e3:
+        message = (_("your values are all about {ratio} times the correct ones, with the wrong sign: a constant "
+                     "factor is off (a scale, a 1/n, a sign).") if c < 0 else
+                   _("your values are all about {ratio} times the correct ones: a constant factor is off (a scale, a "
+                     "1/n, a sign)."))
+        return message.format(ratio=coarse(abs(c)))
+    return (_("your values are all a constant multiple, far from 1, of the correct ones, with the wrong sign: a "
+              "constant factor is off (a scale, a 1/n, a sign).") if c < 0 else
+            _("your values are all a constant multiple, far from 1, of the correct ones: a constant factor is off (a "
+              "scale, a 1/n, a sign)."))
 
 
-FACTOR_2 = ratio({0.5: "is the factor 2 from the derivative of the square missing?",
-                  2.0: "is there an extra factor 2?"})
-SIGN = ratio({-1.0: "the sign is flipped (prediction minus target, or the minus in front of the sum)."})
+FACTOR_2 = ratio({0.5: N_("is the factor 2 from the derivative of the square missing?"),
+                  2.0: N_("is there an extra factor 2?")})
+SIGN = ratio({-1.0: N_("the sign is flipped (prediction minus target, or the minus in front of the sum).")})
 
 
 def sum_vs_mean(n: int) -> Hint:
-    return ratio({float(n): f"you summed over the {n} examples instead of averaging (divide by n, or use mean).",
-                  1.0 / n: f"you divided by n = {n} once too often."})
+    return ratio({float(n): _("you summed over the {n} examples instead of averaging (divide by n, or use mean).")
+                  .format(n=n), 1.0 / n: _("you divided by n = {n} once too often.").format(n=n)})
 
 
 def transposed(actual: torch.Tensor, expected: torch.Tensor) -> str | None:
     if actual.dim() == 2 and actual.shape == expected.shape[::-1] and torch.allclose(actual.T, expected, atol=1e-5):
-        return "your result is the transpose of the correct one."
+        return _("your result is the transpose of the correct one.")
     return None
 
 
 def sorted_same(actual: torch.Tensor, expected: torch.Tensor) -> str | None:
     if actual.shape == expected.shape and torch.allclose(actual.reshape(-1).sort().values,
                                                          expected.reshape(-1).sort().values, atol=1e-5):
-        return "you have the right values in the wrong order (check the order of the dimensions, e.g. view vs permute)."
+        return _("you have the right values in the wrong order (check the order of the dimensions, e.g. view vs "
+                 "permute).")
     return None
 
 
@@ -101,13 +110,13 @@ def replayed_training(args: tuple, losses: object, simulate: Callable[..., tuple
 
         for mistake, text in mistakes.items():
             if reproduces(mistake):
-                return text
+                return any_text(text)
         for other in learning_rates:
             if abs(other - lr) > 1e-9 and reproduces(rate=other):
-                return (f"this is what a learning rate of {other:g} gives, not the lr argument ({lr:g}): "
-                        f"use the lr you are given (is it hard-coded?).")
+                return _("this is what a learning rate of {other} gives, not the lr argument ({lr}): use the lr you "
+                         "are given (is it hard-coded?).").format(other=f"{other:g}", lr=f"{lr:g}")
         if len(actual) > 1 and bool(torch.isfinite(actual).all()) and actual[-1] > actual[0]:
-            return rising
+            return any_text(rising)
         return None
 
     def hint(actual: torch.Tensor, expected: torch.Tensor) -> str | None:

@@ -36,6 +36,7 @@ import pytest
 import torch
 
 from autograder.grading.compare import Mismatch, judged_count
+from autograder.i18n import _, any_text
 from autograder.grading.course import Assignment, Course
 from autograder.grading.policy import KINDS, Policy
 from autograder.grading.results import TestResult
@@ -157,11 +158,13 @@ class GradingPlugin:
             passed = report.passed
             output = "" if passed else self._feedback(item, call)
             if passed and report.when == "call" and _kind(item) in ("value", "edge") and judged_count() == 0:
-                passed, output = False, JUDGED_NOTHING
+                passed, output = False, judged_nothing()
+            error = call.excinfo.value if call.excinfo is not None else None
             self._pending.pop(item.nodeid, None)
             self.results[entry.key].append(TestResult(
-                name=_test_name(item), blank=blank, score=points if passed else 0.0, max_score=points,
-                output=output or "Passed.", kind=_kind(item), passed=passed,
+                name=_test_name(item, shown=True), blank=blank, score=points if passed else 0.0, max_score=points,
+                output=output or _("Passed."), kind=_kind(item), passed=passed,
+                reason=None if passed else getattr(error, "reason", None),
             ))
 
     def final_results(self, key: str) -> list[TestResult]:
@@ -176,7 +179,7 @@ class GradingPlugin:
     def curves_of(self, module: ModuleType, key: str, submission: Submission) -> None:
         """Record the loss curves of the module's training blanks (its ``CURVES``) for notebook ``key``: the
         student's function and the reference's on the visible data, within the notebook's own share of time."""
-        from autograder.grading.curves import SHARE, reference_curve, student_curve
+        from autograder.grading.curves import SHARE, describe, reference_curve, student_curve
 
         assignment = self.assignment_of(module)
         left = SHARE
@@ -190,12 +193,12 @@ class GradingPlugin:
             except Exception as error:  # noqa: BLE001 - the course's curve is broken: the instructor's to fix
                 self.internal_errors.append(f"{module.__name__}: the curve of {blank}: {type(error).__name__}: {error}")
                 continue
-            feedback = [t.output for t in self.results[key] if t.blank == blank]
+            reasons = [t.reason for t in self.results[key] if t.blank == blank and not t.passed]
             losses, note, took = student_curve(submission, blank, curve, self.course.release(assignment), left,
-                                               feedback)
+                                               reasons)
             left -= took
             self.curves.setdefault(key, {})[blank] = {
-                "describe": curve.describe, "reference": self._reference_curves[(assignment.name, blank)],
+                "describe": describe(curve), "reference": self._reference_curves[(assignment.name, blank)],
                 "student": losses, "note": note}
 
     def assignment_of(self, module: ModuleType) -> Assignment:
@@ -212,15 +215,17 @@ class GradingPlugin:
             text = str(error).split("\nassert ")[0]
             return "This check failed." if not text or text.startswith("assert ") else text
         self.internal_errors.append(f"{item.nodeid}: {type(error).__name__}: {error}")
-        return (f"The grader could not finish this test ({type(error).__name__}); this is not your fault: "
-                f"please tell your instructor.")
+        return _("The grader could not finish this test ({error}); this is not your fault: please tell your "
+                 "instructor.").format(error=type(error).__name__)
 
 
 PLUGIN = pytest.StashKey[GradingPlugin]()
 
-# A value test that compared no value proves nothing (autograder.grading.compare.judged): it fails, whatever made it so.
-JUDGED_NOTHING = ("This test found nothing of your answer to compare with the correct result (what your code returned "
-                  "or left behind did not have the parts it checks), so it cannot pass.")
+def judged_nothing() -> str:
+    """The feedback of a value test that compared no value (autograder.grading.compare.judged): it proves nothing,
+    so it fails, whatever made it so."""
+    return _("This test found nothing of your answer to compare with the correct result (what your code returned or "
+             "left behind did not have the parts it checks), so it cannot pass.")
 
 
 # The fixtures live at module level (this module is registered as a plugin beside the GradingPlugin).
@@ -276,12 +281,16 @@ def _blank_marker(item: pytest.Item) -> tuple[str, float]:
     return str(marker.args[0]), float(marker.kwargs.get("points", 1))
 
 
-def _test_name(item: Any) -> str:
-    """The test's name without the submission: 'test_grads_match[n=1]' -> used for seeds and results."""
+def _test_name(item: Any, shown: bool = False) -> str:
+    """The test's name without the submission: its blank, the first line of its docstring and its parameters. The
+    English name draws its inputs (the seed never depends on the language); ``shown``: the name students read, its
+    title and parameters translated by the course's catalogue (or the engine's, for a declaration's)."""
     name = item.originalname if hasattr(item, "originalname") else item.name
-    params = [f"{k}={v}" for k, v in getattr(getattr(item, "callspec", None), "params", {}).items() if k != "sub"]
+    words = any_text if shown else (lambda text: text)
+    params = [f"{k}={words(str(v)) if isinstance(v, str) else v}"
+              for k, v in getattr(getattr(item, "callspec", None), "params", {}).items() if k != "sub"]
     doc = (item.function.__doc__ or "").strip().splitlines() if hasattr(item, "function") else []
-    title = doc[0].rstrip(".") if doc else name
+    title = words(doc[0].rstrip(".")) if doc else name
     blank = _blank_marker(item)[0] if item.get_closest_marker("blank") else ""
     suffix = f" [{', '.join(params)}]" if params else ""
     return f"{blank}: {title}{suffix}" if blank else f"{title}{suffix}"

@@ -33,6 +33,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from autograder.i18n import _
+
 if TYPE_CHECKING:
     from autograder.grading.results import TestResult
 
@@ -85,37 +87,37 @@ class Policy:
 
         values = [t for t in tests if t.kind == "value"]
         if failed("forbidden"):
-            return _zero(tests, f"Not counted: {blank} uses a function its exercise forbids (see the test that says "
-                                f"which), so it earns no points.")
+            return _zero(tests, _("Not counted: {blank} uses a function its exercise forbids (see the test that says "
+                                  "which), so it earns no points.").format(blank=blank))
         if values and not any(t.score > 0 for t in values):
-            return _zero(tests, f"Not counted: {blank} gives no right value on its typical inputs, so none of its "
-                                f"points count.")
+            return _zero(tests, _("Not counted: {blank} gives no right value on its typical inputs, so none of its "
+                                  "points count.").format(blank=blank))
         if not failed("value"):
             if failed("property") and self.properties_need_values:
                 broken = ", ".join(t.name.split(": ", 1)[-1] for t in failed("property"))
-                return [replace(t, score=0.0, output=_noted(t, f"Not counted: {blank} breaks a rule of its exercise "
-                                                               f"({broken}), so its rules earn no points."))
-                        if t.kind == "property" and t.score > 0 else t for t in tests]
+                note = _("Not counted: {blank} breaks a rule of its exercise ({rules}), so its rules earn no "
+                         "points.").format(blank=blank, rules=broken)
+                return [replace(t, score=0.0, output=_noted(t, note)) if t.kind == "property" and t.score > 0 else t
+                        for t in tests]
             return tests
         out = []
         for t in tests:
             if t.kind == "property" and self.properties_need_values and t.score > 0:
-                t = replace(t, score=0.0, output=_noted(t, f"Not counted yet: this property earns its points once "
-                                                           f"{blank} computes the right values on its typical "
-                                                           f"inputs."))
+                t = replace(t, score=0.0, output=_noted(t, _("Not counted yet: this property earns its points once "
+                                                             "{blank} computes the right values on its typical "
+                                                             "inputs.").format(blank=blank)))
             out.append(t)
         earned = sum(t.score for t in out)
         cap = self.wrong_share * sum(t.max_score for t in tests)
         if earned > cap:
             scale = cap / earned
-            note = (f"Counted at {scale:.0%}: {blank} is wrong on its typical inputs, and such an answer keeps at "
-                    f"most {self.wrong_share:.0%} of the blank.")
+            note = _("Counted at {scale}: {blank} is wrong on its typical inputs, and such an answer keeps at most "
+                     "{share} of the blank.").format(scale=f"{scale:.0%}", blank=blank, share=f"{self.wrong_share:.0%}")
             out = [replace(t, score=round(t.score * scale, 6), output=_noted(t, note)) if t.score > 0 else t
                    for t in out]
         return out
 
 
-PASSED_NOT_COUNTED = "Passed, but not counted in full:"  # how the output of a passed test the policy discounts starts
 
 
 def _noted(test: "TestResult", note: str) -> str:
@@ -124,7 +126,7 @@ def _noted(test: "TestResult", note: str) -> str:
     from autograder.grading.compare import wrap
 
     if test.passed:
-        return wrap(f"{PASSED_NOT_COUNTED} {note}")
+        return wrap(_("Passed, but not counted in full: {note}").format(note=note))
     return wrap(note) if test.output in ("", "Passed.") else f"{test.output}\n{wrap(note)}"
 
 

@@ -26,6 +26,7 @@ class TestResult:
     visibility: str = "visible"
     kind: str = "value"  # what the test judges: autograder.grading.policy.KINDS (value, edge, property, forbidden)
     passed: bool | None = None  # what the test found, before the marking policy counted it (None: as its score says)
+    reason: str | None = None  # why it failed, for the engine (a SubmissionError's reason: "not-written", "timeout"...)
 
     def __post_init__(self) -> None:
         if self.passed is None:
@@ -34,8 +35,11 @@ class TestResult:
     def to_json(self) -> dict[str, Any]:
         """Gradescope's test object; ``status`` is what the test found, so a test that passed but does not count
         under the marking policy shows as passed, with a score of 0 and the reason in its output."""
-        return {"name": self.name, "score": self.score, "max_score": self.max_score, "output": self.output,
+        data = {"name": self.name, "score": self.score, "max_score": self.max_score, "output": self.output,
                 "tags": [self.blank], "visibility": self.visibility, "status": "passed" if self.passed else "failed"}
+        if self.reason:
+            data["extra_data"] = {"reason": self.reason}
+        return data
 
 
 @dataclass
@@ -48,6 +52,7 @@ class NotebookResult:
     error: str | None = None  # set when the notebook could not be graded at all (e.g. not a notebook)
     isolation: str | None = None  # the isolation level its code ran under (autograder.sandbox.hostprobe.LEVELS)
     curves: dict[str, dict[str, Any]] | None = None  # training blank -> its loss curves (autograder.grading.curves)
+    graded: str = "in full"  # or "in part" (a process lost, a budget spent, a cell skipped), or "no" (not at all)
 
     @property
     def score(self) -> float:
@@ -74,6 +79,8 @@ class NotebookResult:
             extra["isolation"] = self.isolation
         if self.curves:
             extra["curves"] = self.curves
+        if self.graded != "in full":
+            extra["graded"] = self.graded
         if extra:
             data["extra_data"] = extra
         return data

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from autograder.grading.course import Assignment, Course
+from autograder.i18n import _
 from autograder.grading.discover import Job
 from autograder.grading.results import HostScrubber, NotebookResult, TestResult
 
@@ -101,22 +102,37 @@ def notebook_notes(submission: Submission | None) -> str:
     code cells)."""
     if submission is None:
         return ""
+    from autograder.grading.submission import where_words
+
     notes: list[str] = []
     failed = [r for r in submission.cell_reports if not r.ok and r.error]
     if len(failed) > NOTES_SHOWN:
-        notes.append(f"{len(failed)} cells raised an error; the first {NOTES_SHOWN}:")
+        notes.append(_("{count} cells raised an error; the first {shown}:").format(count=len(failed), shown=NOTES_SHOWN))
     for report in failed[:NOTES_SHOWN]:
         e = report.error
-        where = f" ({e['where']})" if e.get("where") else ""
         if e["type"] == "Stopped":
-            notes.append(f"Cell [{report.cell + 1}] was skipped: {e['message'][:300]}.")
+            notes.append(_("Cell [{number}] was skipped: {why}.").format(number=report.cell + 1, why=e["message"][:300]))
+        elif e.get("where"):
+            notes.append(_("Cell [{number}] raised {error}: {message} ({where}).").format(
+                number=report.cell + 1, error=e["type"], message=e["message"][:300], where=where_words(e["where"])))
         else:
-            notes.append(f"Cell [{report.cell + 1}] raised {e['type']}: {e['message'][:300]}{where}.")
+            notes.append(_("Cell [{number}] raised {error}: {message}.").format(
+                number=report.cell + 1, error=e["type"], message=e["message"][:300]))
     if submission.unusable:
         notes.append(submission.unusable)
     if submission.lost:
-        notes.append(f"Your notebook's process was stopped: {submission.lost}.")
+        notes.append(_("Your notebook's process was stopped: {why}.").format(why=submission.lost))
     return "\n".join(notes)
+
+
+def how_graded(notebook: "_Notebook", submission: Submission | None) -> str:
+    """"no" (not readable: nothing graded), "in part" (a process lost, a time budget spent, a cell skipped), or
+    "in full": what the pages and the report decide from, whatever the language of the notes."""
+    if notebook.unreadable is not None:
+        return "no"
+    if submission is not None and (submission.unusable or submission.lost or submission.skipped):
+        return "in part"
+    return "in full"
 
 
 def graded_cells(course: Course, assignment: Assignment, path: Path) -> list[str]:
@@ -216,7 +232,7 @@ class _Notebook:
     def unusable(self) -> str | None:
         if self.unreadable is None:
             return None
-        return f"Your notebook could not be read, so nothing in it was graded: {self.unreadable}."
+        return _("Your notebook could not be read, so nothing in it was graded: {why}.").format(why=self.unreadable)
 
 
 class Grader:
@@ -289,7 +305,8 @@ class Grader:
             report(key, scrubber.result(NotebookResult(job.student, job.assignment.name, job.path.stem, list(tests),
                                                        output=notebook_notes(submission), isolation=level,
                                                        error=notebooks[key].unreadable,
-                                                       curves=plugin.curves.pop(key, None))))
+                                                       curves=plugin.curves.pop(key, None),
+                                                       graded=how_graded(notebooks[key], submission))))
 
         plugin = GradingPlugin(settings.course, entries, settings.secret, on_done=done, curves=settings.curves,
                                reverse=settings.reverse)

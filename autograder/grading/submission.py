@@ -15,6 +15,7 @@ from typing import Any, Callable, Protocol
 
 import torch
 
+from autograder.i18n import _
 from autograder.protocol import codec
 
 from autograder.grading import torchfile
@@ -35,11 +36,20 @@ class Transport(Protocol):
 
 
 class SubmissionError(AssertionError):
-    """A call into the submission failed; the message is written for the student."""
+    """A call into the submission failed; the message is written for the student, ``reason`` for the engine (what
+    the pages and the report decide from, whatever the language): "undefined", "not-written", "timeout", "lost",
+    "budget", "raised", "unreadable" or "not-watched"."""
+
+    def __init__(self, message: str, reason: str = "raised"):
+        super().__init__(message)
+        self.reason = reason
 
 
 class ProcessLost(SubmissionError):
     """The submission's process died or hung; later calls start it again."""
+
+    def __init__(self, message: str, reason: str = "lost"):
+        super().__init__(message, reason)
 
 
 @dataclass
@@ -90,14 +100,28 @@ class InProcess:
         pass
 
 
-def _where(error: dict[str, str]) -> str:
-    return f" ({error['where']})" if error.get("where") else ""
+def where_words(where: str) -> str:
+    """Where the student's code raised ("in mse_grads, cell [16], line 3"), in the current language."""
+    import re
+
+    found = re.fullmatch(r"(?:in (?P<fn>.+?), )?(?:cell \[(?P<cell>\d+)\], )?line (?P<line>\d+)", where)
+    if not found:
+        return where
+    parts = {k: v for k, v in found.groupdict().items() if v}
+    if "fn" in parts and "cell" in parts:
+        return _("in {function}, cell [{cell}], line {line}").format(function=parts["fn"], cell=parts["cell"],
+                                                                    line=parts["line"])
+    if "fn" in parts:
+        return _("in {function}, line {line}").format(function=parts["fn"], line=parts["line"])
+    if "cell" in parts:
+        return _("cell [{cell}], line {line}").format(cell=parts["cell"], line=parts["line"])
+    return _("line {line}").format(line=parts["line"])
 
 
 def _refused(path: str, why: str) -> SubmissionError:
     """The sentence a student reads when the grader will not load the file at ``path``: what is wrong, and the fix."""
-    return SubmissionError(f"the file at {path} was not loaded: {why}; save the weights with "
-                           f"torch.save(net.state_dict(), path).")
+    return SubmissionError(_("the file at {path} was not loaded: {why}; save the weights with "
+                             "torch.save(net.state_dict(), path).").format(path=path, why=why), "unreadable")
 
 
 # -- what a sandbox sends back: data from a hostile process, checked field by field ------------------------------
@@ -180,12 +204,12 @@ class Submission:
             self._first_start = time.monotonic()
         while self._transport is None:
             if self.unusable:
-                raise SubmissionError(self.unusable)
+                raise SubmissionError(self.unusable, "lost")
             if self._budget_left() <= 0:
                 self._budget_spent()
             if self._restarts > self.MAX_RESTARTS:
-                raise ProcessLost(f"not run again: your notebook's process was lost {self._restarts} times "
-                                  f"({self.lost})")
+                raise ProcessLost(_("not run again: your notebook's process was lost {count} times ({why})").format(
+                    count=self._restarts, why=self.lost))
             self._restarts += 1
             self._transport = self._open()
             self._run_cells()
@@ -200,16 +224,18 @@ class Submission:
                 continue
             left = self.notebook_timeout - (time.monotonic() - started)
             if left <= 0:
-                self.unusable = f"running your notebook took more than {self.notebook_timeout:g} s"
+                self.unusable = _("running your notebook took more than {seconds} s").format(
+                    seconds=f"{self.notebook_timeout:g}")
                 self.close()
-                raise ProcessLost(self.unusable + ".")
+                raise ProcessLost(_("{why}.").format(why=self.unusable), "timeout")
+            running = _("running cell {number}").format(number=i + 1)
             try:
-                reply, _ = self._request({"op": "run", "cells": [cell], "first": i, "cell_timeout": self.cell_timeout},
-                                         [], min(self.cell_timeout + 2, left), what=f"running cell {i + 1}")
-                reports.append(self._checked(lambda: _cell_report(i, _list(reply.get("cells"), 1)[0]),
-                                             f"running cell {i + 1}"))
+                reply, _blobs = self._request({"op": "run", "cells": [cell], "first": i,
+                                               "cell_timeout": self.cell_timeout},
+                                              [], min(self.cell_timeout + 2, left), what=running)
+                reports.append(self._checked(lambda: _cell_report(i, _list(reply.get("cells"), 1)[0]), running))
             except ProcessLost:
-                self.skipped[i] = f"{self.lost}; the notebook was run again without it"
+                self.skipped[i] = _("{why}; the notebook was run again without it").format(why=self.lost)
                 return
         self.cell_reports = reports
 
@@ -229,9 +255,10 @@ class Submission:
         try:
             return read()
         except (Malformed, KeyError, IndexError, TypeError, ValueError) as error:
-            self.lost = f"{what} made your notebook's process send something unreadable ({error})"
+            self.lost = _("{what} made your notebook's process send something unreadable ({error})").format(
+                what=what, error=error)
             self.close()
-            raise ProcessLost(self.lost + ".") from None
+            raise ProcessLost(_("{why}.").format(why=self.lost)) from None
 
     def not_counting(self, seconds: float) -> None:
         """Leave ``seconds`` of waiting out of the notebook's budget (started ahead, then waiting to be tested)."""
@@ -244,10 +271,11 @@ class Submission:
         return self.budget - (time.monotonic() - self._first_start)
 
     def _budget_spent(self) -> None:
-        self.unusable = (f"Your notebook used up the {self.budget:g} s of grading time it may take (all its runs, "
-                         "restarts and calls together), so the tests left were not run.")
+        self.unusable = _("Your notebook used up the {seconds} s of grading time it may take (all its runs, "
+                          "restarts and calls together), so the tests left were not run.").format(
+            seconds=f"{self.budget:g}")
         self.close()
-        raise SubmissionError(self.unusable)
+        raise SubmissionError(self.unusable, "budget")
 
     def _request(self, header: dict, blobs: list[bytes], timeout: float, what: str) -> tuple[dict, memoryview]:
         assert self._transport is not None
@@ -260,21 +288,24 @@ class Submission:
         except Timeout:
             if capped:
                 self._budget_spent()
-            self.lost = f"{what} did not finish within {timeout:g} s"
+            self.lost = _("{what} did not finish within {seconds} s").format(what=what, seconds=f"{timeout:g}")
         except Closed:
-            self.lost = f"{what} ended your notebook's process (sys.exit, os._exit, a crash, or out of memory)"
+            self.lost = _("{what} ended your notebook's process (sys.exit, os._exit, a crash, or out of memory)").format(
+                what=what)
         except WireError as error:
-            self.lost = f"{what} made your notebook's process send something unreadable ({error})"
+            self.lost = _("{what} made your notebook's process send something unreadable ({error})").format(
+                what=what, error=error)
         self.close()
-        raise ProcessLost(self.lost + ".")
+        raise ProcessLost(_("{why}.").format(why=self.lost))
 
     # -- calls ---------------------------------------------------------------------------------------
     def defines(self, name: str) -> str | None:
         """What kind of object ``name`` is in the notebook ("function", "class", ...), None if undefined."""
         self.start()
-        reply, _ = self._request({"op": "defines", "names": [name]}, [], self.call_timeout, f"looking up {name}")
-        kind = self._checked(lambda: reply["defined"][name], f"looking up {name}")
-        return None if kind is None else self._checked(lambda: _text(kind, 100), f"looking up {name}")
+        what = _("looking up {name}").format(name=name)
+        reply, _blobs = self._request({"op": "defines", "names": [name]}, [], self.call_timeout, what)
+        kind = self._checked(lambda: reply["defined"][name], what)
+        return None if kind is None else self._checked(lambda: _text(kind, 100), what)
 
     def run(self, target: str | Handle, *args: Any, method: str | None = None, watch: bool = False,
             timeout: float | None = None, vjp: torch.Tensor | None = None, **kwargs: Any) -> CallResult:
@@ -286,43 +317,54 @@ class Submission:
             return self._run(target, *args, method=method, watch=watch, timeout=timeout, vjp=vjp, **kwargs)
         except SubmissionError as error:
             text = str(error)
-            for needles, hint in self.error_hints:
+            for needles, hint in self.error_hints:  # a course's hints: translated by its catalogue
                 if all(n in text.lower() for n in ((needles,) if isinstance(needles, str) else needles)):
-                    raise type(error)(f"{text}\nHint: {hint}") from None
+                    from autograder.grading.compare import hint_label
+                    from autograder.i18n import course_text
+
+                    raise type(error)(f"{text}\n{hint_label()} {course_text(hint)}", error.reason) from None
             raise
 
     def _run(self, target: str | Handle, *args: Any, method: str | None, watch: bool, timeout: float | None,
              vjp: torch.Tensor | None, **kwargs: Any) -> CallResult:
         self.start()
-        label = target if isinstance(target, str) else (method or "the module")
+        label = target if isinstance(target, str) else (method or _("the module"))
+        calling = _("calling {name}").format(name=label)
         payload, blobs = codec.encode({"args": list(args), "kwargs": kwargs, "vjp": vjp})
         header = {"op": "call", "target": target if isinstance(target, str) else {"handle": target.id},
                   "method": method, "payload": payload, "watch": watch, "seed": self.seed,
                   "timeout": timeout or self.call_timeout}
         # The sandbox interrupts a slow call itself; the grader kills it if that was ignored (SIGALRM blocked).
-        reply, reply_blobs = self._request(header, blobs, (timeout or self.call_timeout) + 2, f"calling {label}")
+        reply, reply_blobs = self._request(header, blobs, (timeout or self.call_timeout) + 2, calling)
         if reply.get("ok") is not True:
-            error = self._checked(lambda: _error(reply.get("error") or {}), f"calling {label}")
+            error = self._checked(lambda: _error(reply.get("error") or {}), calling)
             kind, message = error["type"], error["message"]
             if kind == "Undefined":
-                raise SubmissionError(f"{label} is not defined: did the cell that defines it run without errors?")
+                raise SubmissionError(_("{name} is not defined: did the cell that defines it run without errors?")
+                                      .format(name=label), "undefined")
             if kind == "NotImplementedError":
-                raise SubmissionError(f"{label} is not written yet (it raises NotImplementedError).")
+                raise SubmissionError(_("{name} is not written yet (it raises NotImplementedError).").format(name=label),
+                                      "not-written")
             if kind == "Interrupted":
-                raise SubmissionError(f"{label} did not finish within {timeout or self.call_timeout:g} s "
-                                      f"(an endless loop, or far too many steps?).")
-            raise SubmissionError(f"{label} raised {kind}: {message}{_where(error)}")
+                raise SubmissionError(_("{name} did not finish within {seconds} s (an endless loop, or far too many "
+                                        "steps?).").format(name=label, seconds=f"{timeout or self.call_timeout:g}"),
+                                      "timeout")
+            if error.get("where"):
+                raise SubmissionError(_("{name} raised {error}: {message} ({where})").format(
+                    name=label, error=kind, message=message, where=where_words(error["where"])))
+            raise SubmissionError(_("{name} raised {error}: {message}").format(name=label, error=kind, message=message))
         try:
             data = codec.decode(reply.get("payload"), reply_blobs)
             if not isinstance(data, dict) or not isinstance(data.get("args"), list) or "result" not in data \
                     or len(data["args"]) != len(args) or not isinstance(data.get("grads", {}), dict):
                 raise Malformed("not a result and its arguments")
         except (WireError, KeyError, TypeError, ValueError, OverflowError, AttributeError) as error:
-            raise SubmissionError(f"{label} returned something that could not be read back ({error}).") from None
+            raise SubmissionError(_("{name} returned something that could not be read back ({error}).").format(
+                name=label, error=error)) from None
         if watch and reply.get("watched") is not True:
-            raise SubmissionError(f"the grader could not watch which torch functions {label} calls: the recording was "
-                                  f"switched off during the call (torch's function or dispatch modes were changed), so "
-                                  f"this check cannot pass.")
+            raise SubmissionError(_("the grader could not watch which torch functions {name} calls: the recording was "
+                                    "switched off during the call (torch's function or dispatch modes were changed), "
+                                    "so this check cannot pass.").format(name=label), "not-watched")
         returned, seconds, passes = reply.get("returned_arg"), reply.get("seconds", 0.0), reply.get("backward_passes", 0)
         vjp_error = reply.get("vjp_error")
         return self._checked(lambda: CallResult(
@@ -335,7 +377,7 @@ class Submission:
             backward_passes=passes if type(passes) is int and passes >= 0 else 0,
             grads=data.get("grads") or {} if vjp is not None else {},
             vjp_error=None if vjp_error is None else _text(vjp_error, 300),
-        ), f"calling {label}")
+        ), calling)
 
     def call(self, target: str | Handle, *args: Any, **kwargs: Any) -> Any:
         """Call ``target`` and return just its result."""
@@ -353,17 +395,20 @@ class Submission:
             data = self._transport.read_file(path, torchfile.MAX_FILE_BYTES)
         except (OSError, ValueError) as error:
             if getattr(error, "errno", None) == errno.EFBIG:
-                raise _refused(path, f"it is larger than {torchfile.MAX_FILE_BYTES // torchfile.MiB} MiB") from None
+                raise _refused(path, _("it is larger than {size} MiB").format(
+                    size=torchfile.MAX_FILE_BYTES // torchfile.MiB)) from None
             kind = "FileNotFoundError" if isinstance(error, FileNotFoundError) else type(error).__name__
-            raise SubmissionError(f"reading {path} raised {kind}: {getattr(error, 'strerror', None) or error}") \
-                from None
+            raise SubmissionError(_("reading {path} raised {error}: {message}").format(
+                path=path, error=kind, message=getattr(error, "strerror", None) or error),
+                "undefined" if kind == "FileNotFoundError" else "raised") from None
         try:
             return torchfile.load(data)
         except torchfile.UnsafeFile as why:
             raise _refused(path, str(why)) from None
         except Exception as error:  # noqa: BLE001 - any malformed file: the student's, and said so
-            raise SubmissionError(f"torch.load of {path} raised {type(error).__name__}: "
-                                  f"{str(error).splitlines()[0][:300] if str(error) else ''}") from None
+            raise SubmissionError(_("torch.load of {path} raised {error}: {message}").format(
+                path=path, error=type(error).__name__,
+                message=str(error).splitlines()[0][:300] if str(error) else "")) from None
 
     def save(self, obj: Any, path: str) -> None:
         """``torch.save(obj, path)`` inside the submission's process (``obj`` crosses as data)."""

@@ -29,6 +29,8 @@ from typing import Any, BinaryIO
 
 import torch
 
+from autograder.i18n import _
+
 MiB = 1 << 20
 MAX_FILE_BYTES = 4 * MiB  # the file itself
 MAX_DATA_BYTES = 4 * MiB  # all records of a zip together, as torch.load would read them
@@ -67,7 +69,7 @@ def _checked_bytes(data: bytes) -> bytes:
     """What torch.load may read of ``data``: a zip archive rebuilt from its checked records, or a legacy file whose
     pickles were checked (its storages are then read from the file itself, so they are bounded by its size)."""
     if len(data) > MAX_FILE_BYTES:
-        raise UnsafeFile(f"it is larger than {MAX_FILE_BYTES // MiB} MiB")
+        raise UnsafeFile(_("it is larger than {size} MiB").format(size=MAX_FILE_BYTES // MiB))
     if data[:4] == ZIP_MAGIC:
         return _rebuilt_zip(_zip_records(data))
     _check_legacy_pickles(data)
@@ -82,22 +84,22 @@ def _zip_records(data: bytes) -> list[tuple[str, bytes]]:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as error:
-        raise UnsafeFile(f"it is not a readable zip archive, as torch.save writes ({error})") from None
+        raise UnsafeFile(_("it is not a readable zip archive, as torch.save writes ({error})").format(error=error)) from None
     if len(entries) > MAX_RECORDS:
-        raise UnsafeFile(f"it holds more than {MAX_RECORDS} records")
+        raise UnsafeFile(_("it holds more than {count} records").format(count=MAX_RECORDS))
     if any(e.compress_type != zipfile.ZIP_STORED for e in entries):
-        raise UnsafeFile("it is compressed (torch.save never compresses what it writes)")
+        raise UnsafeFile(_("it is compressed (torch.save never compresses what it writes)"))
     if any(e.compress_size != e.file_size for e in entries):  # stored, yet two sizes: one of them is a lie
-        raise UnsafeFile("its zip directory gives a record two different sizes")
+        raise UnsafeFile(_("its zip directory gives a record two different sizes"))
     if sum(e.file_size for e in entries) > MAX_DATA_BYTES:
-        raise UnsafeFile(f"its records hold more than {MAX_DATA_BYTES // MiB} MiB in all")
+        raise UnsafeFile(_("its records hold more than {size} MiB in all").format(size=MAX_DATA_BYTES // MiB))
     names = [e.filename for e in entries]
     if len(set(names)) != len(names):
-        raise UnsafeFile("it holds two records of the same name")
+        raise UnsafeFile(_("it holds two records of the same name"))
     try:
         records = [(e.filename, archive.read(e)) for e in entries]
     except (zipfile.BadZipFile, ValueError, EOFError, OSError) as error:  # a bad CRC, a name that differs, ...
-        raise UnsafeFile(f"it is not a readable zip archive, as torch.save writes ({error})") from None
+        raise UnsafeFile(_("it is not a readable zip archive, as torch.save writes ({error})").format(error=error)) from None
     for name, content in records:
         if name.endswith(".pkl"):  # data.pkl (the object), and constants.pkl of a TorchScript archive
             _check_pickle(io.BytesIO(content), len(content))
@@ -118,7 +120,7 @@ def _check_legacy_pickles(data: bytes) -> None:
     """The pickles at the head of a file in torch's legacy format, each checked; what follows them is raw storage
     bytes, which torch reads into storages no larger than the file provides."""
     stream = io.BytesIO(data)
-    for _ in range(LEGACY_PICKLES):
+    for _pickle in range(LEGACY_PICKLES):
         _check_pickle(stream, len(data) - stream.tell())
 
 
@@ -130,15 +132,15 @@ def _check_pickle(stream: BinaryIO, available: int) -> None:
     try:
         for opcode, arg, _ in pickletools.genops(window):
             if opcode.name in ("GLOBAL", "INST") and arg not in ALLOWED_GLOBALS:
-                raise UnsafeFile(f"its pickle names {str(arg).replace(' ', '.')[:100]}, which is neither a tensor "
-                                 f"nor a container")
+                raise UnsafeFile(_("its pickle names {name}, which is neither a tensor nor a container").format(
+                    name=str(arg).replace(" ", ".")[:100]))
             if opcode.name == "STACK_GLOBAL":  # names taken from the stack, which torch's weights_only reader refuses
-                raise UnsafeFile("its pickle names a class in a way torch.save never writes")
+                raise UnsafeFile(_("its pickle names a class in a way torch.save never writes"))
     except ValueError as error:  # cut short, or an unknown opcode
         if available > MAX_PICKLE_BYTES:
-            raise UnsafeFile(f"its pickle is larger than {MAX_PICKLE_BYTES >> 10} KiB or not one torch.save writes "
-                             f"({error})") from None
-        raise UnsafeFile(f"it is not a pickle torch.save writes ({error})") from None
+            raise UnsafeFile(_("its pickle is larger than {size} KiB or not one torch.save writes ({error})").format(
+                size=MAX_PICKLE_BYTES >> 10, error=error)) from None
+        raise UnsafeFile(_("it is not a pickle torch.save writes ({error})").format(error=error)) from None
     stream.seek(start + window.tell())
 
 
@@ -171,8 +173,8 @@ class _PlainCopy:
     def _count(self, value: Any) -> None:
         self.values += 1
         if self.values > MAX_VALUES:
-            raise UnsafeFile(f"it holds more than {MAX_VALUES} values (tensors, containers and numbers)")
+            raise UnsafeFile(_("it holds more than {count} values (tensors, containers and numbers)").format(count=MAX_VALUES))
         if isinstance(value, torch.Tensor):
             self.tensor_bytes += value.numel() * value.element_size()
             if self.tensor_bytes > MAX_TENSOR_BYTES:
-                raise UnsafeFile(f"its tensors hold more than {MAX_TENSOR_BYTES // MiB} MiB")
+                raise UnsafeFile(_("its tensors hold more than {size} MiB").format(size=MAX_TENSOR_BYTES // MiB))

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Callable
 
+from autograder.i18n import _
 from autograder.outputs.webpage import (RecordedCurve, Result, Test, esc, figure, fmt, mark_class, name, page,
                                         read_results, split_feedback, svg)
 
@@ -31,8 +32,8 @@ def curve_plot(blank: str, title: str, reference: list[float], student: list[flo
         points = _finite(student)
         positive = positive and all(v > 0 for _, v in points)
         if points:
-            ax.plot(*zip(*points), color="#0b5cad", linewidth=3.2, alpha=0.8, label="your losses")
-    ax.plot(*zip(*ref_points), color="#111111", linewidth=1.4, linestyle="--", label="reference")
+            ax.plot(*zip(*points), color="#0b5cad", linewidth=3.2, alpha=0.8, label=_("your losses"))
+    ax.plot(*zip(*ref_points), color="#111111", linewidth=1.4, linestyle="--", label=_("reference"))
     if positive:
         ax.set_yscale("log")
     if student is not None and ref_points:  # a diverging curve must not flatten the reference's
@@ -41,27 +42,28 @@ def curve_plot(blank: str, title: str, reference: list[float], student: list[flo
         top = max([v for _, v in _finite(student)] + [high])
         if top > 1e3 * high:
             ax.set_ylim(top=1e3 * high if positive else high + 10 * (high - low + 1))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss" + (" (log scale)" if positive else ""))
+    ax.set_xlabel(_("epoch"))
+    ax.set_ylabel(_("training loss (log scale)") if positive else _("training loss"))
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right", fontsize=9)
-    return svg(fig, salt, f"loss curve of {blank}: yours against the reference's")
+    return svg(fig, salt, _("loss curve of {blank}: yours against the reference's").format(blank=blank))
 
 
 def curve_summary(blank: str, reference: list[float], student: list[float] | None) -> str:
-    ref = f"The reference: first loss {reference[0]:.4f}, last {reference[-1]:.4f}."
+    ref = _("The reference: first loss {first}, last {last}.").format(first=f"{reference[0]:.4f}",
+                                                                      last=f"{reference[-1]:.4f}")
     if not student:
         return ref
     bad = [i + 1 for i, v in enumerate(student) if not math.isfinite(v)]
-    mine = f"Yours: first loss {student[0]:.4f}, last {student[-1]:.4f}."
+    parts = [_("Yours: first loss {first}, last {last}.").format(first=f"{student[0]:.4f}", last=f"{student[-1]:.4f}")]
     if bad:
-        mine += f" Your loss is not a finite number from epoch {bad[0]} on."
+        parts.append(_("Your loss is not a finite number from epoch {epoch} on.").format(epoch=bad[0]))
     elif len(student) == len(reference):
         gap = max(abs(a - b) for a, b in zip(student, reference))
-        mine += (" Your curve follows the reference's." if gap <= 1e-4 * max(1.0, max(map(abs, reference))) else
-                 f" The largest difference from the reference's is {gap:.3g}.")
-    return f"{mine} {ref}"
+        parts.append(_("Your curve follows the reference's.") if gap <= 1e-4 * max(1.0, max(map(abs, reference))) else
+                     _("The largest difference from the reference's is {gap}.").format(gap=f"{gap:.3g}"))
+    return " ".join([*parts, ref])
 
 
 # -- the page ------------------------------------------------------------------------------------------------------
@@ -75,7 +77,7 @@ def _feedback_html(output: str) -> str:
     if fb.sentence:
         parts.append(f"<p class=\"sentence\">{esc(fb.sentence)}</p>")
     if fb.hint:
-        parts.append(f"<p class=\"hint\"><strong>Hint:</strong> {esc(fb.hint)}</p>")
+        parts.append(f"<p class=\"hint\"><strong>{esc(_('Hint:'))}</strong> {esc(fb.hint)}</p>")
     if fb.details:
         parts.append(f"<pre>{esc(fb.details)}</pre>")
     return "".join(parts)
@@ -85,7 +87,7 @@ def _verdict(t: Test) -> str:
     """&#10003; passed, &#10007; failed, and for a test that passed but does not count in full under the marking
     policy (its feedback says why), a tick that says so."""
     if t.passed and not t.counted:
-        return "<span class=\"part\">&#10003; passed, not counted in full:</span>"
+        return f"<span class=\"part\">&#10003; {esc(_('passed, not counted in full:'))}</span>"
     return f"<span class=\"{'ok' if t.passed else 'bad'}\">{'&#10003;' if t.passed else '&#10007;'}</span>"
 
 
@@ -102,11 +104,12 @@ def build_page(result: Result, curves: dict[str, str] | None = None) -> str:
            f"<span class=\"badge {cls}\">{fmt(result.score)} / {fmt(result.max_score)}</span>"
            + (f" &middot; isolation: {esc(result.isolation)}" if result.isolation else "") + "</p>"]
     if result.output:
-        out.append(f"<section class=\"card\" id=\"notebook\"><h2>About your notebook</h2>"
+        out.append(f"<section class=\"card\" id=\"notebook\"><h2>{esc(_('About your notebook'))}</h2>"
                    f"<div class=\"notes\">{esc(result.output)}</div></section>")
     marks = result.blanks()
-    out.append("<section class=\"card\" id=\"summary\"><h2>Your marks</h2><div class=\"scroll\"><table><tr><th>blank</th>"
-               "<th class=\"num\">mark</th></tr>")
+    out.append(f"<section class=\"card\" id=\"summary\"><h2>{esc(_('Your marks'))}</h2><div class=\"scroll\"><table>"
+               f"<tr><th>{esc(_('blank'))}</th>"
+               f"<th class=\"num\">{esc(_('mark'))}</th></tr>")
     for blank, (got, of) in marks.items():
         out.append(f"<tr><td><a href=\"#{_anchor(blank)}\">{name(blank)}</a></td><td class=\"num\">"
                    f"<span class=\"badge {mark_class(got, of)}\">{fmt(got)} / {fmt(of)}</span></td></tr>")
@@ -134,8 +137,8 @@ def curve_html(result: Result, blank: str, curve: RecordedCurve) -> str:
     plot = curve_plot(blank, curve.describe, curve.reference, curve.student, salt)
     words = curve_summary(blank, curve.reference, curve.student)
     note = (curve.note[0].upper() + curve.note[1:]) if curve.note else ""
-    return (f"<h3>Your training on the visible data</h3><p class=\"sub\">{esc(curve.describe)}: the notebook's own "
-            f"training run, not the grader's hidden inputs.</p>{plot}"
+    what = _("{what}: the notebook's own training run, not the grader's hidden inputs.").format(what=curve.describe)
+    return (f"<h3>{esc(_('Your training on the visible data'))}</h3><p class=\"sub\">{esc(what)}</p>{plot}"
             + (f"<p class=\"hint\">{esc(note)}</p>" if note else "") + f"<p>{esc(words)}</p>")
 
 

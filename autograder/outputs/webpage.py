@@ -42,6 +42,7 @@ class Test:
     max_score: float
     output: str
     status: str | None = None  # "passed" or "failed": what the test found, before the marking policy counted it
+    reason: str | None = None  # why it failed, for the engine ("not-written", "timeout", ...; autograder.grading)
 
     @property
     def passed(self) -> bool:
@@ -66,6 +67,7 @@ class Result:
     output: str = ""
     isolation: str | None = None
     curves: dict[str, "RecordedCurve"] = field(default_factory=dict)  # training blank -> its loss curves
+    graded: str | None = None  # "in full", "in part" or "no", as grading recorded it (None: an older results file)
 
     def blanks(self) -> dict[str, tuple[float, float]]:
         marks: dict[str, tuple[float, float]] = {}
@@ -76,7 +78,11 @@ class Result:
 
     def not_graded(self) -> str | None:
         """Why this notebook could not be graded at all (None when it was graded, whatever its score)."""
-        if self.tests and all(t.name.endswith(": not graded") for t in self.tests):
+        if self.graded is not None:
+            if self.graded != "no":
+                return None
+            return self.output or (self.tests[0].output if self.tests else "") or "-"
+        if self.tests and all(t.name.endswith(": not graded") for t in self.tests):  # a results file from before
             return self.output or (self.tests[0].output if self.tests else "") or "not graded"
         for line in self.output.splitlines():
             if "could not be read, so nothing in it was graded" in line:
@@ -85,6 +91,8 @@ class Result:
 
     def problems(self) -> list[str]:
         """What stopped part of the grading (a lost process, a spent time budget): graded, but not in full."""
+        if self.graded is not None:
+            return self.output.splitlines() if self.graded == "in part" else []
         return [line for line in self.output.splitlines()
                 if "process was stopped" in line or "used up the" in line or "took more than" in line]
 
@@ -126,13 +134,17 @@ def read_result(root: Path, path: Path) -> Result:
     tests = []
     for t in data.get("tests", []):
         tags = t.get("tags") or ["?"]
+        reason = (t.get("extra_data") or {}).get("reason") if isinstance(t.get("extra_data"), dict) else None
         tests.append(Test(clean(t.get("name", "")), clean(tags[0]), _number(t.get("score", 0.0)),
                           _number(t.get("max_score", 0.0)), clean(t.get("output", "")),
-                          t.get("status") if t.get("status") in ("passed", "failed") else None))
+                          t.get("status") if t.get("status") in ("passed", "failed") else None,
+                          reason if isinstance(reason, str) else None))
     extra = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
+    recorded = any("status" in t for t in data.get("tests", []) if isinstance(t, dict))  # a file that says how graded
+    graded = extra.get("graded", "in full") if recorded else None
     return Result(rel.parts[0], rel.parts[1], path.stem, rel, _number(data.get("score", 0.0)),
                   _number(data.get("max_score", 0.0)), tests, clean(data.get("output", "")), extra.get("isolation"),
-                  _curves(extra))
+                  _curves(extra), graded if graded in ("in full", "in part", "no") else None)
 
 
 def read_results(root: Path) -> tuple[list[Result], list[str]]:
@@ -149,7 +161,11 @@ def read_results(root: Path) -> tuple[list[Result], list[str]]:
 
 
 # -- feedback split into its parts ----------------------------------------------------------------------------------
-HINT = re.compile(r"(?:^|\s)Hint:\s+")
+def _hint_labels() -> tuple[str, ...]:
+    """The words a hint's line starts with: English's and the current language's."""
+    from autograder.grading.compare import hint_label
+
+    return tuple(dict.fromkeys(("Hint:", hint_label())))
 
 
 @dataclass(frozen=True)
@@ -167,11 +183,13 @@ def split_feedback(output: str) -> Feedback:
     lines = clean(unwrap(output)).strip().splitlines()  # the engine's own wrapping undone: the page wraps it
     if not lines:
         return Feedback("", "", "")
+    labels = _hint_labels()
     for i, line in enumerate(lines):
-        if line.startswith("Hint:"):
-            return Feedback("\n".join(lines[:i]).strip(), line[5:].strip(), "\n".join(lines[i + 1:]).strip())
+        label = next((lb for lb in labels if line.startswith(lb)), None)
+        if label:
+            return Feedback("\n".join(lines[:i]).strip(), line[len(label):].strip(), "\n".join(lines[i + 1:]).strip())
     first, rest = lines[0], "\n".join(lines[1:]).strip()
-    match = HINT.search(first)
+    match = re.search("(?:^|\\s)(?:" + "|".join(re.escape(lb) for lb in labels) + ")\\s*", first)
     if match and match.start() > 0:
         return Feedback(first[:match.start()].strip(), first[match.end():].strip(), rest)
     return Feedback(first, "", rest)
@@ -209,7 +227,8 @@ def svg(fig, salt: str, label: str) -> str:
 STYLE = """
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 0;
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", "Noto Sans CJK SC", "Noto Sans SC",
+  "PingFang SC", "Microsoft YaHei", sans-serif; margin: 0;
        background: #f6f7f9; color: #1d232b; line-height: 1.45; }
 main { max-width: 980px; margin: 0 auto; padding: 16px 20px 48px; }
 h1 { font-size: 1.6rem; margin: 0.6rem 0 0.2rem; overflow-wrap: anywhere; }
@@ -247,7 +266,9 @@ footer { color: #56606d; font-size: 0.85rem; margin-top: 2rem; }
 
 def page(title: str, body: str) -> str:
     """A whole HTML document: ``title`` is escaped here, ``body`` is HTML already escaped by its writer."""
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    from autograder.i18n import current
+
+    return (f"<!DOCTYPE html>\n<html lang=\"{current().replace('_', '-')}\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>{esc(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n"
             "</body>\n</html>\n")

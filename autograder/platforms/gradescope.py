@@ -29,6 +29,7 @@ from pathlib import Path
 import autograder
 from autograder.grading.course import SECRET_FILE, Assignment, Course
 from autograder.grading.discover import Job
+from autograder.i18n import _
 from autograder.grading.results import NotebookResult, TestResult, write_json
 
 DISTRIBUTION = "torch-course-autograder"
@@ -214,9 +215,9 @@ def results_json(result: NotebookResult, visibility: str, note: str = "") -> dic
 
 def ungraded(assignment: Assignment, why: str) -> NotebookResult:
     """Results for a submission that could not be graded: every blank's test at 0, with the reason."""
-    tests = [TestResult(name=f"{blank}: not graded", blank=blank, score=0.0, max_score=points, output=why)
-             for blank, points in assignment.blanks.items()]
-    return NotebookResult("submission", assignment.name, assignment.stem, tests, output=why)
+    tests = [TestResult(name=_("{blank}: not graded").format(blank=blank), blank=blank, score=0.0, max_score=points,
+                        output=why, reason="not-graded") for blank, points in assignment.blanks.items()]
+    return NotebookResult("submission", assignment.name, assignment.stem, tests, output=why, graded="no")
 
 
 def grade_submission(bundle: Path, submission: Path, results: Path) -> int:
