@@ -11,18 +11,19 @@ from autograder.authoring import Blank, Mistake, Unchanged, declare
 from autograder.grading import hints
 from autograder.protocol.codec import View
 from autograder.grading.compare import Mismatch, describe, expect, feedback, judged, unchanged
+from autograder.i18n import N_, course_text as _
 
 ASSIGNMENT = "01_tensors_autograd"
 
 # Errors that the classic mistakes raise, and what to say about them.
 ERROR_HINTS = [
-    ("view size is not compatible", "view() cannot reorder a non-contiguous tensor (such as the result of permute "
-                                    "or transpose): use reshape, or .contiguous().view(...)."),
-    ("backward through the graph a second time", "the first backward frees the graph: keep it with "
-                                                 "y.backward(retain_graph=True)."),
-    ("does not require grad", "the leaf copy must require grad: x.detach().clone().requires_grad_(True)."),
-    ("a leaf variable that requires grad", "do not modify the leaf in place (leaf += ..., leaf.mul_(...)): build y "
-                                           "from it with out-of-place operations."),
+    ("view size is not compatible", N_("view() cannot reorder a non-contiguous tensor (such as the result of permute "
+                                       "or transpose): use reshape, or .contiguous().view(...).")),
+    ("backward through the graph a second time", N_("the first backward frees the graph: keep it with "
+                                                    "y.backward(retain_graph=True).")),
+    ("does not require grad", N_("the leaf copy must require grad: x.detach().clone().requires_grad_(True).")),
+    ("a leaf variable that requires grad", N_("do not modify the leaf in place (leaf += ..., leaf.mul_(...)): build y "
+                                              "from it with out-of-place operations.")),
 ]
 
 
@@ -44,28 +45,28 @@ def _check_row_max(sub, ref, x):
     values, indices = result
     if isinstance(values, torch.Tensor) and isinstance(indices, torch.Tensor) \
             and values.dtype == torch.int64 and indices.is_floating_point():
-        raise Mismatch("row_max(x): the first element is int64 and the second is float: the order is "
-                       "(values, indices), as torch.max(x, dim=1) returns them.")
+        raise Mismatch(_("row_max(x): the first element is int64 and the second is float: the order is "
+                         "(values, indices), as torch.max(x, dim=1) returns them."))
     n, m = x.shape
     for name, got in (("values", values), ("indices", indices)):
         if isinstance(got, torch.Tensor) and tuple(got.shape) == (m,) and n != m:
-            raise Mismatch(feedback(f"{name}: there is one per column, not one per row.",
-                                    "the maximum was taken over dim=0; a row's maximum is taken along dim=1.",
-                                    f"Expected shape ({n},), got ({m},)."))
+            raise Mismatch(feedback(_("{name}: there is one per column, not one per row.").format(name=name),
+                                    _("the maximum was taken over dim=0; a row's maximum is taken along dim=1."),
+                                    _("Expected shape {expected}, got {got}.").format(expected=(n,), got=(m,))))
     by_column = x.max(dim=0).values
 
     def column_hint(actual, expected):
         if actual.shape == by_column.shape and torch.allclose(actual, by_column.double()):
-            return "these are the maxima of the columns (dim=0); a row's maximum is taken along dim=1."
+            return _("these are the maxima of the columns (dim=0); a row's maximum is taken along dim=1.")
         return None
 
     ref_values, ref_indices = ref.row_max(x)
     expect(values, "values").tensor(shape=(n,)).close_to(ref_values, rtol=0, atol=0, hints=[column_hint])
     exp = expect(indices, "indices").tensor(shape=(n,), dtype=None)
     if indices.dtype != torch.int64:
-        exp.fail(f"expected dtype torch.int64 (integer positions, as torch.max and argmax return them), "
-                 f"got {indices.dtype}.")
-    exp.equal_to(ref_indices, what=" (the column of each row's maximum)")
+        exp.fail(_("expected dtype torch.int64 (integer positions, as torch.max and argmax return them), "
+                   "got {dtype}.").format(dtype=indices.dtype))
+    exp.equal_to(ref_indices, what=_(" (the column of each row's maximum)"))
 
 
 @pytest.mark.blank("row_max", points=0.25)
@@ -127,14 +128,15 @@ declare(globals(), swap_and_flatten)
 
 # ------------------------------------------------------------------------------------------ drop_channel_dim
 def _drop_check(sub, ref, x):
-    n, _, d = x.shape
+    n, d = x.shape[0], x.shape[2]
     out = sub.run("drop_channel_dim", x).value
     if isinstance(out, torch.Tensor) and tuple(out.shape) != (n, d) and tuple(out.shape) == tuple(x.squeeze().shape):
         raise Mismatch(feedback(
-            f"drop_channel_dim(x): the result has the wrong shape for x of shape {tuple(x.shape)}.",
-            "squeeze() without an argument removes every dimension of size 1, the batch dimension too when N = 1 "
-            "(and the features when D = 1): use squeeze(1).",
-            f"Expected shape {(n, d)}, got {tuple(out.shape)}."))
+            _("drop_channel_dim(x): the result has the wrong shape for x of shape {shape}.").format(
+                shape=tuple(x.shape)),
+            _("squeeze() without an argument removes every dimension of size 1, the batch dimension too when N = 1 "
+              "(and the features when D = 1): use squeeze(1)."),
+            _("Expected shape {expected}, got {got}.").format(expected=(n, d), got=tuple(out.shape))))
     expect(out, "drop_channel_dim(x)").tensor(shape=(n, d)).close_to(ref.drop_channel_dim(x), rtol=0, atol=0)
 
 
@@ -170,10 +172,11 @@ def test_drop_leaves_x(sub, rng):
     x = randn(rng, 3, 1, 5)
     after = sub.run("drop_channel_dim", x).args[0]
     if after.shape != x.shape:
-        raise Mismatch(feedback("x: your function changed the shape of the caller's x.",
-                                "an in-place squeeze_ changes the caller's tensor; use squeeze(1), which returns a "
-                                "new view.",
-                                f"x had shape {tuple(x.shape)}, and {tuple(after.shape)} after the call."))
+        raise Mismatch(feedback(_("x: your function changed the shape of the caller's x."),
+                                _("an in-place squeeze_ changes the caller's tensor; use squeeze(1), which returns a "
+                                  "new view."),
+                                _("x had shape {before}, and {after} after the call.").format(
+                                    before=tuple(x.shape), after=tuple(after.shape))))
     unchanged(x, after, "x")
 
 
@@ -181,17 +184,17 @@ def test_drop_leaves_x(sub, rng):
 def _half(actual, expected):
     c = hints.constant_ratio(actual, expected)
     if c is not None and abs(c - 0.5) < 1e-3:
-        return ("this is the gradient of ONE backward pass (2x + 3): call backward twice on the same graph "
-                "(retain_graph=True the first time) without zeroing in between, so that the gradients accumulate.")
+        return _("this is the gradient of ONE backward pass (2x + 3): call backward twice on the same graph "
+                 "(retain_graph=True the first time) without zeroing in between, so that the gradients accumulate.")
     return None
 
 
 def _check_gradient(out, x, ref):
     if out is None:
-        raise Mismatch(feedback("double_backward(x) returned None.",
-                                "return the .grad of the leaf copy that requires grad (the .grad of a tensor that "
-                                "is not a leaf stays None)."))
-    expect(out, "the gradient").tensor(shape=x.shape).close_to(ref.double_backward(x), hints=[_half, hints.FACTOR_2])
+        raise Mismatch(feedback(_("double_backward(x) returned None."),
+                                _("return the .grad of the leaf copy that requires grad (the .grad of a tensor that "
+                                  "is not a leaf stays None).")))
+    expect(out, _("the gradient")).tensor(shape=x.shape).close_to(ref.double_backward(x), hints=[_half, hints.FACTOR_2])
 
 
 @pytest.mark.blank("double_backward", points=0.375)
@@ -203,9 +206,9 @@ def test_double_backward_values(sub, rng, ref, sizes):
         result = sub.run("double_backward", x, watch=True)
         _check_gradient(result.value, x, ref)
         if result.backward_passes == 0:
-            raise Mismatch(feedback("double_backward: backward was never called.",
-                                    "the exercise is to let autograd compute the gradient (y.backward twice), not "
-                                    "to write 2 * (2x + 3) yourself."))
+            raise Mismatch(feedback(_("double_backward: backward was never called."),
+                                    _("the exercise is to let autograd compute the gradient (y.backward twice), not "
+                                      "to write 2 * (2x + 3) yourself.")))
 
 
 @pytest.mark.blank("double_backward", points=0.25, kind="edge")
@@ -222,9 +225,11 @@ def test_double_backward_twice(sub, rng):
     passes = sub.run("double_backward", x, watch=True).backward_passes
     judged()
     if passes != 2:
-        raise Mismatch(feedback(f"double_backward: autograd ran {passes} backward pass{'es' * (passes != 1)}, not 2.",
-                                "call backward twice on the same y (retain_graph=True the first time), so that the "
-                                "leaf's .grad accumulates both; do not double one pass's gradient by hand."
+        ran = (_("double_backward: autograd ran {passes} backward pass, not 2.") if passes == 1 else
+               _("double_backward: autograd ran {passes} backward passes, not 2."))
+        raise Mismatch(feedback(ran.format(passes=passes),
+                                _("call backward twice on the same y (retain_graph=True the first time), so that the "
+                                  "leaf's .grad accumulates both; do not double one pass's gradient by hand.")
                                 if passes == 1 else None))
 
 
@@ -235,8 +240,8 @@ def test_double_backward_leaves_x(sub, rng):
     after = sub.run("double_backward", x).args[0]
     unchanged(x, after, "x")
     if after.remote.requires_grad or after.remote.grad is not None:
-        raise Mismatch(feedback("x: your function made the caller's x require grad (or gave it a .grad).",
-                                "x must stay as it was: make a leaf copy, x.detach().clone().requires_grad_(True)."))
+        raise Mismatch(feedback(_("x: your function made the caller's x require grad (or gave it a .grad)."),
+                                _("x must stay as it was: make a leaf copy, x.detach().clone().requires_grad_(True).")))
 
 
 # ----------------------------------------------------------------------------------------------- add_inplace
@@ -250,17 +255,17 @@ def _add_inputs(rng, shape, transposed=False):
 def _check_added(result, x, y):
     after = result.args[0]
     if after.shape == x.shape and torch.equal(after, x):
-        raise Mismatch(feedback("x: the caller's x did not change.",
-                                "x = x + y creates a new tensor and only rebinds the name inside your function; add "
-                                "in place with x.add_(y) or x += y."))
-    expect(after, "x after the call").tensor(shape=x.shape).close_to(x + y, what=" (x + y)")
+        raise Mismatch(feedback(_("x: the caller's x did not change."),
+                                _("x = x + y creates a new tensor and only rebinds the name inside your function; add "
+                                  "in place with x.add_(y) or x += y.")))
+    expect(after, _("x after the call")).tensor(shape=x.shape).close_to(x + y, what=" (x + y)")
 
 
 def _check_returned_x(result):
     if result.returned_arg != 0:
-        raise Mismatch(feedback(f"the returned value is not x itself (got {describe(result.value)}).",
-                                "return the same tensor object you modified in place (x.add_(y) returns it), not "
-                                "a new tensor."))
+        raise Mismatch(feedback(_("the returned value is not x itself (got {got}).").format(got=describe(result.value)),
+                                _("return the same tensor object you modified in place (x.add_(y) returns it), not "
+                                  "a new tensor.")))
 
 
 @pytest.mark.blank("add_inplace", points=0.5)
@@ -274,9 +279,9 @@ def test_add_values(sub, rng, shapes):
         _check_added(result, x, y)
         _check_returned_x(result)
         if transposed and result.args[0].remote.contiguous:
-            raise Mismatch(feedback("x: the caller's x holds x + y, but its storage was replaced (x.data = ... "
-                                    "or x.set_(...)).", "modify the existing storage in place with x.add_(y) or "
-                                    "x += y."))
+            raise Mismatch(feedback(_("x: the caller's x holds x + y, but its storage was replaced (x.data = ... "
+                                      "or x.set_(...))."), _("modify the existing storage in place with x.add_(y) or "
+                                                             "x += y.")))
 
 
 @pytest.mark.blank("add_inplace", points=0.25, kind="property")
@@ -291,13 +296,13 @@ def test_add_keeps_storage(sub, rng, layout):
     want.as_strided(view.size, view.stride, view.offset).add_(y)
     storage = after.remote.base if isinstance(after, torch.Tensor) else None
     if storage is None:
-        raise Mismatch("x: the caller's tensor did not come back from the call.")
-    expect(storage, "the tensor x is a view of").tensor(shape=tuple(base.shape))
+        raise Mismatch(_("x: the caller's tensor did not come back from the call."))
+    expect(storage, _("the tensor x is a view of")).tensor(shape=tuple(base.shape))
     if torch.equal(storage, base):
-        raise Mismatch(feedback("x: the storage the caller's x views did not change: the sum was written somewhere "
-                                "else (x.data = ..., x.set_(...), or a new tensor).",
-                                "modify x's own storage in place: x.add_(y), or x += y."))
-    expect(storage, "the tensor x is a view of").close_to(want, what=" (x + y where x lies, unchanged elsewhere)")
+        raise Mismatch(feedback(_("x: the storage the caller's x views did not change: the sum was written somewhere "
+                                  "else (x.data = ..., x.set_(...), or a new tensor)."),
+                                _("modify x's own storage in place: x.add_(y), or x += y.")))
+    expect(storage, _("the tensor x is a view of")).close_to(want, what=_(" (x + y where x lies, unchanged elsewhere)"))
 
 
 @pytest.mark.blank("add_inplace", points=0.5, kind="property")
