@@ -109,7 +109,7 @@ def example(blank: Blank, target: Callable[..., Any], args: list[Any]) -> dict[s
 
 def rule_data(blank: Blank, target: Callable[..., Any], prop: Any, args: list[Any], g: Draw,
               names: list[str]) -> dict[str, Any]:
-    title = prop.title(names)
+    title = prop.title(names).data()  # translated by the student's engine catalogue
     tensors = [i for i, a in enumerate(args) if isinstance(a, torch.Tensor)]
     if isinstance(prop, Unchanged):
         return {"kind": "unchanged", "indexes": list(prop.indexes or tensors), "title": title}

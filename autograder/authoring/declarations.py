@@ -39,6 +39,8 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from autograder.i18n import N_
+
 Inputs = Callable[..., Sequence[Any]]  # (g: Draw[, *constructor arguments]) -> the blank's arguments
 
 
@@ -89,6 +91,26 @@ class Mistake:
     computes: Callable[..., Any]
 
 
+@dataclass(frozen=True)
+class Words:
+    """A sentence shown to students: its English template (the engine's catalogue translates it) and the values of
+    its placeholders (names, numbers: never translated)."""
+
+    template: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def english(self) -> str:
+        return self.template.format(**self.values)
+
+    def shown(self) -> str:
+        from autograder.i18n import _
+
+        return _(self.template).format(**self.values)
+
+    def data(self) -> dict[str, Any]:
+        return {"template": self.template, "values": {k: str(v) for k, v in self.values.items()}}
+
+
 # -- properties: a rule of the exercise that a right answer also keeps (one property test each) ------------------
 
 @dataclass(frozen=True)
@@ -97,7 +119,7 @@ class Property:
 
     weight: float = field(default=1.0, kw_only=True)
 
-    def title(self, names: list[str]) -> str:
+    def title(self, names: list[str]) -> Words:
         raise NotImplementedError
 
 
@@ -111,9 +133,10 @@ class Unchanged(Property):
         object.__setattr__(self, "indexes", indexes)
         object.__setattr__(self, "weight", weight)
 
-    def title(self, names: list[str]) -> str:
-        which = ", ".join(names[i] for i in self.indexes) if self.indexes else "its inputs"
-        return f"does not modify {which}"
+    def title(self, names: list[str]) -> Words:
+        if not self.indexes:
+            return Words(N_("does not modify its inputs"))
+        return Words(N_("does not modify {names}"), {"names": ", ".join(names[i] for i in self.indexes)})
 
 
 @dataclass(frozen=True)
@@ -122,8 +145,8 @@ class ReturnsArgument(Property):
 
     index: int = 0
 
-    def title(self, names: list[str]) -> str:
-        return f"returns {names[self.index]} itself (the same object)"
+    def title(self, names: list[str]) -> Words:
+        return Words(N_("returns {name} itself (the same object)"), {"name": names[self.index]})
 
 
 @dataclass(frozen=True)
@@ -133,8 +156,8 @@ class InPlace(Property):
 
     index: int = 0
 
-    def title(self, names: list[str]) -> str:
-        return f"writes into the caller's storage of {names[self.index]}"
+    def title(self, names: list[str]) -> Words:
+        return Words(N_("writes into the caller's storage of {name}"), {"name": names[self.index]})
 
 
 @dataclass(frozen=True)
@@ -148,10 +171,10 @@ class Gradients(Property):
         object.__setattr__(self, "indexes", indexes)
         object.__setattr__(self, "weight", weight)
 
-    def title(self, names: list[str]) -> str:
+    def title(self, names: list[str]) -> Words:
         if not self.indexes:
-            return "lets the gradient reach every parameter"
-        return f"lets the gradient reach {', '.join(names[i] for i in self.indexes)}"
+            return Words(N_("lets the gradient reach every parameter"))
+        return Words(N_("lets the gradient reach {names}"), {"names": ", ".join(names[i] for i in self.indexes)})
 
 
 @dataclass(frozen=True)
@@ -164,16 +187,16 @@ class BackwardPasses(Property):
     def expected(self, args: Sequence[Any]) -> int:
         return self.count(*args) if callable(self.count) else self.count
 
-    def title(self, names: list[str]) -> str:
-        return "calls backward as the exercise says (backward passes of autograd counted)"
+    def title(self, names: list[str]) -> Words:
+        return Words(N_("calls backward as the exercise says (backward passes of autograd counted)"))
 
 
 @dataclass(frozen=True)
 class PythonFloat(Property):
     """The call returns a Python float (not a 0-dim tensor)."""
 
-    def title(self, names: list[str]) -> str:
-        return "returns a Python float"
+    def title(self, names: list[str]) -> Words:
+        return Words(N_("returns a Python float"))
 
 
 @dataclass(frozen=True)
@@ -186,8 +209,8 @@ class Leaves(Property):
         object.__setattr__(self, "indexes", indexes)
         object.__setattr__(self, "weight", weight)
 
-    def title(self, names: list[str]) -> str:
-        return f"keeps {', '.join(names[i] for i in self.indexes)} leaves that require grad"
+    def title(self, names: list[str]) -> Words:
+        return Words(N_("keeps {names} leaves that require grad"), {"names": ", ".join(names[i] for i in self.indexes)})
 
 
 # -- the blank ------------------------------------------------------------------------------------------------------

@@ -17,13 +17,15 @@ import torch
 from torch import nn
 
 from autograder.authoring.declarations import (
-    SHARES, BackwardPasses, Blank, Draw, Gradients, InPlace, Leaves, Property, PythonFloat, ReturnsArgument,
-    Unchanged,
+    SHARES, BackwardPasses, Blank, Draw, Gradients, InPlace, Leaves, Property, PythonFloat, ReturnsArgument, Unchanged,
+    Words,
 )
 from autograder.protocol.codec import ModuleInfo, View
 from autograder.grading.compare import Mismatch, describe, expect, feedback, gradients_reach, judged, unchanged
+from autograder.i18n import N_, _, any_text
 
-CUT = "do not cut the result from the graph: no .detach(), .data, .item(), torch.tensor(...), NumPy or torch.no_grad()."
+CUT = N_("do not cut the result from the graph: no .detach(), .data, .item(), torch.tensor(...), NumPy or "
+         "torch.no_grad().")
 
 
 def declare(namespace: dict[str, Any], *blanks: Blank) -> None:
@@ -95,24 +97,30 @@ def tests_of(blank: Blank, names: list[str]) -> dict[str, Callable[..., None]]:
     points = points_of(blank)
     tests: dict[str, Callable[..., None]] = {}
 
-    def cases_test(kind: str, cases: dict[str, Any], title: str) -> Callable[..., None]:
+    def cases_test(kind: str, cases: dict[str, Any], title: Words) -> Callable[..., None]:
         def test(sub, rng, ref, case):
             judge_case(sub, Draw(rng), ref, blank, cases[case], case)
 
-        test.__doc__ = title
+        titled(test, title)
         params = [pytest.param(case, marks=_blank_mark(blank, p, kind))
                   for case, p in zip(cases, points[kind])]
         return pytest.mark.parametrize("case", params)(test)
 
-    tests[f"test_{blank.name}_values"] = cases_test("value", blank.typical, "computes the reference's values")
+    tests[f"test_{blank.name}_values"] = cases_test("value", blank.typical, Words(N_("computes the reference's values")))
     if blank.edges:
-        tests[f"test_{blank.name}_edges"] = cases_test("edge", blank.edges, "computes the reference's values on an "
-                                                                           "edge case")
+        tests[f"test_{blank.name}_edges"] = cases_test("edge", blank.edges, Words(N_("computes the reference's values "
+                                                                                     "on an edge case")))
     for i, (prop, p) in enumerate(zip(blank.properties, points["property"])):
         tests[f"test_{blank.name}_{type(prop).__name__.lower()}_{i}"] = property_test(blank, prop, p, names)
     if blank.forbidden:
         tests[f"test_{blank.name}_forbidden"] = forbidden_test(blank, points["forbidden"][0])
     return tests
+
+
+def titled(test: Callable[..., None], title: Words) -> None:
+    """A generated test's title: its docstring in English (what draws its inputs), and the words students read."""
+    test.__doc__ = title.english()
+    test.title_words = title  # type: ignore[attr-defined]  (autograder.grading.plugin shows it translated)
 
 
 def argument_names(ref: ModuleType, blank: Blank) -> list[str]:
@@ -153,7 +161,7 @@ def _mistake_hint(mistake_values: list[tuple[str, Any]], index: tuple[int, ...] 
                 value.detach().double()
             if value.shape == actual.shape and bool(torch.isfinite(value).all()) and torch.allclose(
                     actual, value, rtol=1e-4, atol=1e-5):
-                return text
+                return any_text(text)
         return None
 
     return hint
@@ -171,11 +179,12 @@ def judge(actual: Any, expected: Any, name: str, blank: Blank, mistakes: list[tu
             check.equal_to(expected)
     elif isinstance(expected, bool) or isinstance(expected, int) and not isinstance(expected, bool):
         expect(actual, name).satisfies(type(actual) is type(expected) and actual == expected,
-                                       f"expected {describe(expected)}, got {describe(actual)}.")
+                                       _("expected {expected}, got {got}.").format(expected=describe(expected),
+                                                                                  got=describe(actual)))
     elif isinstance(expected, float):
         value = float(actual) if isinstance(actual, torch.Tensor) and actual.numel() == 1 else actual
         if type(value) not in (float, int):
-            expect(actual, name).fail(f"expected a Python float, got {describe(actual)}.")
+            expect(actual, name).fail(_("expected a Python float, got {what}.").format(what=describe(actual)))
         expect(float(value), name).close_to(expected, rtol=blank.rtol, atol=blank.atol, hints=hints)
     elif isinstance(expected, list) and all(type(v) is float for v in expected):
         expect(actual, name).float_list(len(expected)).close_to(
@@ -185,7 +194,7 @@ def judge(actual: Any, expected: Any, name: str, blank: Blank, mistakes: list[tu
         for i, (a, e) in enumerate(zip(actual, expected)):
             judge(a, e, f"{name}[{i}]", blank, mistakes, (*index, i))
     elif expected is None:
-        expect(actual, name).satisfies(actual is None, f"expected None, got {describe(actual)}.")
+        expect(actual, name).satisfies(actual is None, _("expected None, got {what}.").format(what=describe(actual)))
     elif isinstance(expected, nn.Module):
         expect(actual, name).is_module()
         judged()
@@ -202,11 +211,12 @@ def judge_case(sub: Any, g: Draw, ref: ModuleType, blank: Blank, inputs: Callabl
     expected, after = _reference_call(ref, blank, args)
     result = sub.run(blank.name, *args)
     mistakes = [(m.hint, m.computes(*[_copy(a) for a in args])) for m in blank.mistakes]
-    judge(result.value, expected, f"{blank.name} on {case}", blank, mistakes)
+    judge(result.value, expected, _("{blank} on {case}").format(blank=blank.name, case=any_text(case)), blank, mistakes)
     names = argument_names(ref, blank)
     for i in blank.trains:
-        expect(result.args[i], f"{names[i]} after the call").tensor(shape=tuple(after[i].shape)).close_to(
-            after[i].detach(), rtol=blank.rtol, atol=blank.atol, what=" (the reference's, from the same start)")
+        expect(result.args[i], _("{name} after the call").format(name=names[i])).tensor(
+            shape=tuple(after[i].shape)).close_to(after[i].detach(), rtol=blank.rtol, atol=blank.atol,
+                                                  what=_(" (the reference's, from the same start)"))
 
 
 def random_state(module: nn.Module, g: Draw) -> dict[str, torch.Tensor]:
@@ -225,9 +235,10 @@ def student_module(sub: Any, g: Draw, ref: ModuleType, blank: Blank) -> tuple[li
     reference = getattr(ref, blank.name)(*ctor)
     state = random_state(reference, g)
     if list(info.state) != list(state):
-        raise Mismatch(feedback(f"{label}: its state_dict keys are not the expected ones, so the reference weights "
-                                f"cannot be loaded.", "keep the layers and their names as the exercise gives them.",
-                                f"expected {list(state)}, got {list(info.state)}"))
+        raise Mismatch(feedback(_("{module}: its state_dict keys are not the expected ones, so the reference weights "
+                                  "cannot be loaded.").format(module=label),
+                                _("keep the layers and their names as the exercise gives them."),
+                                _("expected {expected}, got {got}").format(expected=list(state), got=list(info.state))))
     sub.run(info.handle, state, method="load_state_dict")
     return ctor, info, reference
 
@@ -240,7 +251,8 @@ def judge_module_case(sub: Any, g: Draw, ref: ModuleType, blank: Blank, inputs: 
         expected = reference(*[_copy(a) for a in args])
         mistakes = [(m.hint, m.computes(reference, *[_copy(a) for a in args])) for m in blank.mistakes]
     out = sub.call(info.handle, *args)
-    judge(out, expected, f"the output of {blank.name} on {case}", blank, mistakes)
+    judge(out, expected, _("the output of {blank} on {case}").format(blank=blank.name, case=any_text(case)), blank,
+          mistakes)
 
 
 # -- properties ----------------------------------------------------------------------------------------------------
@@ -252,7 +264,7 @@ def property_test(blank: Blank, prop: Property, points: float, names: list[str])
     def test(sub, rng, ref):
         judge_property(sub, Draw(rng), ref, blank, prop, first)
 
-    test.__doc__ = prop.title(names)
+    titled(test, prop.title(names))
     return test
 
 
@@ -274,8 +286,9 @@ def judge_property(sub: Any, g: Draw, ref: ModuleType, blank: Blank, prop: Prope
         result = sub.run(target, *args)
         judged()
         if result.returned_arg != prop.index:
-            raise Mismatch(feedback(f"{label} should return {names[prop.index]} itself, got {describe(result.value)}.",
-                                    f"end with `return {names[prop.index]}` (the object you were given)."))
+            raise Mismatch(feedback(_("{blank} should return {name} itself, got {what}.").format(
+                blank=label, name=names[prop.index], what=describe(result.value)),
+                _("end with `return {name}` (the object you were given).").format(name=names[prop.index])))
     elif isinstance(prop, InPlace):
         original = args[prop.index]
         base = g.randn(original.numel() + 7)
@@ -288,22 +301,26 @@ def judge_property(sub: Any, g: Draw, ref: ModuleType, blank: Blank, prop: Prope
                        for i, a in enumerate(args)])
         storage = getattr(getattr(result.args[prop.index], "remote", None), "base", None)
         if storage is None or torch.equal(storage, base):
-            raise Mismatch(feedback(f"{names[prop.index]}: the storage the caller's {names[prop.index]} views did not "
-                                    f"change: the result was written somewhere else.",
-                                    f"modify {names[prop.index]} in place (an operation ending in _, +=, or [...] =)."))
-        expect(storage, f"the tensor {names[prop.index]} is a view of").close_to(want, rtol=blank.rtol, atol=blank.atol)
+            raise Mismatch(feedback(_("{name}: the storage the caller's {name} views did not change: the result was "
+                                      "written somewhere else.").format(name=names[prop.index]),
+                                    _("modify {name} in place (an operation ending in _, +=, or [...] =).").format(
+                                        name=names[prop.index])))
+        expect(storage, _("the tensor {name} is a view of").format(name=names[prop.index])).close_to(
+            want, rtol=blank.rtol, atol=blank.atol)
     elif isinstance(prop, Gradients):
         judge_gradients(sub, g, blank, prop, names, args, target, reference_fn)
     elif isinstance(prop, BackwardPasses):
         passes, want = sub.run(target, *args, watch=True).backward_passes, prop.expected(args)
         judged()
         if passes != want:
-            raise Mismatch(feedback(f"{label}: autograd ran {passes} backward pass{'es' * (passes != 1)}, not {want}.",
-                                    "call backward as the exercise says (no extra pass, no gradient by hand)."))
+            raise Mismatch(feedback(_("{blank}: autograd ran {passes} backward pass(es), not {wanted}.").format(
+                blank=label, passes=passes, wanted=want),
+                _("call backward as the exercise says (no extra pass, no gradient by hand).")))
     elif isinstance(prop, PythonFloat):
         value = sub.run(target, *args).value
         if isinstance(value, torch.Tensor):
-            raise Mismatch(feedback(f"{label}: expected a Python float, got {describe(value)}.", "call .item()."))
+            raise Mismatch(feedback(_("{blank}: expected a Python float, got {what}.").format(
+                blank=label, what=describe(value)), _("call .item().")))
         expect(value, label).python_float()
         judged()
     elif isinstance(prop, Leaves):
@@ -312,8 +329,9 @@ def judge_property(sub: Any, g: Draw, ref: ModuleType, blank: Blank, prop: Prope
         for i in prop.indexes:
             meta = getattr(result.args[i], "remote", None)
             if meta is None or not (meta.is_leaf and meta.requires_grad):
-                raise Mismatch(f"{names[i]}: after the call the caller's {names[i]} should still be a leaf that "
-                               f"requires grad; it is not (was it detached, or requires_grad switched off?).")
+                raise Mismatch(_("{name}: after the call the caller's {name} should still be a leaf that requires "
+                                 "grad; it is not (was it detached, or requires_grad switched off?).").format(
+                    name=names[i]))
     else:
         raise TypeError(f"{blank.name}: unknown property {prop!r}")
 
@@ -327,7 +345,8 @@ def judge_gradients(sub, g: Draw, blank: Blank, prop: Gradients, names: list[str
         want = dict(zip(params, torch.autograd.grad(output, list(params.values()), grad_outputs=upstream)))
         result = sub.run(target, *args, vjp=upstream)
         gradients_reach(result.grads, result.vjp_error, {f"param:{n}": w for n, w in want.items()},
-                        {f"param:{n}": f"self.{n}" for n in params}, f"the output of {blank.name}", CUT)
+                        {f"param:{n}": f"self.{n}" for n in params},
+                        _("the output of {blank}").format(blank=blank.name), _(CUT))
         return
     args = [a.detach().clone().requires_grad_(True) if i in prop.indexes else a for i, a in enumerate(args)]
     copies = [_copy(a) for a in args]
@@ -336,7 +355,8 @@ def judge_gradients(sub, g: Draw, blank: Blank, prop: Gradients, names: list[str
     want = torch.autograd.grad(output, [copies[i] for i in prop.indexes], grad_outputs=upstream)
     result = sub.run(target, *args, vjp=upstream)
     gradients_reach(result.grads, result.vjp_error, {f"arg{i}": w for i, w in zip(prop.indexes, want)},
-                    {f"arg{i}": names[i] for i in prop.indexes}, f"the result of {blank.name}", CUT)
+                    {f"arg{i}": names[i] for i in prop.indexes}, _("the result of {blank}").format(blank=blank.name),
+                    _(CUT))
 
 
 def forbidden_test(blank: Blank, points: float) -> Callable[..., None]:
@@ -353,13 +373,14 @@ def forbidden_test(blank: Blank, points: float) -> Callable[..., None]:
             result = sub.run(blank.name, *first(g), watch=True)
         used = sorted({c for c in result.torch_calls if _bare(c) in banned})
         if "backward" in banned and result.backward_passes and not used:
-            used = [f"{result.backward_passes} backward pass(es) of autograd"]
+            used = [_("{passes} backward pass(es) of autograd").format(passes=result.backward_passes)]
         judged()
         if used:
-            raise Mismatch(feedback(f"{blank.name} uses {', '.join(used)}, which this exercise forbids.",
-                                    f"write it yourself; forbidden here: {', '.join(blank.forbidden)}."))
+            raise Mismatch(feedback(_("{blank} uses {names}, which this exercise forbids.").format(
+                blank=blank.name, names=", ".join(used)),
+                _("write it yourself; forbidden here: {names}.").format(names=", ".join(blank.forbidden))))
 
-    test.__doc__ = f"does not use {', '.join(blank.forbidden)}"
+    titled(test, Words(N_("does not use {names}"), {"names": ", ".join(blank.forbidden)}))
     return test
 
 

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from autograder.i18n import _, course_text
 from autograder.selfcheck.values import decode
 
 Check = Callable[[Any], None]
@@ -32,18 +33,21 @@ def _fmt(value: Any) -> str:
 
 def _describe(value: Any) -> str:
     if isinstance(value, torch.Tensor):
-        return f"a {str(value.dtype).removeprefix('torch.')} tensor of shape {tuple(value.shape)}"
+        return _("a {dtype} tensor of shape {shape}").format(dtype=str(value.dtype).removeprefix("torch."),
+                                                              shape=tuple(value.shape))
     if isinstance(value, (list, tuple)):
-        return f"a {type(value).__name__} of {len(value)}"
-    return "None" if value is None else f"a Python {type(value).__name__}"
+        return _("a {type} of {count}").format(type=type(value).__name__, count=len(value))
+    return "None" if value is None else _("a Python {type}").format(type=type(value).__name__)
 
 
 def _shape(value: Any) -> str:
     """An argument in a few words: 'of shape (2, 3, 4), not contiguous', '= 0.5'."""
     if isinstance(value, torch.Tensor):
-        return f"of shape {tuple(value.shape)}" + ("" if value.is_contiguous() else ", not contiguous")
+        if value.is_contiguous():
+            return _("of shape {shape}").format(shape=tuple(value.shape))
+        return _("of shape {shape}, not contiguous").format(shape=tuple(value.shape))
     if type(value).__name__ == "ndarray":
-        return f"(an array) of shape {tuple(value.shape)}"
+        return _("(an array) of shape {shape}").format(shape=tuple(value.shape))
     return f"= {_fmt(value)}"
 
 
@@ -69,23 +73,25 @@ def _same_kind(actual: Any, expected: Any) -> str | None:
     """Why ``actual`` is not the kind of value ``expected`` is (type, dtype, shape), or None."""
     if isinstance(expected, torch.Tensor):
         if not isinstance(actual, torch.Tensor):
-            return f"it returned {_describe(actual)}, not a tensor"
+            return _("it returned {what}, not a tensor").format(what=_describe(actual))
         if actual.dtype != expected.dtype:
-            return f"it returned dtype {str(actual.dtype).removeprefix('torch.')}, not " \
-                   f"{str(expected.dtype).removeprefix('torch.')}"
+            return _("it returned dtype {got}, not {expected}").format(
+                got=str(actual.dtype).removeprefix("torch."), expected=str(expected.dtype).removeprefix("torch."))
         if actual.shape != expected.shape:
-            return f"it returned shape {tuple(actual.shape)}, not {tuple(expected.shape)}"
+            return _("it returned shape {got}, not {expected}").format(got=tuple(actual.shape),
+                                                                       expected=tuple(expected.shape))
         if actual.is_floating_point() and not bool(torch.isfinite(actual).all()):
-            return "some of its values are NaN or infinite"
+            return _("some of its values are NaN or infinite")
     elif isinstance(expected, float) and type(actual) is not float:
-        return f"it returned {_describe(actual)}, not a Python float"
+        return _("it returned {what}, not a Python float").format(what=_describe(actual))
     elif isinstance(expected, (list, tuple)):
         if not isinstance(actual, (list, tuple)) or len(actual) != len(expected):
-            return f"it returned {_describe(actual)}, not a {type(expected).__name__} of {len(expected)}"
+            return _("it returned {what}, not a {type} of {count}").format(
+                what=_describe(actual), type=type(expected).__name__, count=len(expected))
         for i, (a, e) in enumerate(zip(actual, expected)):
             why = _same_kind(a, e)
             if why:
-                return f"its item {i}: {why.removeprefix('it returned ')}"
+                return _("its item {index}: {why}").format(index=i, why=why)
     return None
 
 
@@ -112,11 +118,13 @@ class Blank:
             hint = next((h for words, h in self.data.get("errors", []) if words in str(error).lower()), None)
             if hint is None:
                 raise
-            raise AssertionError(f"your code raised {type(error).__name__}: {hint}") from None
+            raise AssertionError(_("your code raised {error}: {hint}").format(error=type(error).__name__,
+                                                                               hint=course_text(hint))) from None
 
     def mistake(self, actual: Any, example: dict[str, Any]) -> str | None:
         """The hint of the known mistake whose result on ``example`` is ``actual``."""
-        return next((text for text, value in example["mistakes"] if _close(actual, decode(value), 1e-4, 1e-5)), None)
+        return next((course_text(text) for text, value in example["mistakes"]
+                     if _close(actual, decode(value), 1e-4, 1e-5)), None)
 
     def checks(self) -> list[Check]:
         examples = self.data["examples"]
@@ -134,9 +142,11 @@ class Blank:
             why = _same_kind(actual, expected)
             if why:
                 hint = self.mistake(actual, first)
-                raise AssertionError(f"on the first example {why}" + (f": {hint}" if hint else "."))
+                if hint:
+                    raise AssertionError(_("on the first example {why}: {hint}").format(why=why, hint=hint))
+                raise AssertionError(_("on the first example {why}.").format(why=why))
 
-        check.__doc__ = f"returns {_describe(expected)} on the first example"
+        check.__doc__ = _("returns {what} on the first example").format(what=_describe(expected))
         return check
 
     def _values(self, n: int) -> Check:
@@ -147,11 +157,15 @@ class Blank:
             if _close(actual, expected, self.rtol, self.atol):
                 return
             hint = self.mistake(actual, example)
-            raise AssertionError(f"the result should be {_fmt(expected)}, got {_fmt(actual)}"
-                                 + (f": {hint}" if hint else "."))
+            if hint:
+                raise AssertionError(_("the result should be {expected}, got {got}: {hint}").format(
+                    expected=_fmt(expected), got=_fmt(actual), hint=hint))
+            raise AssertionError(_("the result should be {expected}, got {got}.").format(expected=_fmt(expected),
+                                                                                        got=_fmt(actual)))
 
         shown = ", ".join(f"{name} {_shape(arg)}" for name, arg in zip(self.names, decode(example["args"])))
-        check.__doc__ = f"computes the right values on example {n} ({shown})"
+        check.__doc__ = _("computes the right values on example {number} ({arguments})").format(number=n,
+                                                                                               arguments=shown)
         return check
 
     def _rule(self, rule: dict[str, Any]) -> Check:
@@ -165,12 +179,12 @@ class Blank:
                 self.call(candidate, example, args)
                 for i in rule["indexes"]:
                     if isinstance(before[i], torch.Tensor) and not torch.equal(before[i].detach(), args[i].detach()):
-                        raise AssertionError(f"it modified its input {self.names[i]} in place: work on a copy, or "
-                                             f"use out-of-place operations.")
+                        raise AssertionError(_("it modified its input {name} in place: work on a copy, or use "
+                                               "out-of-place operations.").format(name=self.names[i]))
             elif kind == "returns":
                 if self.call(candidate, example, args) is not args[rule["index"]]:
-                    raise AssertionError(f"it should return {self.names[rule['index']]} itself: end with `return "
-                                         f"{self.names[rule['index']]}`.")
+                    raise AssertionError(_("it should return {name} itself: end with `return {name}`.").format(
+                        name=self.names[rule["index"]]))
             elif kind == "inplace":
                 i = rule["index"]
                 base = torch.zeros(args[i].numel() + 7)
@@ -179,25 +193,30 @@ class Blank:
                 self.call(candidate, example, [view if j == i else a for j, a in enumerate(args)])
                 want = decode(example["after"][str(i)])
                 if not _close(base.as_strided(view.shape, view.stride(), 3), want, self.rtol, self.atol):
-                    raise AssertionError(f"the caller's {self.names[i]} did not change in its own storage: modify it "
-                                         f"in place (x.add_(y), x += y), not x.data = ... or a new tensor.")
+                    raise AssertionError(_("the caller's {name} did not change in its own storage: modify it in place "
+                                           "(x.add_(y), x += y), not x.data = ... or a new tensor.").format(
+                        name=self.names[i]))
             elif kind == "gradients":
                 self._gradients(candidate, example, args, rule)
             elif kind == "backward":
                 passes = _backward_passes(lambda: self.call(candidate, example, args))
                 if passes != rule["count"]:
-                    raise AssertionError(f"autograd ran {passes} backward pass(es), not {rule['count']}.")
+                    raise AssertionError(_("autograd ran {passes} backward pass(es), not {wanted}.").format(
+                        passes=passes, wanted=rule["count"]))
             elif kind == "float":
                 value = self.call(candidate, example, args)
                 if type(value) is not float:
-                    raise AssertionError(f"it returned {_describe(value)}, not a Python float (call .item()).")
+                    raise AssertionError(_("it returned {what}, not a Python float (call .item()).").format(
+                        what=_describe(value)))
             elif kind == "leaves":
                 self.call(candidate, example, args)
                 for i in rule["indexes"]:
                     if not (args[i].is_leaf and args[i].requires_grad):
-                        raise AssertionError(f"after the call {self.names[i]} is no longer a leaf that requires grad.")
+                        raise AssertionError(_("after the call {name} is no longer a leaf that requires grad.").format(
+                            name=self.names[i]))
 
-        check.__doc__ = rule["title"]
+        title = rule["title"]
+        check.__doc__ = _(title["template"]).format(**title["values"]) if isinstance(title, dict) else title
         return check
 
     def _gradients(self, candidate: Any, example: dict[str, Any], args: list[Any], rule: dict[str, Any]) -> None:
@@ -213,16 +232,17 @@ class Blank:
             inputs = {str(i): args[i] for i in map(int, rule["expected"])}
             out = candidate(*args)
         if not isinstance(out, torch.Tensor) or not out.requires_grad:
-            raise AssertionError("its result does not require grad: do not cut it from the graph (.detach(), .data, "
-                                 ".item(), torch.tensor(...), NumPy or torch.no_grad()).")
+            raise AssertionError(_("its result does not require grad: do not cut it from the graph (.detach(), .data, "
+                                   ".item(), torch.tensor(...), NumPy or torch.no_grad())."))
         found = torch.autograd.grad(out, list(inputs.values()), grad_outputs=upstream, allow_unused=True)
         for key, grad in zip(inputs, found):
             name = f"self.{key}" if "class" in self.data else self.names[int(key)]
             want = decode(rule["expected"][key])
             if grad is None:
-                raise AssertionError(f"no gradient reaches {name}: do not cut it from the graph.")
+                raise AssertionError(_("no gradient reaches {name}: do not cut it from the graph.").format(name=name))
             if not _close(grad, want, self.rtol, self.atol):
-                raise AssertionError(f"the gradient that reaches {name} should be {_fmt(want)}, got {_fmt(grad)}.")
+                raise AssertionError(_("the gradient that reaches {name} should be {expected}, got {got}.").format(
+                    name=name, expected=_fmt(want), got=_fmt(grad)))
 
     def _forbidden(self) -> Check:
         banned = {_bare(n) for n in self.data["forbidden"]}
@@ -231,11 +251,12 @@ class Blank:
             seen, passes = _recorded(lambda: self.call(candidate, self.data["examples"][0]))
             used = sorted({n for n in seen if _bare(n) in banned})
             if "backward" in banned and passes and not used:
-                used = ["autograd's backward"]
+                used = [_("autograd's backward")]
             if used:
-                raise AssertionError(f"it uses {', '.join(used)}, which this exercise forbids: write it yourself.")
+                raise AssertionError(_("it uses {names}, which this exercise forbids: write it yourself.").format(
+                    names=", ".join(used)))
 
-        check.__doc__ = f"does not use {', '.join(self.data['forbidden'])}"
+        check.__doc__ = _("does not use {names}").format(names=", ".join(self.data["forbidden"]))
         return check
 
 
