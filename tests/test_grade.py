@@ -61,7 +61,8 @@ def test_results_follow_gradescope_format_and_tag_blanks(graded, a):
     assert data["extra_data"]["isolation"] in ISOLATING  # the level its code ran under
     marks: dict[str, float] = {}
     for t in data["tests"]:
-        assert set(t) == {"name", "score", "max_score", "output", "tags", "visibility"}
+        assert set(t) - {"extra_data"} == {"name", "score", "max_score", "output", "tags", "visibility", "status"}
+        assert t["status"] in ("passed", "failed")
         assert len(t["tags"]) == 1 and t["tags"][0] in a.blanks
         assert t["visibility"] == "visible" and isinstance(t["output"], str) and t["name"]
         marks[t["tags"][0]] = marks.get(t["tags"][0], 0) + t["max_score"]
@@ -85,12 +86,13 @@ def test_scores_csv_has_one_row_per_student(graded):
     assert all(float(rows[0][a]) == ASSIGNMENTS[a].max_score for a in ASSIGNMENTS)
 
 
-def test_single_notebook_writes_beside_out(course, tmp_path):
+def test_single_notebook_gets_the_layout_of_a_class(course, tmp_path):
     a = ASSIGNMENTS["05_multiclass"]
     done = run_grader([course / "alice" / a.name / a.notebook], tmp_path, 1)
     assert done.returncode == 0, done.stderr
-    data = json.loads((tmp_path / f"{a.stem}.json").read_text())
+    data = json.loads((tmp_path / "alice" / a.name / f"{a.stem}.json").read_text())
     assert data["score"] == a.max_score
+    assert (tmp_path / "alice" / a.name / f"{a.stem}.html").is_file()  # its page, as in a class
     assert (tmp_path / "scores.csv").exists()
 
 
@@ -99,7 +101,7 @@ def test_a_different_secret_draws_different_inputs_but_the_same_marks(course, tm
     path = course / "alice" / a.name / a.notebook
     done = run_grader([path], tmp_path, 1, "--secret", "another-secret")
     assert done.returncode == 0, done.stderr
-    assert json.loads((tmp_path / f"{a.stem}.json").read_text())["score"] == a.max_score
+    assert json.loads((tmp_path / "alice" / a.name / f"{a.stem}.json").read_text())["score"] == a.max_score
 
 
 def test_refuses_without_sandbox_unless_asked(course, tmp_path, monkeypatch):

@@ -175,13 +175,17 @@ def nbgrader_env() -> dict[str, str]:
     return env
 
 
-def generate_release(course_root: Path, names: list[str], out: Path) -> None:
-    """``nbgrader generate_assignment`` of ``names`` from ``course_root/source`` into ``out/<name>``."""
+def generate_release(course_root: Path, names: list[str], out: Path, language: str = "en") -> None:
+    """``nbgrader generate_assignment`` of ``names`` from ``course_root/source`` into ``out/<name>``; in another
+    ``language`` than English, from the source notebooks translated by the course's catalogue (their text; the
+    code, the names and the blanks as they are), with the catalogue beside each notebook (for its self-checks)."""
     with tempfile.TemporaryDirectory(prefix="autograder-build-") as tmp:
         scratch = Path(tmp)
         shutil.copy2(course_root / "nbgrader_config.py", scratch / "nbgrader_config.py")
         for name in names:
             shutil.copytree(course_root / "source" / name, scratch / "source" / name, ignore=IGNORE)
+            if language != "en":
+                translated(course_root, scratch / "source" / name, language)
         done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "*", "--force"],
                               cwd=scratch, env=nbgrader_env(), capture_output=True, text=True)
         missing = [n for n in names if not list((scratch / "release" / n).glob("*.ipynb"))]
@@ -196,9 +200,32 @@ def generate_release(course_root: Path, names: list[str], out: Path) -> None:
             shutil.copytree(scratch / "release" / name, target, ignore=IGNORE)
 
 
+def translated(course_root: Path, folder: Path, language: str) -> None:
+    """The source folder (a scratch copy) in ``language``: its notebook's text through the course's catalogue, and
+    the catalogue itself beside it."""
+    from autograder.authoring.catalogues import translate_notebook
+    from autograder.i18n import course_text, use_language
+
+    catalogue = course_root / "locale" / language / "LC_MESSAGES" / "course.po"
+    if not catalogue.is_file():
+        raise BuildError(f"{catalogue} is missing: run `python -m autograder i18n extract --language {language}` and "
+                         f"translate it")
+    (folder / "locale" / language / "LC_MESSAGES").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(catalogue, folder / "locale" / language / "LC_MESSAGES" / "course.po")
+    for notebook in folder.glob("*.ipynb"):
+        data = json.loads(notebook.read_text(encoding="utf-8"))
+        with use_language(language, course_root):
+            data["cells"] = translate_notebook(data["cells"], course_text)
+        notebook.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
 def build(course: Course, names: list[str] | None = None, out: Path | None = None,
-          say: Callable[[str], None] = print) -> list[str]:
-    """Self-check data, then release folders, of ``names`` (default: every assignment with a source notebook)."""
+          say: Callable[[str], None] = print, language: str | None = None) -> list[str]:
+    """Self-check data, then release folders, of ``names`` (default: every assignment with a source notebook), in
+    ``language`` (default: the course's)."""
+    from autograder.i18n import course_language
+
+    language = language or course_language(course.root)
     known = with_source(course)
     names = known if not names else names
     unknown = [n for n in names if n not in known]
@@ -210,7 +237,7 @@ def build(course: Course, names: list[str] | None = None, out: Path | None = Non
         written = write_selfcheck(course, assignment)
         if written:
             say(f"{name}: self-check data {written.relative_to(course.root)}")
-    generate_release(course.root, names, out or course.root / "release")
+    generate_release(course.root, names, out or course.root / "release", language)
     say(f"{len(names)} release folder(s) generated in {out or course.root / 'release'}")
     return names
 

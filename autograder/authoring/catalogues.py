@@ -121,11 +121,73 @@ def _in_string(line: str, position: int) -> bool:
     return before.count('"') % 2 == 1 or before.count("'") % 2 == 1
 
 
+def test_words(path: Path, root: Path) -> Iterator[Message]:
+    """The titles and parameter values of a hidden test module's tests, as pytest collects them (the module is
+    imported: a declaration's tests exist only then). A declaration's own titles are the engine's words."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"_catalogue_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    rel = str(path.relative_to(root))
+    for name, test in vars(module).items():
+        if not name.startswith("test") or not callable(test):
+            continue
+        doc = (getattr(test, "__doc__", None) or "").strip().splitlines()
+        if doc and getattr(test, "title_words", None) is None:
+            yield Message(doc[0].rstrip("."), rel)
+        for mark in getattr(test, "pytestmark", []):
+            if mark.name != "parametrize" or len(mark.args) < 2:
+                continue
+            for value in mark.args[1]:
+                values = getattr(value, "values", (value,))
+                for v in values if isinstance(values, tuple) else (values,):
+                    if isinstance(v, str) and re.search(r"[A-Za-z]{2}", v):
+                        yield Message(v, rel)
+
+
 def course_messages(course_root: Path) -> list[Message]:
     files = sorted((course_root / "hidden").glob("*.py")) + sorted((course_root / "source").glob("*/*_selfcheck.py"))
     found = [m for f in files for m in python_messages(f, course_root)]
+    found += [m for f in sorted((course_root / "hidden").glob("test_*.py")) for m in test_words(f, course_root)]
     found += [m for f in sorted((course_root / "source").glob("*/*.ipynb")) for m in notebook_messages(f, course_root)]
     return found
+
+
+# -- a notebook in another language ----------------------------------------------------------------------------------
+def translate_notebook(cells: list[dict], translate) -> list[dict]:
+    """The cells with their text in another language: each markdown paragraph and each code comment given to
+    ``translate`` (a message -> its translation); code, names, nbgrader's markers and metadata kept as they are."""
+    out = []
+    for cell in cells:
+        cell = dict(cell)
+        source = "".join(cell.get("source", "")) if isinstance(cell.get("source"), list) else cell.get("source", "")
+        if cell.get("cell_type") == "markdown":
+            pieces = re.split(r"(\n\s*\n)", source)
+            source = "".join(piece if i % 2 or not piece.strip() else _same_edges(piece, translate)
+                             for i, piece in enumerate(pieces))
+        elif cell.get("cell_type") == "code":
+            source = "\n".join(_comment_translated(line, translate) for line in source.split("\n"))
+        cell["source"] = source
+        out.append(cell)
+    return out
+
+
+def _same_edges(piece: str, translate) -> str:
+    """A paragraph translated, with the newlines around it kept (as paragraphs() strips them)."""
+    core = piece.strip("\n")
+    start = piece[:len(piece) - len(piece.lstrip("\n"))]
+    end = piece[len(piece.rstrip("\n")):]
+    return start + translate(core) + end
+
+
+def _comment_translated(line: str, translate) -> str:
+    if line.strip().startswith("###"):
+        return line
+    match = COMMENT.search(line)
+    if not match or _in_string(line, match.start()):
+        return line
+    return line[:match.start(1)] + translate(match.group(1)) + line[match.end(1):]
 
 
 def engine_messages() -> list[Message]:

@@ -91,6 +91,7 @@ class Settings:
     curves: bool = True  # record the training blanks' loss curves for the feedback pages (grade --no-report: off)
     only: dict[str, str] = field(default_factory=dict)  # job key -> the one blank whose tests it gets (check-course)
     reverse: bool = False  # run the hidden tests in reverse order (check-course: grades must not depend on it)
+    language: str | None = None  # what students read is written in (None: the course's, autograder.i18n)
 
 
 NOTES_SHOWN = 20  # cells that raised, named one by one in the notebook's feedback; the rest are counted
@@ -157,6 +158,13 @@ def host_scrubber(settings: Settings, extra: dict[str, str] | None = None) -> Ho
     from autograder.sandbox.zygote import BASE_UID, UID_COUNT
 
     return HostScrubber(folders, uids=range(BASE_UID, BASE_UID + UID_COUNT))
+
+
+def speak(settings: Settings) -> str:
+    """Make this process write feedback in the run's language: ``settings.language``, else the course's."""
+    from autograder.i18n import course_language, use
+
+    return use(settings.language or course_language(settings.course.root), settings.course.root)
 
 
 def zygote_settings(settings: Settings) -> dict[str, Any]:
@@ -278,6 +286,7 @@ class Grader:
         """Grade ``jobs`` in one pytest session; ``report`` gets each notebook's results as soon as they are known,
         ``note`` what the instructor should know about the isolation. Returns internal errors of the hidden tests."""
         prepare_imports()
+        speak(self.settings)
         from autograder.grading.ahead import Ahead
         from autograder.grading.plugin import Entry, GradingPlugin, run_pytest
 

@@ -38,14 +38,14 @@ from typing import Any, Iterator
 from distributed import Client, WorkerPlugin, as_completed, get_worker
 
 from autograder.grading.course import Course
-from autograder.grading.discover import Job
+from autograder.grading.discover import InputError, Job
 from autograder.grading.results import NotebookResult, TestResult
 from autograder.grading.runner import Graded, Note, Problem, Settings
 
-COURSE_PARTS = ("release", "hidden", "solutions", "marking.toml")  # what grading reads of a course
+COURSE_PARTS = ("release", "hidden", "solutions", "marking.toml", "course.toml", "locale")  # what grading reads
 MAX_NOTEBOOK_BYTES = 20 << 20  # autograder.grading.notebook's cap: a larger file is not sent, only its size
 OPTIONS = ("isolation", "minimum", "memory_bytes", "cell_timeout", "call_timeout", "notebook_timeout",
-           "notebook_budget", "curves")
+           "notebook_budget", "curves", "language")
 
 
 def course_files(course: Course) -> dict[str, bytes]:
@@ -189,18 +189,34 @@ def batches(jobs: list[Job], workers: int, batch_size: int | None = None) -> lis
     return [jobs[i:i + batch_size] for i in range(0, len(jobs), batch_size)]
 
 
+class SchedulerUnreachable(InputError):
+    """No Dask scheduler answered at the address given; the message is one line (the command exits 2)."""
+
+
+def connect(address: str, timeout: float = 5.0) -> Client:
+    """A client of the scheduler at ``address`` (``dask://HOST:PORT`` is taken for tcp). Raises
+    :class:`SchedulerUnreachable` when none answers within ``timeout`` seconds: a wrong address costs a few seconds
+    and one line, not Dask's default wait and its traceback."""
+    url = "tcp://" + address[len("dask://"):] if address.startswith("dask://") else address
+    try:
+        return Client(url, timeout=f"{timeout}s")
+    except (OSError, TimeoutError, ValueError) as error:  # refused, timed out, no such host, a malformed address
+        why = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise SchedulerUnreachable(f"--executor {address}: no Dask scheduler answered ({why}); is `dask scheduler` "
+                                   f"running there? --connect-timeout SECONDS waits longer than {timeout:g} s"
+                                   ) from None
+
+
 def grade_dask(jobs: list[Job], settings: Settings, address: str, batch_size: int | None = None,
-               client: Client | None = None) -> Iterator[Graded | Problem | Note]:
+               client: Client | None = None, connect_timeout: float = 5.0) -> Iterator[Graded | Problem | Note]:
     """Grade ``jobs`` on the Dask cluster at ``address`` (``tcp://HOST:PORT``; ``dask://HOST:PORT`` is taken for
     tcp); yields the events of :func:`autograder.grading.workers.grade_parallel`. Raises SandboxUnavailable when a worker
-    cannot isolate as asked."""
+    cannot isolate as asked, and SchedulerUnreachable when no scheduler answers within ``connect_timeout`` seconds."""
     from autograder.sandbox.zygote import SandboxUnavailable
 
     own = client is None
     if own:
-        if address.startswith("dask://"):
-            address = "tcp://" + address[len("dask://"):]
-        client = Client(address, timeout="30s")
+        client = connect(address, connect_timeout)
     try:
         options = {name: getattr(settings, name) for name in OPTIONS}
         plugin = AutograderPlugin(course_files(settings.course), options, settings.secret)

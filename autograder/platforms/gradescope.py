@@ -89,7 +89,7 @@ class BundleError(Exception):
 
 # -- making the bundle ---------------------------------------------------------------------------------------------
 def build_bundle(course: Course, assignment: Assignment, out: Path, visibility: str = "visible",
-                 secret: str | None = None) -> Path:
+                 secret: str | None = None, language: str | None = None) -> Path:
     """Write the Gradescope autograder zip for ``assignment`` to ``out``."""
     if visibility not in VISIBILITIES:
         raise BundleError(f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}")
@@ -105,9 +105,15 @@ def build_bundle(course: Course, assignment: Assignment, out: Path, visibility: 
         f"course/hidden/{course.hidden_tests(assignment).name}": course.hidden_tests(assignment).read_bytes(),
         f"course/solutions/{course.solutions(assignment).name}": course.solutions(assignment).read_bytes(),
     }
-    for path in sorted(course.release(assignment).iterdir()):
-        if path.is_file() and not path.name.startswith("."):
-            files[f"course/release/{assignment.name}/{path.name}"] = path.read_bytes()
+    for path in sorted(course.release(assignment).rglob("*")):
+        rel = path.relative_to(course.release(assignment))
+        if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+            files[f"course/release/{assignment.name}/{rel.as_posix()}"] = path.read_bytes()
+    for path in sorted((course.root / "locale").rglob("*.po")) if (course.root / "locale").is_dir() else []:
+        files[f"course/{path.relative_to(course.root).as_posix()}"] = path.read_bytes()  # what its feedback says
+    from autograder.i18n import course_language
+
+    files["course/course.toml"] = f'[course]\nlanguage = "{language or course_language(course.root)}"\n'.encode()
     name, wheel = kit_wheel()
     files[f"wheels/{name}"] = wheel
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -132,7 +138,7 @@ def kit_wheel() -> tuple[str, bytes]:
     tag = f"{DISTRIBUTION.replace('-', '_')}-{version}"
     package = Path(autograder.__file__).resolve().parent
     entries: dict[str, bytes] = {}
-    for path in sorted(package.rglob("*.py")):
+    for path in sorted([*package.rglob("*.py"), *package.rglob("*.po")]):  # the code and its message catalogues
         rel = path.relative_to(package.parent)
         if "__pycache__" not in rel.parts:
             entries[rel.as_posix()] = path.read_bytes()
@@ -224,6 +230,9 @@ def grade_submission(bundle: Path, submission: Path, results: Path) -> int:
     """Grade the notebook in ``submission`` with the bundle's course; always write ``results``."""
     settings = json.loads((bundle / "settings.json").read_text())
     course = Course.load(bundle / "course")
+    from autograder.i18n import course_language, use
+
+    use(course_language(course.root), course.root)  # what the student reads, the ungraded notes included
     assignment = course.assignments[settings["assignment"]]
     visibility = settings.get("visibility", "visible")
     notebook, note = find_notebook(submission, assignment)
