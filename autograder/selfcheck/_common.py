@@ -6,6 +6,8 @@ from typing import Any, Callable, Iterable
 import torch
 from torch.overrides import TorchFunctionMode
 
+from autograder.i18n import _
+
 
 def fmt(value: Any) -> str:
     """A short, readable rendering of a tensor or number for a hint: nested lists when small."""
@@ -16,7 +18,7 @@ def fmt(value: Any) -> str:
         if value.numel() <= 8:
             return _nested(value.tolist())
         flat = ", ".join(f"{v:.4g}" for v in value.flatten()[:6].tolist())
-        return f"[{flat}, ...] (shape {tuple(value.shape)})"
+        return _("[{values}, ...] (shape {shape})").format(values=flat, shape=tuple(value.shape))
     if isinstance(value, float):
         return f"{value:.4g}"
     return repr(value)
@@ -30,22 +32,28 @@ def _nested(values: Any) -> str:
 
 def expect_tensor(value: Any, what: str) -> torch.Tensor:
     if value is None:
-        raise AssertionError(f"{what} is None: did you forget the `return`?")
+        raise AssertionError(_("{what} is None: did you forget the `return`?").format(what=what))
     if not isinstance(value, torch.Tensor):
-        raise AssertionError(f"{what} should be a torch.Tensor, got {type(value).__name__}.")
+        raise AssertionError(_("{what} should be a torch.Tensor, got {type}.").format(what=what,
+                                                                                     type=type(value).__name__))
     return value
 
 
-def number(value: Any, what: str = "the loss") -> float:
+def number(value: Any, what: str | None = None) -> float:
     """``value`` as a float when it is a single number (a float or a one-element tensor), else a failed check."""
     if isinstance(value, (int, float)) or isinstance(value, torch.Tensor) and value.numel() == 1:
         return float(value)
-    raise AssertionError(f"{what} should be a single number, got {fmt(value)}.")
+    what = _("the loss") if what is None else what
+    raise AssertionError(_("{what} should be a single number, got {value}.").format(what=what, value=fmt(value)))
 
 
 def expect_dtype(value: torch.Tensor, dtype: torch.dtype, what: str, hint: str = "") -> None:
     if value.dtype != dtype:
-        raise AssertionError(f"{what} has dtype {value.dtype}, expected {dtype}" + (f": {hint}" if hint else "."))
+        if hint:
+            raise AssertionError(_("{what} has dtype {got}, expected {expected}: {hint}").format(
+                what=what, got=value.dtype, expected=dtype, hint=hint))
+        raise AssertionError(_("{what} has dtype {got}, expected {expected}.").format(what=what, got=value.dtype,
+                                                                                     expected=dtype))
 
 
 def close(actual: torch.Tensor, expected: torch.Tensor, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
@@ -66,7 +74,8 @@ def ratio(actual: torch.Tensor, expected: torch.Tensor) -> float | None:
 def unchanged(before: Iterable[torch.Tensor], after: Iterable[torch.Tensor], what: str) -> None:
     for i, (b, a) in enumerate(zip(before, after)):
         if not torch.equal(b, a):
-            raise AssertionError(f"argument {i + 1} of {what} was modified: work on new tensors, not in place.")
+            raise AssertionError(_("argument {index} of {what} was modified: work on new tensors, not in place.").format(
+                index=i + 1, what=what))
 
 
 class _Recorder(TorchFunctionMode):
