@@ -15,6 +15,7 @@ import torch
 
 from autograder.grading import hints
 from autograder.grading.compare import Mismatch, expect, feedback, unchanged
+from autograder.i18n import N_, course_text as _
 
 ASSIGNMENT = "05_multiclass"
 
@@ -74,8 +75,8 @@ def fail(sentence: str, hint: str | None = None, details: str | None = None) -> 
 
 def zero_dim(value, name: str) -> None:
     if type(value) is float:
-        fail(f"{name}: expected a 0-dim tensor, got a Python float.",
-             "return the tensor itself (no .item()), so that backward can be called on it.")
+        fail(_("{name}: expected a 0-dim tensor, got a Python float.").format(name=name),
+             _("return the tensor itself (no .item()), so that backward can be called on it."))
     expect(value, name).tensor(shape=())
 
 
@@ -101,12 +102,14 @@ def softmax_alternatives(z: torch.Tensor) -> dict[str, torch.Tensor]:
     out = {}
     e = torch.exp(z - z.max())
     if z.dim() >= 2:
-        out["you normalised over dim 0; softmax is over the last dimension (dim=-1)."] = norm(e, 0)
+        out[_("you normalised over dim 0; softmax is over the last dimension (dim=-1).")] = norm(e, 0)
     if z.dim() >= 3:
-        out["you normalised over dim 1; softmax is over the last dimension (dim=-1), not a fixed dim."] = norm(e, 1)
-    out["you normalised over all elements at once: each slice along the last dimension must sum to 1."] = e / e.sum()
+        out[_("you normalised over dim 1; softmax is over the last dimension (dim=-1), not a fixed dim.")] = norm(e, 1)
+    out[_("you normalised over all elements at once: each slice along the last dimension must sum to 1.")] = \
+        e / e.sum()
     if z.dim() == 2 and z.shape[0] == z.shape[1]:
-        text = "sum(dim=-1) without keepdim=True divides row i by the sum of row j (broadcasting): use keepdim=True."
+        text = _("sum(dim=-1) without keepdim=True divides row i by the sum of row j (broadcasting): use "
+                 "keepdim=True.")
         row = torch.exp(z - z.amax(dim=-1, keepdim=True))
         out[text] = e / e.sum(dim=-1)
         out[text + " "] = row / row.sum(dim=-1)
@@ -116,7 +119,7 @@ def softmax_alternatives(z: torch.Tensor) -> dict[str, torch.Tensor]:
 def softmax_case(sub, rng, ref, case: str, shape: tuple[int, ...], layout: str) -> None:
     z = make_input(rng, shape, layout, scale=20.0 if shape[-1] == 1 else 3.0)
     out = sub.call("softmax", z)
-    expect(out, f"softmax of a {case} input").tensor(shape=shape).close_to(
+    expect(out, _("softmax of a {case} input").format(case=case)).tensor(shape=shape).close_to(
         ref.softmax(z), hints=[close_to_one_of(softmax_alternatives(z))])
 
 
@@ -125,7 +128,8 @@ def softmax_case(sub, rng, ref, case: str, shape: tuple[int, ...], layout: str) 
 def test_softmax_values(sub, rng, ref, case):
     """normalises over the last dimension, like the reference"""
     for shape, layout in SOFTMAX_CASES[case]:
-        described = f"{len(shape)}-D {shape}{' non-contiguous' if layout == 'permuted' else ''}"
+        described = (_("{rank}-D {shape} non-contiguous") if layout == "permuted" else _("{rank}-D {shape}")).format(
+            rank=len(shape), shape=shape)
         softmax_case(sub, rng, ref, described, shape, layout)
 
 
@@ -133,7 +137,7 @@ def test_softmax_values(sub, rng, ref, case):
 @pytest.mark.parametrize("case", list(SOFTMAX_EDGES))
 def test_softmax_sizes_of_one(sub, rng, ref, case):
     """softmax over the last dimension of a 1-D input, one row or one class"""
-    softmax_case(sub, rng, ref, case, *SOFTMAX_EDGES[case])
+    softmax_case(sub, rng, ref, _(case), *SOFTMAX_EDGES[case])
 
 
 @pytest.mark.blank("softmax", points=0.5, kind="edge")
@@ -146,10 +150,12 @@ def test_softmax_large_logits(sub, rng, ref, case):
     flat[0] = 1000.0  # a row of equal, large logits
     flat[-1] = -1000.0 + torch.rand(shape[-1], generator=rng)  # a row far below the others
     out = sub.call("softmax", z)
-    name = f"softmax of a {case} input with logits up to ±1000"
+    name = _("softmax of a {case} input with logits up to ±1000").format(case=_(case))
     if isinstance(out, torch.Tensor) and out.shape == z.shape and not bool(torch.isfinite(out).all()):
-        fail(f"{name}: some values are NaN or infinite.",
-             "exp overflows, or every exp underflows to 0: subtract each row's maximum (keepdim=True) before exp.", f"{int((~torch.isfinite(out)).sum())} of {out.numel()} values are NaN or infinite.")
+        fail(_("{name}: some values are NaN or infinite.").format(name=name),
+             _("exp overflows, or every exp underflows to 0: subtract each row's maximum (keepdim=True) before exp."),
+             _("{bad} of {total} values are NaN or infinite.").format(bad=int((~torch.isfinite(out)).sum()),
+                                                                       total=out.numel()))
     expect(out, name).tensor(shape=shape).close_to(ref.softmax(z), hints=[close_to_one_of(softmax_alternatives(z))])
 
 
@@ -160,7 +166,7 @@ def test_softmax_leaves_input(sub, rng):
     unchanged(z, sub.run("softmax", z).args[0], "z")
 
 
-SOFTMAX_FORBIDDEN = "torch.softmax, Tensor.softmax, F.softmax, nn.Softmax, torch.special.softmax or log_softmax"
+SOFTMAX_FORBIDDEN = N_("torch.softmax, Tensor.softmax, F.softmax, nn.Softmax, torch.special.softmax or log_softmax")
 
 
 @pytest.mark.blank("softmax", points=0.125, kind="forbidden")
@@ -169,9 +175,9 @@ def test_softmax_no_builtin(sub, rng):
     z = make_input(rng, (3, 5))
     used = forbidden_used(sub.run("softmax", z, watch=True).torch_calls, {"softmax", "log_softmax"})
     if used:
-        fail(f"softmax uses {', '.join(used)}, which is forbidden here.",
-             "write softmax yourself from exp and sum (subtracting the maximum first); torch.logsumexp is allowed.",
-             f"forbidden: {SOFTMAX_FORBIDDEN}.")
+        fail(_("softmax uses {names}, which is forbidden here.").format(names=", ".join(used)),
+             _("write softmax yourself from exp and sum (subtracting the maximum first); torch.logsumexp is allowed."),
+             _("forbidden: {names}.").format(names=_(SOFTMAX_FORBIDDEN)))
 
 
 # -------------------------------------------------------------------------------------- cross_entropy
@@ -186,18 +192,18 @@ def ce_alternatives(logits: torch.Tensor, target: torch.Tensor) -> dict[str, tor
     picked = log_p[torch.arange(n), target]
     p = torch.exp(log_p)
     out = {
-        "the sign is wrong: the loss is minus the mean log-probability of the target class.": picked.mean(),
-        "take the log of the target class's probability (you averaged the probabilities themselves).":
+        _("the sign is wrong: the loss is minus the mean log-probability of the target class."): picked.mean(),
+        _("take the log of the target class's probability (you averaged the probabilities themselves)."):
             -p[torch.arange(n), target].mean(),
-        "logits[:, target] picks an N x N matrix, not one entry per row: index with [torch.arange(N), target].":
+        _("logits[:, target] picks an N x N matrix, not one entry per row: index with [torch.arange(N), target]."):
             -log_p[:, target].mean(),
-        "the log-softmax is missing: subtract logsumexp(logits) (the log of the softmax's denominator).":
+        _("the log-softmax is missing: subtract logsumexp(logits) (the log of the softmax's denominator)."):
             -logits[torch.arange(n), target].mean(),
-        "the log-softmax must be taken over the classes (dim=1), one row at a time, not over the batch.":
+        _("the log-softmax must be taken over the classes (dim=1), one row at a time, not over the batch."):
             -(logits - torch.logsumexp(logits, dim=0, keepdim=True))[torch.arange(n), target].mean(),
     }
     if n > 1:
-        out[f"you summed over the batch of {n} instead of averaging (use .mean())."] = -picked.sum()
+        out[_("you summed over the batch of {n} instead of averaging (use .mean()).").format(n=n)] = -picked.sum()
     return out
 
 
@@ -205,10 +211,15 @@ def ce_case(sub, rng, ref, n: int, k: int) -> None:
     logits = make_input(rng, (n, k), "permuted" if n == 3 else "contiguous")
     target = torch.randint(0, k, (n,), generator=rng)
     out = sub.call("cross_entropy", logits, target)
-    name = f"cross_entropy for {n} row{'s' * (n != 1)} of {k} class{'es' * (k != 1)}"
+    if n != 1:
+        name = (_("cross_entropy for {n} rows of {k} classes") if k != 1 else
+                _("cross_entropy for {n} rows of {k} class")).format(n=n, k=k)
+    else:
+        name = (_("cross_entropy for {n} row of {k} classes") if k != 1 else
+                _("cross_entropy for {n} row of {k} class")).format(n=n, k=k)
     if isinstance(out, torch.Tensor) and tuple(out.shape) == (n,) and n > 1:
-        fail(f"{name}: expected a 0-dim tensor, got shape ({n},), one loss per row.",
-             "take the mean over the batch (.mean()).")
+        fail(_("{name}: expected a 0-dim tensor, got shape ({n},), one loss per row.").format(name=name, n=n),
+             _("take the mean over the batch (.mean())."))
     zero_dim(out, name)
     expect(out, name).close_to(ref.cross_entropy(logits, target),
                                hints=[close_to_one_of(ce_alternatives(logits, target))])
@@ -238,10 +249,11 @@ def test_cross_entropy_large_logits(sub, rng, ref):
     logits[1, :] = -50.0
     logits[1, (int(target[1]) + 1) % k] = 50.0  # the target class far below the best one
     out = sub.call("cross_entropy", logits, target)
-    name = "cross_entropy for logits up to ±50"
+    name = _("cross_entropy for logits up to ±50")
     if isinstance(out, torch.Tensor) and out.dim() == 0 and not math.isfinite(float(out)):
-        fail(f"{name}: the loss is {float(out)}: exp overflows or a probability underflows to 0 before the log.",
-             "compute log-probabilities as logits - logsumexp(logits) instead.")
+        fail(_("{name}: the loss is {loss}: exp overflows or a probability underflows to 0 before the log.").format(
+                 name=name, loss=float(out)),
+             _("compute log-probabilities as logits - logsumexp(logits) instead."))
     zero_dim(out, name)
     # rtol 1e-3: log(softmax) is allowed, and a probability of e^-100 is a float32 denormal (2% precise): each
     # such row adds at most 0.02 to a sum it adds at least 87 to, a relative error below 2.5e-4
@@ -259,7 +271,7 @@ def test_cross_entropy_leaves_inputs(sub, rng):
     unchanged(target, result.args[1], "target")
 
 
-CE_FORBIDDEN = "cross_entropy, nll_loss or log_softmax (functional, tensor method or module forms)"
+CE_FORBIDDEN = N_("cross_entropy, nll_loss or log_softmax (functional, tensor method or module forms)")
 
 
 @pytest.mark.blank("cross_entropy", points=0.125, kind="forbidden")
@@ -271,21 +283,21 @@ def test_cross_entropy_no_builtin(sub, rng):
                           {"cross_entropy", "cross_entropy_loss", "nll_loss", "nll_loss_nd", "nll_loss2d",
                            "nll_loss_forward", "nll_loss2d_forward", "log_softmax"})
     if used:
-        fail(f"cross_entropy uses {', '.join(used)}, which is forbidden here.",
-             "compute it yourself: logits minus logsumexp, pick the target column of each row, mean, minus sign.",
-             f"forbidden: {CE_FORBIDDEN}.")
+        fail(_("cross_entropy uses {names}, which is forbidden here.").format(names=", ".join(used)),
+             _("compute it yourself: logits minus logsumexp, pick the target column of each row, mean, minus sign."),
+             _("forbidden: {names}.").format(names=_(CE_FORBIDDEN)))
 
 
 # ------------------------------------------------------------------------------------- binary_entropy
 
-NATS = hints.ratio({math.log(2): "nats (natural log): the entropy is in bits, use log2 or divide by log(2)."})
+NATS = hints.ratio({math.log(2): N_("nats (natural log): the entropy is in bits, use log2 or divide by log(2).")})
 
 
 def entropy_alternatives(p: torch.Tensor) -> dict[str, torch.Tensor]:
     xlogy = torch.special.xlogy
     return {
-        "the (1 - p) log2 (1 - p) term is missing.": -xlogy(p, p) / math.log(2),
-        "the minus sign is missing: H(p) = -(p log2 p + (1 - p) log2 (1 - p)) is >= 0.":
+        _("the (1 - p) log2 (1 - p) term is missing."): -xlogy(p, p) / math.log(2),
+        _("the minus sign is missing: H(p) = -(p log2 p + (1 - p) log2 (1 - p)) is >= 0."):
             (xlogy(p, p) + xlogy(1 - p, 1 - p)) / math.log(2),
     }
 
@@ -297,9 +309,10 @@ ENTROPY_CASES = {"(7,)": ((7,), "contiguous"), "(3, 4)": ((3, 4), "contiguous"),
 def entropy_case(sub, rng, ref, case: str, p: torch.Tensor) -> None:
     out = sub.call("binary_entropy", p)
     if isinstance(out, torch.Tensor) and out.dim() == 0 and p.numel() > 1:
-        fail(f"binary_entropy of a {case} tensor returned a single value, not one per element.",
-             "one entropy per element: do not sum or average.", f"expected shape {tuple(p.shape)}, got ().")
-    expect(out, f"binary_entropy of a {case} tensor").tensor(shape=tuple(p.shape)).close_to(
+        fail(_("binary_entropy of a {case} tensor returned a single value, not one per element.").format(case=_(case)),
+             _("one entropy per element: do not sum or average."),
+             _("expected shape {expected}, got ().").format(expected=tuple(p.shape)))
+    expect(out, _("binary_entropy of a {case} tensor").format(case=_(case))).tensor(shape=tuple(p.shape)).close_to(
         ref.binary_entropy(p), hints=[NATS, close_to_one_of(entropy_alternatives(p))])
 
 
@@ -334,15 +347,22 @@ def test_entropy_at_0_and_1(sub, rng, ref):
     perm = torch.randperm(8, generator=rng)
     p = p[perm]
     out = sub.call("binary_entropy", p)
-    name = "binary_entropy of a tensor containing 0, 0.5 and 1"
+    name = _("binary_entropy of a tensor containing 0, 0.5 and 1")
     if isinstance(out, torch.Tensor) and out.shape == p.shape and not bool(torch.isfinite(out).all()):
         bad = [float(v) for v in p[~torch.isfinite(out)]]
         edges = sorted({v for v in bad if v in (0.0, 0.5, 1.0)})  # only the documented values, never a hidden one
-        where = f"p = {', '.join(f'{v:g}' for v in edges)}" if edges else "some p"
+        values = ", ".join(f"{v:g}" for v in edges)
         others = len(bad) - sum(v in (0.0, 0.5, 1.0) for v in bad)
-        where += f" and at {others} other value{'s' * (others != 1)}" if edges and others else ""
-        fail(f"{name}: the entropy is NaN or infinite at {where}.",
-             "0 * log(0) is NaN, yet H(0) = H(1) = 0: use torch.special.xlogy(p, p), or torch.where.")
+        if not edges:
+            sentence = _("{name}: the entropy is NaN or infinite at some p.")
+        elif not others:
+            sentence = _("{name}: the entropy is NaN or infinite at p = {values}.")
+        elif others == 1:
+            sentence = _("{name}: the entropy is NaN or infinite at p = {values} and at {others} other value.")
+        else:
+            sentence = _("{name}: the entropy is NaN or infinite at p = {values} and at {others} other values.")
+        fail(sentence.format(name=name, values=values, others=others),
+             _("0 * log(0) is NaN, yet H(0) = H(1) = 0: use torch.special.xlogy(p, p), or torch.where."))
     expect(out, name).tensor(shape=(8,)).close_to(ref.binary_entropy(p), hints=[NATS])
 
 

@@ -23,8 +23,9 @@ import torch
 from torch import nn
 
 from autograder.protocol.codec import ModuleInfo
-from autograder.grading.compare import Mismatch, describe, expect, feedback, judged
+from autograder.grading.compare import Mismatch, describe, expect, feedback, hint_label, judged
 from autograder.grading.submission import SubmissionError
+from autograder.i18n import course_text as _
 
 ASSIGNMENT = "06_initialization"
 
@@ -63,7 +64,7 @@ def other_param_keys(net: nn.Module) -> dict[str, str]:
     out = {}
     for name, module in net.named_modules():
         if not isinstance(module, nn.Linear):
-            for pname, _ in module.named_parameters(recurse=False):
+            for pname, _param in module.named_parameters(recurse=False):
                 out[f"{name}.{pname}" if name else pname] = type(module).__name__
     return out
 
@@ -77,7 +78,7 @@ def excess_kurtosis(w: torch.Tensor) -> float:
 
 
 def where(name: str) -> str:
-    return f"the Linear layer at net.{name}" if name else "the Linear layer"
+    return _("the Linear layer at net.{name}").format(name=name) if name else _("the Linear layer")
 
 
 def init_call(sub, blank: str, net: nn.Module, *args: Any):
@@ -87,14 +88,18 @@ def init_call(sub, blank: str, net: nn.Module, *args: Any):
     except SubmissionError as error:
         text = str(error)
         if "NoneType" in text:
-            fail(f"{blank} raised an error on a Linear layer built with bias=False.",
-                 "a Linear layer built with bias=False has bias None: only set the bias `if module.bias is not None`.",
-                 text.split("\nHint:")[0])
+            fail(_("{blank} raised an error on a Linear layer built with bias=False.").format(blank=blank),
+                 _("a Linear layer built with bias=False has bias None: only set the bias "
+                   "`if module.bias is not None`."),
+                 text.split(f"\n{hint_label()}")[0])
         raise
 
 
-UNCHANGED = feedback("its weight was not changed.",
-                     "net.modules() yields every module at any depth; net.children() only yields the direct children.")
+def unchanged_weight() -> str:
+    """The feedback on a weight left as it was."""
+    return feedback(_("its weight was not changed."),
+                    _("net.modules() yields every module at any depth; net.children() only yields the direct "
+                      "children."))
 
 
 def normal_problem(w: torch.Tensor, std: float, before: torch.Tensor | None = None) -> str | None:
@@ -103,19 +108,20 @@ def normal_problem(w: torch.Tensor, std: float, before: torch.Tensor | None = No
     n = x.numel()
     mean, sd = float(x.mean()), float(x.std())
     if before is not None and torch.equal(w, before):
-        return UNCHANGED
+        return unchanged_weight()
     tol_mean = 6 * std / math.sqrt(n) + 1e-12
     tol_sd = 6 / math.sqrt(2 * n)  # relative: ~6 standard errors of a sample standard deviation
     if abs(mean) > tol_mean or abs(sd / std - 1) > tol_sd:
-        text = f"its weights do not have mean 0 and standard deviation std = {std:g}."
-        numbers = f"mean {mean:.4g}, standard deviation {sd:.4g}."
+        text = _("its weights do not have mean 0 and standard deviation std = {std}.").format(std=f"{std:g}")
+        numbers = _("mean {mean}, standard deviation {sd}.").format(mean=f"{mean:.4g}", sd=f"{sd:.4g}")
         if abs(mean - std) < tol_mean + 6 / math.sqrt(n) and abs(sd - 1) < tol_sd:
-            return feedback(text, "normal_(w, std) passes std as the mean: write nn.init.normal_(w, mean=0.0, std=std).",
-                            numbers)
-        for value, hint in ((std * std, "you passed the variance std**2 as the standard deviation (normal_ takes std)."),
-                            (std / math.sqrt(3), "uniform samples on [-std, std] have std/sqrt(3): draw from a normal "
-                                                 "distribution (nn.init.normal_)."),
-                            (math.sqrt(std), "you passed sqrt(std): normal_(w, mean, std) takes the std itself.")):
+            return feedback(text, _("normal_(w, std) passes std as the mean: write nn.init.normal_(w, mean=0.0, "
+                                    "std=std)."), numbers)
+        for value, hint in ((std * std, _("you passed the variance std**2 as the standard deviation (normal_ takes "
+                                          "std).")),
+                            (std / math.sqrt(3), _("uniform samples on [-std, std] have std/sqrt(3): draw from a "
+                                                   "normal distribution (nn.init.normal_).")),
+                            (math.sqrt(std), _("you passed sqrt(std): normal_(w, mean, std) takes the std itself."))):
             if abs(sd / value - 1) < tol_sd:
                 return feedback(text, hint, numbers)
         return feedback(text, None, numbers)
@@ -127,10 +133,10 @@ def normal_shape_problem(w: torch.Tensor) -> str | None:
     k = excess_kurtosis(w)
     tol = 8 * math.sqrt(24 / w.numel()) + 0.05
     if abs(k) > tol:
-        hint = ("a uniform distribution has excess kurtosis -1.2: draw with normal_, not uniform_."
+        hint = (_("a uniform distribution has excess kurtosis -1.2: draw with normal_, not uniform_.")
                 if abs(k + 1.2) < tol else None)
-        return feedback("its weights do not look normally distributed.", hint,
-                        f"excess kurtosis {k:.3f}, expected about 0.")
+        return feedback(_("its weights do not look normally distributed."), hint,
+                        _("excess kurtosis {k}, expected about 0.").format(k=f"{k:.3f}"))
     return None
 
 
@@ -143,33 +149,34 @@ def uniform_bound_problem(w: torch.Tensor, fan_in: int, fan_out: int,
     """Why ``w`` does not fill [-a, a], a = sqrt(6 / (fan_in + fan_out)), or None."""
     a = xavier_bound(fan_in, fan_out)
     if before is not None and torch.equal(w, before):
-        return UNCHANGED
+        return unchanged_weight()
     low, high = float(w.detach().min()), float(w.detach().max())
     top = max(high, -low)
     n = w.numel()
     # n samples of U(-a, a) leave gaps of about 2a / n at either end; one wider than 30 a / n has chance ~e^-15
     if top <= a * (1 + 1e-5) and min(high, -low) >= a * (1 - 30 / n) - 1e-7:
         return None
-    text = "its weights do not fill [-a, a] with a = sqrt(6 / (fan_in + fan_out))."
-    numbers = f"range [{low:.4g}, {high:.4g}]; a = {a:.4g} (fan_in = {fan_in}, fan_out = {fan_out})."
-    one_fan = "the bound uses only fan_in (or only fan_out): a = sqrt(6 / (fan_in + fan_out)) uses both."
+    text = _("its weights do not fill [-a, a] with a = sqrt(6 / (fan_in + fan_out)).")
+    numbers = _("range [{low}, {high}]; a = {a} (fan_in = {fan_in}, fan_out = {fan_out}).").format(
+        low=f"{low:.4g}", high=f"{high:.4g}", a=f"{a:.4g}", fan_in=fan_in, fan_out=fan_out)
+    one_fan = _("the bound uses only fan_in (or only fan_out): a = sqrt(6 / (fan_in + fan_out)) uses both.")
     known = {
         math.sqrt(6.0 / (2 * fan_in)): one_fan,
         math.sqrt(6.0 / fan_in): one_fan,
-        1 / math.sqrt(fan_in): "the bound uses only fan_in (this is PyTorch's default init): a = sqrt(6 / (fan_in + "
-                               "fan_out)).",
+        1 / math.sqrt(fan_in): _("the bound uses only fan_in (this is PyTorch's default init): a = sqrt(6 / (fan_in "
+                                 "+ fan_out))."),
         math.sqrt(6.0 / (2 * fan_out)): one_fan,
         math.sqrt(6.0 / fan_out): one_fan,
-        math.sqrt(2) * a: "a gain of sqrt(2) (ReLU's) is applied: Xavier here has gain 1.",
-        math.sqrt(2.0 / (fan_in + fan_out)): "sqrt(2 / (fan_in + fan_out)) is the std of Xavier normal, not the bound "
-                                             "of Xavier uniform.",
+        math.sqrt(2) * a: _("a gain of sqrt(2) (ReLU's) is applied: Xavier here has gain 1."),
+        math.sqrt(2.0 / (fan_in + fan_out)): _("sqrt(2 / (fan_in + fan_out)) is the std of Xavier normal, not the "
+                                               "bound of Xavier uniform."),
     }
     if low >= 0:
-        return feedback(text, "all the weights are >= 0: uniform_(w, -a, a) takes both ends; uniform_(w, a) draws "
-                              "from [a, 1].", numbers)
+        return feedback(text, _("all the weights are >= 0: uniform_(w, -a, a) takes both ends; uniform_(w, a) draws "
+                                "from [a, 1]."), numbers)
     if top > a * (1 + 1e-5) and excess_kurtosis(w) > -0.6:
-        return feedback(text, "values beyond the bound: draw from a uniform distribution on [-a, a], not a normal one.",
-                        numbers)
+        return feedback(text, _("values beyond the bound: draw from a uniform distribution on [-a, a], not a normal "
+                                "one."), numbers)
     for bound, hint in known.items():
         if abs(top / bound - 1) < 0.01:
             return feedback(text, hint, numbers)
@@ -181,10 +188,10 @@ def uniform_shape_problem(w: torch.Tensor) -> str | None:
     k = excess_kurtosis(w)
     tol = 8 * math.sqrt(2 / w.numel()) + 0.05  # the kurtosis of uniform samples varies less than a normal's
     if abs(k + 1.2) > tol:
-        hint = ("a normal distribution has excess kurtosis 0: Xavier uniform draws from U(-a, a), not xavier_normal_ "
-                "or normal_." if abs(k) < 0.3 else None)
-        return feedback("its weights do not look uniformly distributed.", hint,
-                        f"excess kurtosis {k:.3f}, expected -1.2.")
+        hint = (_("a normal distribution has excess kurtosis 0: Xavier uniform draws from U(-a, a), not "
+                  "xavier_normal_ or normal_.") if abs(k) < 0.3 else None)
+        return feedback(_("its weights do not look uniformly distributed."), hint,
+                        _("excess kurtosis {k}, expected -1.2.").format(k=f"{k:.3f}"))
     return None
 
 
@@ -195,8 +202,8 @@ def initialised(result, blank: str, net: nn.Module, before: dict[str, torch.Tens
     names = linear_names(net)
     if all(torch.equal(info.state[weight(n)], before[weight(n)]) for n in names):
         other = isinstance(result.value, ModuleInfo) and result.returned_arg != 0
-        fail(f"{blank} left every Linear weight of the network it was given unchanged.",
-             "it returned another network: initialise the network it is given, in place, and return that one."
+        fail(_("{blank} left every Linear weight of the network it was given unchanged.").format(blank=blank),
+             _("it returned another network: initialise the network it is given, in place, and return that one.")
              if other else None)
     return info
 
@@ -211,14 +218,15 @@ def first_problem(info: ModuleInfo, check, names: list[str]) -> None:
         judged(info.state[weight(name)].numel())
         problem = check(name, info.state[weight(name)])
         if problem:
-            raise Mismatch(f"{where(name)}: {problem}")
+            raise Mismatch(_("{where}: {problem}").format(where=where(name), problem=problem))
 
 
 def returned_a_network(result, blank: str, arg: str = "net") -> None:
     """The call returned a module (``return net``): a value check, as ``net = blank(net, ...)`` is how it is used."""
     if not isinstance(result.value, ModuleInfo):
-        fail(f"{blank} returned {describe(result.value)}, not the {'layer' if arg == 'layer' else 'network'}.",
-             f"end with `return {arg}`.")
+        fail((_("{blank} returned {value}, not the layer.") if arg == "layer" else
+              _("{blank} returned {value}, not the network.")).format(blank=blank, value=describe(result.value)),
+             _("end with `return {arg}`.").format(arg=arg))
 
 
 def biases_zero(info: ModuleInfo, net: nn.Module) -> None:
@@ -228,16 +236,17 @@ def biases_zero(info: ModuleInfo, net: nn.Module) -> None:
         bias = info.state[f"{name}.bias" if name else "bias"]
         judged(bias.numel())
         if bool((bias != 0).any()):
-            fail(f"{where(name)}: its bias values are not 0.", "set each Linear's bias to 0 (nn.init.zeros_(module.bias)).",
-                 f"{int((bias != 0).sum())} of {bias.numel()} bias values are not 0.")
+            fail(_("{where}: its bias values are not 0.").format(where=where(name)),
+                 _("set each Linear's bias to 0 (nn.init.zeros_(module.bias))."),
+                 _("{bad} of {total} bias values are not 0.").format(bad=int((bias != 0).sum()), total=bias.numel()))
 
 
 def others_untouched(blank: str, info: ModuleInfo, before: dict[str, torch.Tensor], others: dict[str, str]) -> None:
     changed = [f"{key} ({kind})" for key, kind in others.items() if not torch.equal(info.state[key], before[key])]
     if changed:
-        fail(f"{blank} changed parameters of modules that are not Linear layers.",
-             "only nn.Linear layers are to be initialised (check isinstance(module, nn.Linear)).",
-             f"changed: {', '.join(changed)}")
+        fail(_("{blank} changed parameters of modules that are not Linear layers.").format(blank=blank),
+             _("only nn.Linear layers are to be initialised (check isinstance(module, nn.Linear))."),
+             _("changed: {names}").format(names=", ".join(changed)))
 
 
 def parameters_kept(result, blank: str, net: nn.Module, in_place_apis: str) -> None:
@@ -245,12 +254,13 @@ def parameters_kept(result, blank: str, net: nn.Module, in_place_apis: str) -> N
     info = expect(result.args[0], blank).same_structure_as(net).value
     replaced = [p["name"] for p in info.params if not p["same"]]
     if replaced:
-        fail("after the call the network holds new Parameter objects, so an optimizer built earlier no longer "
-             "sees them.", f"fill the existing ones in place ({in_place_apis}).", f"new: {', '.join(replaced)}")
+        fail(_("after the call the network holds new Parameter objects, so an optimizer built earlier no longer "
+               "sees them."), _("fill the existing ones in place ({apis}).").format(apis=in_place_apis),
+             _("new: {names}").format(names=", ".join(replaced)))
     wrong = [f"{p['name']} ({p['dtype']})" for p in info.params if p["dtype"] != "float32" or not p["rg"]]
     if wrong:
-        fail("after the call some parameters are not float32 Parameters that require grad.", None,
-             f"not so: {', '.join(wrong)}")
+        fail(_("after the call some parameters are not float32 Parameters that require grad."), None,
+             _("not so: {names}").format(names=", ".join(wrong)))
 
 
 # -------------------------------------------------------------------------------- set_weight_from_numpy
@@ -266,8 +276,9 @@ def numpy_case(sub, rng, n_in: int = 5, n_out: int = 3):
         result = sub.run("set_weight_from_numpy", layer, array)
     except SubmissionError as error:
         if "leaf Variable" in str(error):
-            fail("set_weight_from_numpy changed a Parameter in place while autograd records it.",
-                 "copy into a Parameter inside `with torch.no_grad():` (autograd forbids changing such a leaf).", str(error).split("\nHint:")[0])
+            fail(_("set_weight_from_numpy changed a Parameter in place while autograd records it."),
+                 _("copy into a Parameter inside `with torch.no_grad():` (autograd forbids changing such a leaf)."),
+                 str(error).split(f"\n{hint_label()}")[0])
         raise
     expect(result.args[0], "set_weight_from_numpy").same_structure_as(layer)
     return layer, array, result
@@ -280,18 +291,19 @@ def numpy_values(sub, rng, case: str, n_in: int, n_out: int) -> None:
     weight = after.state["weight"]
     want = torch.from_numpy(array)
     if weight.shape == want.T.shape and weight.shape != want.shape:
-        fail(f"{case}.weight has the wrong shape after the call.", "the array already has the weight's shape "
-             "(out_features, in_features); do not transpose it.",
-             f"expected {tuple(want.shape)}, got {tuple(weight.shape)}")
+        fail(_("{case}.weight has the wrong shape after the call.").format(case=case),
+             _("the array already has the weight's shape (out_features, in_features); do not transpose it."),
+             _("expected {expected}, got {got}").format(expected=tuple(want.shape), got=tuple(weight.shape)))
 
     def transposed(actual, expected):
         if actual.dim() == 2 and actual.shape[0] == actual.shape[1] and torch.allclose(actual, expected.T):
-            return "the values are transposed."
+            return _("the values are transposed.")
         if torch.allclose(actual.reshape(-1).sort().values, expected.reshape(-1).sort().values, atol=1e-6):
-            return "the right values in the wrong places (a transpose or reshape?): copy the array as it is."
+            return _("the right values in the wrong places (a transpose or reshape?): copy the array as it is.")
         return None
 
-    expect(weight, f"{case}.weight after the call").tensor(shape=tuple(want.shape), dtype=None).close_to(
+    expect(weight, _("{case}.weight after the call").format(case=case)).tensor(
+        shape=tuple(want.shape), dtype=None).close_to(
         want.float(), rtol=1e-6, atol=1e-7, hints=[transposed])
     returned_a_network(result, "set_weight_from_numpy", "layer")
 
@@ -315,29 +327,31 @@ def test_numpy_sizes_of_one(sub, rng, case):
 @pytest.mark.blank("set_weight_from_numpy", points=1.0, kind="property")
 def test_numpy_same_parameter(sub, rng):
     """keeps the Parameter objects (float32, requiring grad)"""
-    _, _, result = numpy_case(sub, rng)
+    result = numpy_case(sub, rng)[2]
     params = {p["name"]: p for p in result.args[0].params}
     p = params.get("weight")
     if p is None:
-        fail("layer.weight is no longer a Parameter of the layer.")
+        fail(_("layer.weight is no longer a Parameter of the layer."))
     if p["dtype"] != "float32":
-        fail(f"layer.weight has dtype {p['dtype']} after the call, expected float32.",
-             "torch.from_numpy keeps NumPy's float64: copy_ into the float32 weight, or call .float() first."
+        fail(_("layer.weight has dtype {dtype} after the call, expected float32.").format(dtype=p["dtype"]),
+             _("torch.from_numpy keeps NumPy's float64: copy_ into the float32 weight, or call .float() first.")
              if p["dtype"] == "float64" else None)
     if not p["same"]:
-        fail("layer.weight is a new object after the call, so an optimizer built earlier still holds the old one.",
-             "copy in place, `with torch.no_grad(): layer.weight.copy_(...)`, not a new nn.Parameter.")
+        fail(_("layer.weight is a new object after the call, so an optimizer built earlier still holds the old one."),
+             _("copy in place, `with torch.no_grad(): layer.weight.copy_(...)`, not a new nn.Parameter."))
     if not p["rg"]:
-        fail("layer.weight no longer requires grad after the call: keep it a trainable Parameter.")
+        fail(_("layer.weight no longer requires grad after the call: keep it a trainable Parameter."))
 
 
 @pytest.mark.blank("set_weight_from_numpy", points=0.125, kind="property")
 def test_numpy_returns_layer(sub, rng):
     """returns the layer it was given (the same object)"""
-    _, _, result = numpy_case(sub, rng)
+    result = numpy_case(sub, rng)[2]
     if result.returned_arg != 0:
-        fail(f"set_weight_from_numpy should return the layer it was given, got {describe(result.value)}"
-             f"{' (another module)' if isinstance(result.value, ModuleInfo) else ''}.", "end with `return layer`.")
+        fail((_("set_weight_from_numpy should return the layer it was given, got {value} (another module).")
+              if isinstance(result.value, ModuleInfo) else
+              _("set_weight_from_numpy should return the layer it was given, got {value}.")).format(
+                 value=describe(result.value)), _("end with `return layer`."))
 
 
 @pytest.mark.blank("set_weight_from_numpy", points=0.125, kind="property")
@@ -345,10 +359,10 @@ def test_numpy_leaves_bias(sub, rng):
     """does not modify its inputs (layer.bias and the NumPy array)"""
     layer, array, result = numpy_case(sub, rng)
     if not torch.equal(result.args[0].state.get("bias", torch.empty(0)), layer.bias.detach()):
-        fail("set_weight_from_numpy changed layer.bias: only the weight is to be set.")
+        fail(_("set_weight_from_numpy changed layer.bias: only the weight is to be set."))
     after = result.args[1]
     if not isinstance(after, np.ndarray) or after.dtype != array.dtype or not np.array_equal(after, array):
-        fail("set_weight_from_numpy modified the NumPy array it was given: it should only read it.")
+        fail(_("set_weight_from_numpy modified the NumPy array it was given: it should only read it."))
 
 
 # ---------------------------------------------------------------------------------- init_linear_normal
@@ -403,7 +417,7 @@ def test_normal_without_bias(sub, rng):
     net = no_bias_net(rng)
     info = normal_result(sub, net, std_of(rng))
     if "0.0.bias" in info.state:
-        fail("the Linear layer at net.0.0 was built with bias=False and now has a bias: leave it without one.")
+        fail(_("the Linear layer at net.0.0 was built with bias=False and now has a bias: leave it without one."))
 
 
 @pytest.mark.blank("init_linear_normal", points=0.25, kind="edge")
@@ -426,8 +440,8 @@ def test_normal_returns_net(sub, rng):
     net, std = normal_net(rng), std_of(rng)
     result = init_call(sub, "init_linear_normal", net, std)
     if result.returned_arg != 0:
-        fail(f"init_linear_normal should return the network it was given, got {describe(result.value)}.",
-             "end with `return net`.")
+        fail(_("init_linear_normal should return the network it was given, got {value}.").format(
+                 value=describe(result.value)), _("end with `return net`."))
 
 
 # ----------------------------------------------------------------------------------------- init_xavier
@@ -488,7 +502,7 @@ def test_xavier_without_bias(sub, rng):
     """works on Linear layers built with bias=False (and leaves them without bias)"""
     info = xavier_result(sub, no_bias_net(rng))
     if "0.0.bias" in info.state:
-        fail("the Linear layer at net.0.0 was built with bias=False and now has a bias: leave it without one.")
+        fail(_("the Linear layer at net.0.0 was built with bias=False and now has a bias: leave it without one."))
 
 
 @pytest.mark.blank("init_xavier", points=0.25, kind="edge")
@@ -509,5 +523,5 @@ def test_xavier_returns_net(sub, rng):
     """returns the network it was given (the same object)"""
     result = init_call(sub, "init_xavier", xavier_net(rng, big=False))
     if result.returned_arg != 0:
-        fail(f"init_xavier should return the network it was given, got {describe(result.value)}.",
-             "end with `return net`.")
+        fail(_("init_xavier should return the network it was given, got {value}.").format(
+                 value=describe(result.value)), _("end with `return net`."))
