@@ -19,7 +19,7 @@ SNAPSHOT = HERE / "data" / "feedback_en.json.gz"
 SECRET = "feedback-snapshot-secret"
 
 
-def snapshot(language: str = "en") -> dict[str, Any]:
+def snapshot(language: str = "en", only: list[str] | None = None) -> dict[str, Any]:
     from autograder import selfcheck
     from autograder.authoring.catalog import load_catalog, variant_namespace
     from autograder.i18n import use_language
@@ -29,6 +29,8 @@ def snapshot(language: str = "en") -> dict[str, Any]:
     out: dict[str, Any] = {}
     with use_language(language, COURSE.root):
         for name, a in ASSIGNMENTS.items():
+            if only and name not in only:
+                continue
             ref = reference(name)
             namespaces, blanks = {}, {}
             for folder in ("catalog", "catalog_external"):
@@ -51,7 +53,27 @@ def render(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
+def committed() -> dict[str, Any]:
+    import gzip
+
+    return json.loads(gzip.decompress(SNAPSHOT.read_bytes()).decode("utf-8"))
+
+
+def differences(now: dict[str, Any], before: dict[str, Any]) -> list[str]:
+    """The entries of ``now`` that are not as in ``before`` (only the keys ``now`` has)."""
+    return [key for key in sorted(now) if now[key] != before.get(key)]
+
+
 if __name__ == "__main__":
+    if "--check" in sys.argv:  # --check [ASSIGNMENT ...]: the English feedback of these as committed?
+        names = [a for a in sys.argv[sys.argv.index("--check") + 1:] if not a.startswith("-")]
+        now, before = snapshot("en", names or None), committed()
+        changed = differences(now, before)
+        for key in changed[:20]:
+            print(f"changed: {key}\n  now:    {json.dumps(now[key], ensure_ascii=False)[:600]}\n"
+                  f"  before: {json.dumps(before.get(key), ensure_ascii=False)[:600]}")
+        print(f"{len(changed)} of {len(now)} entries changed")
+        sys.exit(1 if changed else 0)
     if "--write" in sys.argv:
         SNAPSHOT.parent.mkdir(exist_ok=True)
         import gzip

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import torch
 
+from autograder.i18n import course_text as _
 from autograder.selfcheck import selfcheck
 from autograder.selfcheck._common import close, expect_dtype, expect_tensor, fmt, unchanged
 
@@ -28,10 +29,11 @@ def _matrix() -> torch.Tensor:
 def _row_max_pair(fn):
     result = fn(_matrix())
     if isinstance(result, torch.Tensor):
-        raise AssertionError("row_max returned one tensor, expected the pair (values, indices): "
-                             "torch.max(x, dim=1) returns both.")
+        raise AssertionError(_("row_max returned one tensor, expected the pair (values, indices): "
+                               "torch.max(x, dim=1) returns both."))
     if not isinstance(result, tuple) or len(result) != 2:
-        raise AssertionError(f"row_max should return a pair (values, indices), got {type(result).__name__}.")
+        raise AssertionError(_("row_max should return a pair (values, indices), got {type}.").format(
+            type=type(result).__name__))
     values, indices = result
     expect_tensor(values, "values")
     expect_tensor(indices, "indices")
@@ -51,44 +53,47 @@ def _row_max_shape(fn):
         if t.shape == (3,):
             continue
         if t.shape == (4,):
-            hint = "that is one value per column: reduce over dim=1 (along each row), not dim=0."
+            hint = _("that is one value per column: reduce over dim=1 (along each row), not dim=0.")
         elif t.shape == (3, 1):
-            hint = "drop keepdim=True."
+            hint = _("drop keepdim=True.")
         elif t.dim() == 0:
-            hint = "torch.max(x) without dim gives the maximum of the whole tensor: pass dim=1."
+            hint = _("torch.max(x) without dim gives the maximum of the whole tensor: pass dim=1.")
         else:
-            hint = "reduce over dim=1."
-        raise AssertionError(f"{name} has shape {tuple(t.shape)} for a (3, 4) input, expected (3,): {hint}")
+            hint = _("reduce over dim=1.")
+        raise AssertionError(_("{name} has shape {shape} for a (3, 4) input, expected (3,): {hint}").format(
+            name=name, shape=tuple(t.shape), hint=hint))
 
 
 @selfcheck("row_max")
 def _row_max_dtypes(fn):
     """values are float32 and indices int64"""
     values, indices = _row_max_pair(fn)
-    expect_dtype(values, torch.float32, "values", "they come from x, which is float32.")
-    expect_dtype(indices, torch.int64, "indices", "torch.max(x, dim=1) and argmax return int64 indices; "
-                                                  "do not convert them.")
+    expect_dtype(values, torch.float32, "values", _("they come from x, which is float32."))
+    expect_dtype(indices, torch.int64, "indices", _("torch.max(x, dim=1) and argmax return int64 indices; "
+                                                    "do not convert them."))
 
 
 @selfcheck("row_max")
 def _row_max_values(fn):
     """values are the maximum of each row"""
-    values, _ = _row_max_pair(fn)
+    values = _row_max_pair(fn)[0]
     expected = torch.tensor(ROW_MAX_VALUES)
     if close(values, expected):
         return
-    hint = " (that is each row's minimum)" if close(values, torch.tensor(ROW_MIN_VALUES)) else ""
-    raise AssertionError(f"values should be the row maxima {fmt(expected)}, got {fmt(values)}{hint}.")
+    message = (_("values should be the row maxima {expected}, got {got} (that is each row's minimum).")
+               if close(values, torch.tensor(ROW_MIN_VALUES)) else
+               _("values should be the row maxima {expected}, got {got}."))
+    raise AssertionError(message.format(expected=fmt(expected), got=fmt(values)))
 
 
 @selfcheck("row_max")
 def _row_max_indices(fn):
     """indices are the column of each row's maximum"""
-    _, indices = _row_max_pair(fn)
+    indices = _row_max_pair(fn)[1]
     expected = torch.tensor(ROW_MAX_INDICES)
     if not torch.equal(indices.long(), expected):
-        raise AssertionError(f"indices should be the column of each row's maximum, {expected.tolist()} here, "
-                             f"got {indices.tolist()}.")
+        raise AssertionError(_("indices should be the column of each row's maximum, {expected} here, "
+                               "got {got}.").format(expected=expected.tolist(), got=indices.tolist()))
 
 
 @selfcheck("row_max")
@@ -108,10 +113,11 @@ def _drop_shape(fn, n, d):
     out = expect_tensor(fn(_channels(n, d)), "drop_channel_dim(x)")
     if out.shape == (n, d):
         return out
-    hint = ("squeeze() without a dimension removes every size-1 dimension, this one too: use squeeze(1)."
-            if out.numel() == n * d and out.dim() < 2 else "remove only dimension 1: x.squeeze(1).")
-    raise AssertionError(f"for x of shape ({n}, 1, {d}) the result should have shape ({n}, {d}), "
-                         f"got {tuple(out.shape)}: {hint}")
+    hint = (_("squeeze() without a dimension removes every size-1 dimension, this one too: use squeeze(1).")
+            if out.numel() == n * d and out.dim() < 2 else _("remove only dimension 1: x.squeeze(1)."))
+    raise AssertionError(_("for x of shape {shape} the result should have shape {expected}, "
+                           "got {got}: {hint}").format(shape=(n, 1, d), expected=(n, d), got=tuple(out.shape),
+                                                       hint=hint))
 
 
 @selfcheck("drop_channel_dim")
@@ -147,7 +153,7 @@ def _drop_shape_single(fn):
 @selfcheck("drop_channel_dim")
 def _drop_dtype(fn):
     """keeps the dtype float32"""
-    expect_dtype(_drop_shape(fn, 3, 4), torch.float32, "the result", "keep x's dtype.")
+    expect_dtype(_drop_shape(fn, 3, 4), torch.float32, _("the result"), _("keep x's dtype."))
 
 
 @selfcheck("drop_channel_dim")
@@ -156,7 +162,8 @@ def _drop_values(fn):
     out = _drop_shape(fn, 3, 4)
     expected = torch.tensor(DROPPED)
     if not close(out, expected):
-        raise AssertionError(f"the values should be those of x[:, 0, :], {fmt(expected)}, got {fmt(out)}.")
+        raise AssertionError(_("the values should be those of x[:, 0, :], {expected}, got {got}.").format(
+            expected=fmt(expected), got=fmt(out)))
 
 
 # ------------------------------------------------------------------------------------------------- double_backward
@@ -173,16 +180,16 @@ def _double(fn, x=None):
             raise
         message = str(error)
         if "second time" in message:
-            raise AssertionError("backward through the same graph a second time failed: keep the graph the first "
-                                 "time with y.backward(retain_graph=True).") from None
+            raise AssertionError(_("backward through the same graph a second time failed: keep the graph the "
+                                   "first time with y.backward(retain_graph=True).")) from None
         if "does not require grad" in message:
-            raise AssertionError("backward found nothing that requires grad: x does not require grad, so make a "
-                                 "leaf copy with x.detach().clone().requires_grad_(True) and compute y from it.") \
+            raise AssertionError(_("backward found nothing that requires grad: x does not require grad, so make a "
+                                   "leaf copy with x.detach().clone().requires_grad_(True) and compute y from it.")) \
                 from None
         raise
     if out is None:
-        raise AssertionError("double_backward returned None: return the leaf copy's .grad "
-                             "(backward itself returns None).")
+        raise AssertionError(_("double_backward returned None: return the leaf copy's .grad "
+                               "(backward itself returns None)."))
     return expect_tensor(out, "double_backward(x)")
 
 
@@ -197,14 +204,14 @@ def _double_shape(fn):
     """has the shape of x"""
     out = _double(fn)
     if out.shape != (3,):
-        raise AssertionError(f"the gradient should have the shape of x, (3,), got {tuple(out.shape)}: "
-                             "return the leaf's .grad.")
+        raise AssertionError(_("the gradient should have the shape of x, (3,), got {got}: "
+                               "return the leaf's .grad.").format(got=tuple(out.shape)))
 
 
 @selfcheck("double_backward")
 def _double_dtype(fn):
     """is float32"""
-    expect_dtype(_double(fn), torch.float32, "the gradient", "keep x's dtype for the leaf copy.")
+    expect_dtype(_double(fn), torch.float32, _("the gradient"), _("keep x's dtype for the leaf copy."))
 
 
 @selfcheck("double_backward")
@@ -216,10 +223,10 @@ def _double_values(fn):
     if close(out, expected):
         return
     if close(out, torch.tensor(ONE_BACKWARD)):
-        raise AssertionError("you got the gradient of one backward pass, 2x + 3: call backward twice on the same "
-                             "graph so that the two gradients add up in .grad.")
-    raise AssertionError(f"for x = {fmt(x)} the accumulated gradient should be 2 * (2x + 3) = {fmt(expected)}, "
-                         f"got {fmt(out)}.")
+        raise AssertionError(_("you got the gradient of one backward pass, 2x + 3: call backward twice on the "
+                               "same graph so that the two gradients add up in .grad."))
+    raise AssertionError(_("for x = {x} the accumulated gradient should be 2 * (2x + 3) = {expected}, "
+                           "got {got}.").format(x=fmt(x), expected=fmt(expected), got=fmt(out)))
 
 
 @selfcheck("double_backward")
@@ -228,8 +235,8 @@ def _double_leaves_x_alone(fn):
     x = _vector()
     _double(fn, x)
     if x.requires_grad or x.grad is not None:
-        raise AssertionError("x itself now requires grad or has a .grad: work on a leaf copy, "
-                             "x.detach().clone().requires_grad_(True), and leave x alone.")
+        raise AssertionError(_("x itself now requires grad or has a .grad: work on a leaf copy, "
+                               "x.detach().clone().requires_grad_(True), and leave x alone."))
     unchanged([_vector()], [x.detach()], "double_backward")
 
 
@@ -238,8 +245,9 @@ def _double_repeatable(fn):
     """gives the same result when called twice"""
     first, second = _double(fn).clone(), _double(fn)
     if not close(first, second):
-        raise AssertionError(f"a second call gave {fmt(second)} instead of {fmt(first)}: create a fresh leaf copy "
-                             "in every call instead of reusing one whose .grad already holds values.")
+        raise AssertionError(_("a second call gave {second} instead of {first}: create a fresh leaf copy "
+                               "in every call instead of reusing one whose .grad already holds values.").format(
+            second=fmt(second), first=fmt(first)))
 
 
 # ------------------------------------------------------------------------------------------------------ add_inplace
@@ -253,10 +261,10 @@ def _add_returns_x(fn):
     x, y = _pair()
     out = fn(x, y)
     if out is None:
-        raise AssertionError("add_inplace returned None: add in place, then `return x`.")
+        raise AssertionError(_("add_inplace returned None: add in place, then `return x`."))
     if out is not x:
-        raise AssertionError("add_inplace returned a different object than x: x + y (and x = x + y) make a new "
-                             "tensor; use x.add_(y) or x += y and return x.")
+        raise AssertionError(_("add_inplace returned a different object than x: x + y (and x = x + y) make a new "
+                               "tensor; use x.add_(y) or x += y and return x."))
 
 
 @selfcheck("add_inplace")
@@ -265,8 +273,8 @@ def _add_changes_x(fn):
     x, y = _pair()
     fn(x, y)
     if not close(x, torch.tensor([11.0, 22.0, 33.0])):
-        raise AssertionError(f"after add_inplace(x, y) x should be [11, 22, 33], it is {fmt(x)}: "
-                             "the addition must change x itself (x.add_(y)).")
+        raise AssertionError(_("after add_inplace(x, y) x should be [11, 22, 33], it is {x}: "
+                               "the addition must change x itself (x.add_(y)).").format(x=fmt(x)))
 
 
 @selfcheck("add_inplace")
@@ -276,8 +284,8 @@ def _add_same_storage(fn):
     pointer = x.data_ptr()
     fn(x, y)
     if x.data_ptr() != pointer:
-        raise AssertionError("x now uses a different storage (x.data = ... or x.set_(...) swaps it): "
-                             "add in place with x.add_(y).")
+        raise AssertionError(_("x now uses a different storage (x.data = ... or x.set_(...) swaps it): "
+                               "add in place with x.add_(y)."))
 
 
 @selfcheck("add_inplace")
@@ -286,7 +294,7 @@ def _add_y_unchanged(fn):
     x, y = _pair()
     fn(x, y)
     if not torch.equal(y, _pair()[1]):
-        raise AssertionError(f"y changed to {fmt(y)}: only x may be modified.")
+        raise AssertionError(_("y changed to {y}: only x may be modified.").format(y=fmt(y)))
 
 
 @selfcheck("add_inplace")
@@ -296,5 +304,5 @@ def _add_broadcast(fn):
     y = torch.tensor([1.0, 2.0, 3.0])
     out = fn(x, y)
     if out is not x or not close(x, torch.tensor([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])):
-        raise AssertionError("for x of shape (2, 3) and y of shape (3,), x should become x + y row by row: "
-                             "x.add_(y) broadcasts y.")
+        raise AssertionError(_("for x of shape (2, 3) and y of shape (3,), x should become x + y row by row: "
+                               "x.add_(y) broadcasts y."))

@@ -1,0 +1,139 @@
+"""The course in another language: the catalogues complete and well typeset, the English course unchanged, and the
+Chinese course (zh_CN) saying everything a student reads in Chinese, with its hints.
+
+- the English feedback and self-checks of every catalogued answer are byte for byte the committed snapshot
+  (tests/feedback_snapshot.py);
+- the catalogues (the course's and the engine's) have no message untranslated, fuzzy, obsolete or missing; every
+  translation keeps its placeholders and code, uses the notes' terms (locale/zh_CN/glossary.toml) and passes the
+  typesetting linter (autocorrect-py);
+- with the course set to zh_CN, every catalogued mistake's feedback (both catalogs) and every self-check message is
+  Chinese: no sentence of English words outside code, names and the errors Python itself raised.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+
+import pytest
+
+from autograder.authoring import catalogues
+from autograder.i18n import ENGINE_LOCALE
+from conftest import ASSIGNMENTS, COURSE, REPO
+
+LANGUAGE = "zh_CN"
+CATALOGUES = {
+    "course": (catalogues.po_path(REPO / "locale", LANGUAGE, "course"), lambda: catalogues.course_messages(REPO)),
+    "engine": (catalogues.po_path(ENGINE_LOCALE, LANGUAGE, "autograder"), catalogues.engine_messages),
+}
+GLOSSARY = tomllib.loads((REPO / "locale" / LANGUAGE / "glossary.toml").read_text(encoding="utf-8"))["terms"]
+PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
+CODE = re.compile(r"`[^`]*`")
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def entries(domain: str):
+    path, _messages = CATALOGUES[domain]
+    return [m for m in catalogues.read(path, LANGUAGE, domain) if m.id]
+
+
+# ------------------------------------------------------------------------------------------------- the English course
+@pytest.mark.slow
+def test_the_english_feedback_is_unchanged_byte_for_byte():
+    from feedback_snapshot import committed, differences, snapshot
+
+    now, before = snapshot("en"), committed()
+    assert sorted(now) == sorted(before)
+    timing = {k for k in differences(now, before) if "did not finish within" in str(now[k])}  # a loaded machine's
+    changed = [k for k in differences(now, before) if k not in timing]
+    assert not changed, f"{len(changed)} entries changed, e.g. {changed[:3]}"
+    assert len(timing) <= 2, timing
+
+
+# --------------------------------------------------------------------------------------------------- the catalogues
+@pytest.mark.parametrize("domain", list(CATALOGUES))
+def test_the_catalogue_is_complete(domain):
+    path, messages = CATALOGUES[domain]
+    health = catalogues.health(path, LANGUAGE, domain, messages())
+    assert not health.missing, f"{len(health.missing)} messages not in {path}: {health.missing[:5]}"
+    assert not health.untranslated, f"{len(health.untranslated)} untranslated in {path}: {health.untranslated[:5]}"
+    assert not health.fuzzy, health.fuzzy[:5]
+    assert not health.obsolete, health.obsolete[:5]
+
+
+@pytest.mark.parametrize("domain", list(CATALOGUES))
+def test_translations_keep_placeholders_and_code(domain):
+    wrong = [m.id for m in entries(domain)
+             if sorted(PLACEHOLDER.findall(m.id)) != sorted(PLACEHOLDER.findall(m.string))
+             or sorted(CODE.findall(m.id)) != sorted(CODE.findall(m.string))]
+    assert not wrong, f"{len(wrong)} translations change a placeholder or a code span: {wrong[:5]}"
+
+
+def _prose(text: str) -> str:
+    """The words of a message: without code spans, placeholders and code-like tokens (x.add_(y), nn.Module, n=1)."""
+    text = PLACEHOLDER.sub(" ", CODE.sub(" ", text))
+    return " ".join(w for w in text.split() if not re.search(r"[._=()\[\]<>/*+]|\d", w))
+
+
+@pytest.mark.parametrize("domain", list(CATALOGUES))
+def test_translations_use_the_terms_of_the_notes(domain):
+    missing = []
+    for m in entries(domain):
+        prose = _prose(m.id).lower()
+        for english, chinese in GLOSSARY.items():
+            if re.search(rf"(?<![\w-]){re.escape(english.lower())}(?![\w-])", prose) and chinese not in m.string:
+                missing.append(f"{english!r} -> {chinese!r}: {m.id[:80]!r} = {m.string[:60]!r}")
+    assert not missing, f"{len(missing)} translations without the notes' term:\n" + "\n".join(missing[:15])
+
+
+@pytest.mark.parametrize("domain", list(CATALOGUES))
+def test_chinese_typesetting_passes_the_linter(domain):
+    import autocorrect_py
+
+    wrong = [(m.string, autocorrect_py.format(m.string)) for m in entries(domain)
+             if CJK.search(m.string) and autocorrect_py.format(m.string) != m.string]
+    assert not wrong, f"{len(wrong)} translations the linter would change: {wrong[:5]}"
+
+
+# ------------------------------------------------------------------------------------------ what a student reads
+PYTHON_ERROR = re.compile(r"raised \w+: .*$|引发了 \w+[：:].*$|\w+(Error|Exception): .*$", re.MULTILINE)
+NAMES = {b for a in ASSIGNMENTS.values() for b in a.blanks}
+
+
+def english_sentences(text: str) -> list[str]:
+    """Runs of three or more English words in ``text`` (code, placeholders, names and Python's own error messages
+    left out): a sentence that was not translated."""
+    runs = []
+    for piece in re.split(r"[\u3400-\u9fff，。：；！？（）、]", _prose(PYTHON_ERROR.sub(" ", text))):
+        tokens = [w for w in re.findall(r"[A-Za-z][A-Za-z'-]+", piece) if w not in NAMES]
+        if len(tokens) >= 3 and len(" ".join(tokens)) >= 14:
+            runs.append(" ".join(tokens))
+    return runs
+
+
+@pytest.mark.slow
+def test_in_chinese_every_mistake_and_self_check_speaks_chinese_with_its_hint():
+    from feedback_snapshot import snapshot
+
+    english, chinese = snapshot("en"), snapshot(LANGUAGE)
+    problems = []
+    for key, value in chinese.items():
+        if key.endswith("/tests"):
+            texts = [(name, output) for name, _score, output in value]
+            hints = [("Hint:" in output, "提示：" in zh) for (_, output), (_, zh) in
+                     zip([(n, o) for n, _s, o in english[key]], texts)]
+            problems += [f"{key}: a hint lost" for had, has in hints if had and not has]
+        else:
+            texts = [(what, why) for _ok, what, why in value]
+        for first, second in texts:
+            for text in (first, second):
+                found = english_sentences(text)
+                if found:
+                    problems.append(f"{key}: {found[0]!r} in {text[:120]!r}")
+    assert not problems, f"{len(problems)} English sentences in the Chinese course, e.g.:\n" + "\n".join(problems[:15])
+
+
+def test_the_detector_finds_english_sentences():
+    assert english_sentences("the values are not the correct result.")
+    assert not english_sentences("值不正确：应为 {expected}，实际得到 `x.add_(y)`。")
+    assert not english_sentences("mse_grads 引发了 TypeError: unsupported operand type(s) for *: 'float' and 'NoneType'")
+    assert not english_sentences("请用 torch.optim.SGD 和 nn.BCEWithLogitsLoss。")
