@@ -81,7 +81,8 @@ def feedback(sentence: str, hint: str | None = None, details: str | None = None)
     lines = [sentence.strip()]
     if hint:
         label = hint_label()
-        lines.append(f"{label} {hint.strip().removeprefix('Hint: ').removeprefix(label + ' ')}")
+        text = hint.strip().removeprefix("Hint: ").removeprefix(label).strip()
+        lines.append(f"{label}{'' if label.endswith('：') else ' '}{text}")  # no space after a full-width colon
     if details:
         lines.append(details.strip())
     return "\n".join(lines)

@@ -319,10 +319,10 @@ class Submission:
             text = str(error)
             for needles, hint in self.error_hints:  # a course's hints: translated by its catalogue
                 if all(n in text.lower() for n in ((needles,) if isinstance(needles, str) else needles)):
-                    from autograder.grading.compare import hint_label
+                    from autograder.grading.compare import feedback
                     from autograder.i18n import course_text
 
-                    raise type(error)(f"{text}\n{hint_label()} {course_text(hint)}", error.reason) from None
+                    raise type(error)(feedback(text, course_text(hint)), error.reason) from None
             raise
 
     def _run(self, target: str | Handle, *args: Any, method: str | None, watch: bool, timeout: float | None,
@@ -376,7 +376,8 @@ class Submission:
             seconds=float(seconds) if type(seconds) in (int, float) else 0.0,
             backward_passes=passes if type(passes) is int and passes >= 0 else 0,
             grads=data.get("grads") or {} if vjp is not None else {},
-            vjp_error=None if vjp_error is None else _text(vjp_error, 300),
+            vjp_error=None if vjp_error is None else _("the result does not require grad")
+            if vjp_error == "the result does not require grad" else _text(vjp_error, 300),
         ), calling)
 
     def call(self, target: str | Handle, *args: Any, **kwargs: Any) -> Any:

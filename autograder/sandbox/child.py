@@ -403,6 +403,9 @@ class Servant:
         }, enc.blobs
 
 
+NOT_DIFFERENTIABLE = "the result does not require grad"  # the trusted side says it in the student's language
+
+
 def _gradients(fn: Any, args: list[Any], result: Any, upstream: Any) -> tuple[dict[str, Any] | None, str | None]:
     """The vector-Jacobian product of a call, when the grader asked for one (``upstream``: the gradient of the
     result): the gradient that reaches each input that requires grad (``arg<i>``), each parameter of a module
@@ -418,7 +421,7 @@ def _gradients(fn: Any, args: list[Any], result: Any, upstream: Any) -> tuple[di
     if isinstance(fn, nn.Module):
         inputs.update({f"param:{n}": p for n, p in codec.named_parameters(fn) if codec.requires_grad(p)})
     if type(result) not in (torch.Tensor, nn.Parameter) or not codec.requires_grad(result):
-        return {name: None for name in inputs}, "the result does not require grad"
+        return {name: None for name in inputs}, NOT_DIFFERENTIABLE
     if not inputs:
         return {}, None
     try:
