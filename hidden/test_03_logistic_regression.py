@@ -14,17 +14,18 @@ from torch import nn
 from autograder.grading import hints
 from autograder.grading.curves import Curve
 from autograder.grading.compare import Mismatch, describe, expect, feedback, gradients_reach, judged, unchanged
+from autograder.i18n import N_, course_text as _
 
 ASSIGNMENT = "03_logistic_regression"
 
 # Errors that the classic mistakes raise (lower case), and what to say about them.
 ERROR_HINTS = [
-    ("should be between 0 and 1", "nn.BCELoss takes probabilities; with the logits of logistic_forward use "
-                                  "nn.BCEWithLogitsLoss, which applies the sigmoid itself."),
-    ("'nonetype'", "a .grad is None: was the optimizer built on [w, b], and backward called before step?"),
-    ("backward through the graph a second time", "compute the logits and the loss anew in every epoch."),
-    ("does not require grad", "the loss must be built from w and b with tensor operations, so that backward "
-                              "reaches them."),
+    ("should be between 0 and 1", N_("nn.BCELoss takes probabilities; with the logits of logistic_forward use "
+                                     "nn.BCEWithLogitsLoss, which applies the sigmoid itself.")),
+    ("'nonetype'", N_("a .grad is None: was the optimizer built on [w, b], and backward called before step?")),
+    ("backward through the graph a second time", N_("compute the logits and the loss anew in every epoch.")),
+    ("does not require grad", N_("the loss must be built from w and b with tensor operations, so that backward "
+                                 "reaches them.")),
 ]
 
 
@@ -40,13 +41,15 @@ def forbidden(calls, names: dict[str, str]) -> list[str]:
     return seen
 
 
-def loss_value(out, name="the loss"):
+def loss_value(out, name=N_("the loss")):
+    name = _(name)
     if type(out) is float:
-        raise Mismatch(feedback(f"{name}: expected a 0-dim tensor, got a Python float.",
-                                "return the tensor itself (no .item())."))
+        raise Mismatch(feedback(_("{name}: expected a 0-dim tensor, got a Python float.").format(name=name),
+                                _("return the tensor itself (no .item()).")))
     if isinstance(out, torch.Tensor) and out.dim() > 0 and out.numel() == 1:
-        raise Mismatch(feedback(f"{name}: expected a 0-dim tensor, got shape {tuple(out.shape)}.",
-                                "the mean over all elements is .mean() without a dim."))
+        raise Mismatch(feedback(_("{name}: expected a 0-dim tensor, got shape {shape}.").format(
+                                    name=name, shape=tuple(out.shape)),
+                                _("the mean over all elements is .mean() without a dim.")))
     return expect(out, name).tensor(shape=())
 
 
@@ -61,7 +64,7 @@ SIGMOID_APIS = {
 
 def _flipped(actual, expected):
     if torch.allclose(actual, 1 - expected, atol=1e-6):
-        return "these are sigmoid(−z) = 1 − sigmoid(z): the exponent's sign is flipped, 1 / (1 + e^(−z))."
+        return _("these are sigmoid(−z) = 1 − sigmoid(z): the exponent's sign is flipped, 1 / (1 + e^(−z)).")
     return None
 
 
@@ -71,10 +74,11 @@ def _check_sigmoid(sub, ref, z):
         bad = ~torch.isfinite(out)
         if bool(bad.any()):
             raise Mismatch(feedback(
-                "sigmoid(z): some values are NaN or infinite for large |z|.",
-                "e^z overflows to inf for z > 88, and inf / inf is NaN (as in e^z / (1 + e^z)); 1 / (1 + e^(−z)) "
-                "tends to 0 or 1 instead, or compute with e^(−|z|), which never overflows.",
-                f"{int(bad.sum())} of {z.numel()} values; the largest |z| here is {float(z.abs().max()):g}."))
+                _("sigmoid(z): some values are NaN or infinite for large |z|."),
+                _("e^z overflows to inf for z > 88, and inf / inf is NaN (as in e^z / (1 + e^z)); 1 / (1 + e^(−z)) "
+                  "tends to 0 or 1 instead, or compute with e^(−|z|), which never overflows."),
+                _("{bad} of {count} values; the largest |z| here is {largest}.").format(
+                    bad=int(bad.sum()), count=z.numel(), largest=f"{float(z.abs().max()):g}")))
     expect(out, "sigmoid(z)").tensor(shape=z.shape).close_to(ref.sigmoid(z), atol=1e-6, hints=[_flipped])
 
 
@@ -104,8 +108,8 @@ def test_sigmoid_by_hand(sub, rng):
     z = torch.randn(6, 1, generator=rng) * 3
     used = forbidden(sub.run("sigmoid", z, watch=True).torch_calls, SIGMOID_APIS)
     if used:
-        raise Mismatch(feedback(f"sigmoid uses {', '.join(used)}, which this exercise forbids.",
-                                "the point is to write the formula 1 / (1 + e^(−z)) yourself with torch.exp."))
+        raise Mismatch(feedback(_("sigmoid uses {names}, which this exercise forbids.").format(names=", ".join(used)),
+                                _("the point is to write the formula 1 / (1 + e^(−z)) yourself with torch.exp.")))
 
 
 @pytest.mark.blank("sigmoid", points=1.0, kind="property")
@@ -119,8 +123,13 @@ def test_sigmoid_leaves_z(sub, rng):
 # --------------------------------------------------------------------------------------------------- bce_loss
 BCE_APIS = {"binary_cross_entropy": "binary_cross_entropy / nn.BCELoss",
             "binary_cross_entropy_with_logits": "binary_cross_entropy_with_logits / nn.BCEWithLogitsLoss"}
-BCE_HINTS = [hints.SIGN, hints.ratio({1 / 0.6931471805599453: "use the natural logarithm (torch.log), not log2.",
-                                      0.4342944819032518: "use the natural logarithm (torch.log), not log10."})]
+BCE_LOGS = {1 / 0.6931471805599453: N_("use the natural logarithm (torch.log), not log2."),
+            0.4342944819032518: N_("use the natural logarithm (torch.log), not log10.")}
+
+
+def bce_hints():
+    """The hints of a wrong loss (a flipped sign, another logarithm's base), in the course's language."""
+    return [hints.SIGN, hints.ratio({c: _(text) for c, text in BCE_LOGS.items()})]
 
 
 def _labels(rng, n):
@@ -135,10 +144,11 @@ def _check_bce(sub, ref, p, y):
     out = sub.run("bce_loss", p, y).value
     if isinstance(out, torch.Tensor) and out.numel() == 1 and out.is_floating_point() and not bool(out.isfinite().all()):
         raise Mismatch(feedback(
-            f"the loss: it is infinite or NaN on {n} examples, although every p is strictly inside (0, 1).",
-            "a product of many probabilities underflows to 0 in float32, and log(0) is infinite; take the log of "
-            "each probability and average those (the log of a product is the sum of the logs)."))
-    loss_value(out).close_to(ref.bce_loss(p, y), hints=[*BCE_HINTS, hints.sum_vs_mean(n)])
+            _("the loss: it is infinite or NaN on {n} examples, although every p is strictly inside (0, 1).").format(
+                n=n),
+            _("a product of many probabilities underflows to 0 in float32, and log(0) is infinite; take the log of "
+              "each probability and average those (the log of a product is the sum of the logs).")))
+    loss_value(out).close_to(ref.bce_loss(p, y), hints=[*bce_hints(), hints.sum_vs_mean(n)])
 
 
 @pytest.mark.blank("bce_loss", points=0.25)
@@ -173,8 +183,9 @@ def test_bce_by_hand(sub, rng):
     p = 0.05 + 0.9 * torch.rand(8, 1, generator=rng)
     used = forbidden(sub.run("bce_loss", p, _labels(rng, 8), watch=True).torch_calls, BCE_APIS)
     if used:
-        raise Mismatch(feedback(f"bce_loss uses {', '.join(used)}, which this exercise forbids.",
-                                "the point is to write −mean(y log p + (1 − y) log(1 − p)) yourself with torch.log."))
+        raise Mismatch(feedback(_("bce_loss uses {names}, which this exercise forbids.").format(names=", ".join(used)),
+                                _("the point is to write −mean(y log p + (1 − y) log(1 − p)) yourself with "
+                                  "torch.log.")))
 
 
 @pytest.mark.blank("bce_loss", points=1.0, kind="property")
@@ -200,9 +211,10 @@ def _forward_inputs(rng, n):
 def _forward_hints(x, w, b):
     def hint(actual, expected):
         if torch.allclose(actual, torch.sigmoid(expected), atol=1e-5):
-            return "these are probabilities, sigmoid(x @ w + b): logistic_forward returns the logits, without sigmoid."
+            return _("these are probabilities, sigmoid(x @ w + b): logistic_forward returns the logits, without "
+                     "sigmoid.")
         if torch.allclose(actual, (x @ w).double(), atol=1e-5):
-            return "the bias b is missing: x @ w + b."
+            return _("the bias b is missing: x @ w + b.")
         return None
     return hint
 
@@ -212,11 +224,11 @@ def _check_forward(sub, ref, x, w, b):
     n = x.shape[0]
     w, b = nn.Parameter(w), nn.Parameter(b)
     out = sub.run("logistic_forward", x, w, b).value
-    expect(out, "the logits").tensor(shape=(n, 1)).close_to(ref.logistic_forward(x, w, b),
-                                                           hints=[_forward_hints(x, w, b)])
+    expect(out, _("the logits")).tensor(shape=(n, 1)).close_to(ref.logistic_forward(x, w, b),
+                                                              hints=[_forward_hints(x, w, b)])
     if not out.remote.requires_grad or out.remote.grad_fn is None:
-        raise Mismatch("the logits: for Parameters w and b they should require grad; they were cut from the graph "
-                       "(.detach(), .data, torch.tensor(...) or NumPy), so training could not reach w and b.")
+        raise Mismatch(_("the logits: for Parameters w and b they should require grad; they were cut from the graph "
+                         "(.detach(), .data, torch.tensor(...) or NumPy), so training could not reach w and b."))
 
 
 @pytest.mark.blank("logistic_forward", points=0.125)
@@ -239,11 +251,13 @@ def test_forward_gradients(sub, rng, ref):
     x, w, b = _forward_inputs(rng, 9)
     g = torch.randn(9, 1, generator=rng)
     result = sub.run("logistic_forward", x, nn.Parameter(w), nn.Parameter(b), vjp=g)
-    expect(result.value, "the logits").tensor(shape=(9, 1))
+    expect(result.value, _("the logits")).tensor(shape=(9, 1))
     w_ref, b_ref = nn.Parameter(w.clone()), nn.Parameter(b.clone())
     dw, db = torch.autograd.grad(ref.logistic_forward(x, w_ref, b_ref), [w_ref, b_ref], grad_outputs=g)
-    gradients_reach(result.grads, result.vjp_error, {"arg1": dw, "arg2": db}, {"arg1": "w", "arg2": "b"}, "the logits",
-                    "do not cut them from the graph: no .detach(), .data, torch.tensor(...), NumPy or torch.no_grad().")
+    gradients_reach(result.grads, result.vjp_error, {"arg1": dw, "arg2": db}, {"arg1": "w", "arg2": "b"},
+                    _("the logits"),
+                    _("do not cut them from the graph: no .detach(), .data, torch.tensor(...), NumPy or "
+                      "torch.no_grad()."))
 
 
 @pytest.mark.blank("logistic_forward", points=0.25, kind="property")
@@ -276,7 +290,7 @@ def simulate(x, y, w0, b0, lr, epochs, mistake=None):
                               maximize=mistake == "ascent")
     criterion = nn.BCEWithLogitsLoss()
     losses = []
-    for _ in range(epochs):
+    for _epoch in range(epochs):
         logits = x @ w + b
         loss = criterion(torch.sigmoid(logits) if mistake == "double sigmoid" else logits, y)
         if mistake != "after":
@@ -294,25 +308,25 @@ def simulate(x, y, w0, b0, lr, epochs, mistake=None):
 
 
 MISTAKES = {
-    "ascent": "the loss goes up: the parameters move along the gradient (gradient ascent).",
-    "accumulate": "the gradients were never zeroed, so each epoch's gradient adds up with the previous ones: call "
-                  "optimizer.zero_grad() every epoch, before backward.",
-    "after": "each loss is the one after that epoch's step (the list is shifted by one epoch): record loss.item() "
-             "before optimizer.step().",
-    "adam": "these are Adam's steps: the exercise asks for torch.optim.SGD([w, b], lr=lr).",
-    "momentum": "these are the steps of SGD with momentum: use torch.optim.SGD([w, b], lr=lr) without momentum.",
-    "frozen": "the parameters never change: zero_grad between backward and step wipes the gradients before step "
-              "uses them (the order is zero_grad, backward, step).",
-    "double sigmoid": "nn.BCEWithLogitsLoss applies the sigmoid itself: give it the logits of logistic_forward, "
-                      "not sigmoid(logits) (that is a sigmoid twice).",
+    "ascent": N_("the loss goes up: the parameters move along the gradient (gradient ascent)."),
+    "accumulate": N_("the gradients were never zeroed, so each epoch's gradient adds up with the previous ones: call "
+                     "optimizer.zero_grad() every epoch, before backward."),
+    "after": N_("each loss is the one after that epoch's step (the list is shifted by one epoch): record loss.item() "
+                "before optimizer.step()."),
+    "adam": N_("these are Adam's steps: the exercise asks for torch.optim.SGD([w, b], lr=lr)."),
+    "momentum": N_("these are the steps of SGD with momentum: use torch.optim.SGD([w, b], lr=lr) without momentum."),
+    "frozen": N_("the parameters never change: zero_grad between backward and step wipes the gradients before step "
+                 "uses them (the order is zero_grad, backward, step)."),
+    "double sigmoid": N_("nn.BCEWithLogitsLoss applies the sigmoid itself: give it the logits of logistic_forward, "
+                         "not sigmoid(logits) (that is a sigmoid twice)."),
 }
 LEARNING_RATES = [1e-3, 0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0]  # hard-coded ones students use
 
 
 def fingerprint(args, losses):
     """A hint naming the known mistake (or other learning rate) that reproduces the returned losses."""
-    return hints.replayed_training(args, losses, simulate, MISTAKES, LEARNING_RATES,
-                                   rising="the loss goes up: is the update's sign right?")
+    return hints.replayed_training(args, losses, simulate, {k: _(text) for k, text in MISTAKES.items()},
+                                   LEARNING_RATES, rising=_("the loss goes up: is the update's sign right?"))
 
 
 def reference_run(ref, x, y, w, b, lr, epochs):
@@ -332,22 +346,22 @@ def _check_training(sub, rng, ref, lr, epochs, n):
     result = sub.run("train_logistic", x, y, w, b, lr, epochs)
     losses = result.value
     if type(losses) is list and len(losses) != epochs:
-        raise Mismatch(feedback("the losses: there is not one entry per epoch.",
-                                "the number of epochs must come from the epochs argument (is it hard-coded?).",
-                                f"Expected {epochs} entries, got {len(losses)}."))
-    expect(losses, "the losses").float_list(epochs)
+        raise Mismatch(feedback(_("the losses: there is not one entry per epoch."),
+                                _("the number of epochs must come from the epochs argument (is it hard-coded?)."),
+                                _("Expected {expected} entries, got {got}.").format(expected=epochs, got=len(losses))))
+    expect(losses, _("the losses")).float_list(epochs)
     expected, ref_w, ref_b = reference_run(ref, x, y, w, b, lr, epochs)
     fp = fingerprint((x, y, w, b, lr, epochs), losses)
-    expect(torch.tensor(losses, dtype=torch.float64), "the losses").close_to(
-        expected, atol=1e-6, what=" of plain SGD from the same start", hints=[fp])
+    expect(torch.tensor(losses, dtype=torch.float64), _("the losses")).close_to(
+        expected, atol=1e-6, what=_(" of plain SGD from the same start"), hints=[fp])
     for name, before, after, want in (("w", w, result.args[2], ref_w), ("b", b, result.args[3], ref_b)):
         if after.shape == before.shape and torch.equal(after, before.detach()):
-            raise Mismatch(feedback(f"{name}: the caller's {name} did not change.",
-                                    "build the optimizer on the Parameters you are given, torch.optim.SGD([w, b], "
-                                    "lr=lr), and call step() after backward() (zero_grad before backward, not "
-                                    "between backward and step)."))
-        expect(after, f"{name} after training").tensor(shape=before.shape).close_to(
-            want, what=" of plain SGD from the same start", hints=[fp])
+            raise Mismatch(feedback(_("{name}: the caller's {name} did not change.").format(name=name),
+                                    _("build the optimizer on the Parameters you are given, torch.optim.SGD([w, b], "
+                                      "lr=lr), and call step() after backward() (zero_grad before backward, not "
+                                      "between backward and step).")))
+        expect(after, _("{name} after training").format(name=name)).tensor(shape=before.shape).close_to(
+            want, what=_(" of plain SGD from the same start"), hints=[fp])
 
 
 def randint_epochs(rng) -> int:
@@ -384,7 +398,7 @@ def test_train_keeps_parameters(sub, rng):
     result = sub.run("train_logistic", x, y, w, b, 0.5, 3)
     for name, after in (("w", result.args[2]), ("b", result.args[3])):
         if after.remote.cls != "Parameter":
-            raise Mismatch(f"{name}: the caller's {name} is no longer an nn.Parameter.")
+            raise Mismatch(_("{name}: the caller's {name} is no longer an nn.Parameter.").format(name=name))
 
 
 @pytest.mark.blank("train_logistic", points=0.5, kind="property")
@@ -395,11 +409,14 @@ def test_train_backward_each_epoch(sub, rng):
     passes = sub.run("train_logistic", x, y, w, b, 0.05, epochs, watch=True).backward_passes
     judged()
     if passes != epochs:
-        raise Mismatch(feedback(f"train_logistic: autograd ran {passes} backward pass{'es' * (passes != 1)} in {epochs} "
-                                f"epochs, not one per epoch.",
-                                "each epoch computes the loss and calls loss.backward() once, and the update uses the "
-                                "gradients it leaves in .grad." if passes < epochs else
-                                "compute the loss and call backward once per epoch (no extra backward for logging)."))
+        sentence = (_("train_logistic: autograd ran {passes} backward passes in {epochs} epochs, not one per epoch.")
+                    if passes != 1 else
+                    _("train_logistic: autograd ran {passes} backward pass in {epochs} epochs, not one per epoch."))
+        raise Mismatch(feedback(sentence.format(passes=passes, epochs=epochs),
+                                _("each epoch computes the loss and calls loss.backward() once, and the update uses "
+                                  "the gradients it leaves in .grad.") if passes < epochs else
+                                _("compute the loss and call backward once per epoch (no extra backward for "
+                                  "logging).")))
 
 
 @pytest.mark.blank("train_logistic", points=0.75, kind="property")
@@ -432,13 +449,14 @@ def _accuracy_value(out):
     if isinstance(out, torch.Tensor) and out.numel() == 1 and out.is_floating_point():
         return float(out)
     if type(out) not in (float, int):
-        raise Mismatch(f"the accuracy: expected a Python float, got {describe(out)}.")
+        raise Mismatch(_("the accuracy: expected a Python float, got {what}.").format(what=describe(out)))
     return float(out)
 
 
 def _check_accuracy(sub, ref, logits, y):
     value = _accuracy_value(sub.run("accuracy", logits, y).value)
-    expect(value, "the accuracy").close_to(ref.accuracy(logits, y), atol=1e-6, hints=[_accuracy_hints(logits, y)])
+    expect(value, _("the accuracy")).close_to(ref.accuracy(logits, y), atol=1e-6,
+                                              hints=[_accuracy_hints(logits, y)])
 
 
 def _accuracy_hints(logits, y):
@@ -447,17 +465,17 @@ def _accuracy_hints(logits, y):
     def hint(actual, expected):
         a = float(actual)
         if n > 1 and abs(a - ((logits > 0).float().reshape(-1) == y).float().mean().item()) < 1e-6:
-            return ("comparing predictions of shape (N,) with labels of shape (N, 1) broadcasts to an (N, N) table: "
-                    "keep both (N, 1).")
+            return _("comparing predictions of shape (N,) with labels of shape (N, 1) broadcasts to an (N, N) "
+                     "table: keep both (N, 1).")
         if abs(a - ((logits > 0.5).float() == y).float().mean().item()) < 1e-6:
-            return ("the logits were thresholded at 0.5: accuracy takes logits, so the predicted label is 1 when the "
-                    "logit is > 0 (sigmoid(logit) > 0.5).")
+            return _("the logits were thresholded at 0.5: accuracy takes logits, so the predicted label is 1 when "
+                     "the logit is > 0 (sigmoid(logit) > 0.5).")
         if abs(a - y.mean().item()) < 1e-6:
-            return "every row was predicted as class 1: logits are thresholded at 0, probabilities at 0.5."
+            return _("every row was predicted as class 1: logits are thresholded at 0, probabilities at 0.5.")
         if abs(a - 100 * float(expected)) < 1e-4:
-            return "a fraction in [0, 1] was asked for, not a percentage."
+            return _("a fraction in [0, 1] was asked for, not a percentage.")
         if abs(a - n * float(expected)) < 1e-4:
-            return "this is the number of correct rows: divide by N for the fraction."
+            return _("this is the number of correct rows: divide by N for the fraction.")
         return None
     return hint
 
@@ -508,8 +526,9 @@ def test_accuracy_python_float(sub, rng):
     logits, y = _accuracy_inputs(rng, 13)
     out = sub.run("accuracy", logits, y).value
     if isinstance(out, torch.Tensor):
-        raise Mismatch(feedback(f"the accuracy: expected a Python float, got {describe(out)}.", "call .item()."))
-    expect(out, "the accuracy").python_float()
+        raise Mismatch(feedback(_("the accuracy: expected a Python float, got {what}.").format(what=describe(out)),
+                                _("call .item().")))
+    expect(out, _("the accuracy")).python_float()
 
 
 # ----------------------------------------------------------------------------------- the page's loss curve
@@ -524,5 +543,5 @@ def visible_training(release):
     return torch.tensor(x), torch.tensor(data[:, 2:3]), w, b, 1.0, 1000
 
 
-CURVES = {"train_logistic": Curve(visible_training, "train_logistic on exam_scores.csv (100 rows), from zero weights, "
-                                                    "lr = 1, 1000 epochs")}
+CURVES = {"train_logistic": Curve(visible_training, N_("train_logistic on exam_scores.csv (100 rows), from zero "
+                                                       "weights, lr = 1, 1000 epochs"))}

@@ -22,6 +22,7 @@ from torch import nn
 from autograder.protocol.codec import Foreign, ModuleInfo
 from autograder.grading.compare import Mismatch, describe, expect, feedback, gradients_reach, judged, qualified_name
 from autograder.grading.submission import SubmissionError
+from autograder.i18n import course_text as _
 
 ASSIGNMENT = "04_modules"
 
@@ -86,9 +87,11 @@ def state_keys_hint(keys: list[str], want: list[str]) -> str | None:
     """Why a state_dict has the keys it has, in the words of the mistake that usually causes it."""
     missing = [k for k in want if k not in keys]
     if missing and all(k.endswith(".bias") for k in missing) and all(k in want for k in keys):
-        return f"{', '.join(missing)} missing: a Linear layer was built without its bias (bias=False)."
+        return _("{keys} missing: a Linear layer was built without its bias (bias=False).").format(
+            keys=", ".join(missing))
     if any(not k.split(".")[0].isdigit() for k in keys) and want[0][0].isdigit():
-        return "the layers have names, not positions: pass the layers straight to nn.Sequential (no OrderedDict names)."
+        return _("the layers have names, not positions: pass the layers straight to nn.Sequential (no OrderedDict "
+                 "names).")
     return None
 
 
@@ -96,15 +99,20 @@ def loaded(sub, info: ModuleInfo, state: dict[str, torch.Tensor], what: str) -> 
     """Load the reference weights ``state`` into the submission's module ``info`` (inside the sandbox)."""
     keys = list(info.state)
     if sorted(keys) != sorted(state):
-        fail(f"{what}: its state_dict keys are not the expected ones, so the reference weights cannot be loaded.",
-             state_keys_hint(keys, list(state)), f"expected {list(state)}, got {keys}")
+        fail(_("{what}: its state_dict keys are not the expected ones, so the reference weights cannot be "
+               "loaded.").format(what=what),
+             state_keys_hint(keys, list(state)),
+             _("expected {expected}, got {got}").format(expected=list(state), got=keys))
     for key, value in state.items():
         if not isinstance(info.state[key], torch.Tensor):
-            fail(f"{what}: its {key} is {describe(info.state[key])}, not a tensor of weights: build each layer with "
-                 f"its sizes (a lazy layer has no weights until it is first called).")
+            fail(_("{what}: its {key} is {got}, not a tensor of weights: build each layer with its sizes (a lazy "
+                   "layer has no weights until it is first called).").format(
+                       what=what, key=key, got=describe(info.state[key])))
         if tuple(info.state[key].shape) != tuple(value.shape):
-            fail(f"{what}: {key} has the wrong shape: build the layers from the sizes passed in.", None,
-                 f"expected {tuple(value.shape)}, got {tuple(info.state[key].shape)}")
+            fail(_("{what}: {key} has the wrong shape: build the layers from the sizes passed in.").format(
+                     what=what, key=key), None,
+                 _("expected {expected}, got {got}").format(expected=tuple(value.shape),
+                                                            got=tuple(info.state[key].shape)))
     sub.run(info.handle, state, method="load_state_dict")
 
 
@@ -112,8 +120,10 @@ def two_branch_loaded(sub, info: ModuleInfo, state: dict[str, torch.Tensor], siz
     """The reference weights in the submission's TwoBranchNet; its __init__ (given) must be as it was."""
     keys = list(info.state)
     if keys != TWO_BRANCH_KEYS:
-        fail(f"TwoBranchNet{sizes}: its state_dict keys are not the expected ones: keep __init__ as it was given.",
-             state_keys_hint(keys, TWO_BRANCH_KEYS), f"expected {TWO_BRANCH_KEYS}, got {keys}")
+        fail(_("TwoBranchNet{sizes}: its state_dict keys are not the expected ones: keep __init__ as it was "
+               "given.").format(sizes=sizes),
+             state_keys_hint(keys, TWO_BRANCH_KEYS),
+             _("expected {expected}, got {got}").format(expected=TWO_BRANCH_KEYS, got=keys))
     loaded(sub, info, state, f"TwoBranchNet{sizes}")
 
 
@@ -164,15 +174,16 @@ def seq_structure(value: Any, sizes: tuple[int, int, int]) -> ModuleInfo:
     n_in, n_hidden, n_out = sizes
     call = f"make_seq_net({n_in}, {n_hidden}, {n_out})"
     if isinstance(value, (list, tuple)):
-        fail(f"{call}: expected an nn.Sequential, got {describe(value)}: wrap the layers in nn.Sequential(...).")
+        fail(_("{call}: expected an nn.Sequential, got {what}: wrap the layers in nn.Sequential(...).").format(
+            call=call, what=describe(value)))
     expect(value, call).is_module(nn.Sequential)
     keys = list(value.state)
     if keys != SEQ_KEYS:
         top = [short(m["cls"]) for m in value.tree if m["name"] and "." not in m["name"]]
-        hint = ("the activation between the two Linear layers is missing (Tanh at index 1)."
+        hint = (_("the activation between the two Linear layers is missing (Tanh at index 1).")
                 if keys == ["0.weight", "0.bias", "1.weight", "1.bias"] else state_keys_hint(keys, SEQ_KEYS))
-        fail(f"{call}: its state_dict keys are not {', '.join(SEQ_KEYS)}.", hint,
-             f"got keys {keys} (layers: {top})")
+        fail(_("{call}: its state_dict keys are not {keys}.").format(call=call, keys=", ".join(SEQ_KEYS)), hint,
+             _("got keys {keys} (layers: {layers})").format(keys=keys, layers=top))
     return value
 
 
@@ -188,15 +199,18 @@ def test_seq_net_layers(sub, rng, case):
     got = [top.get(str(i)) for i in range(3)]
     judged()
     if got != [qualified_name(c) for c in (nn.Linear, nn.Tanh, nn.Linear)] or len(top) != 3:
-        fail(f"{call}: its layers are not [nn.Linear, nn.Tanh, nn.Linear].",
-             "the activation must be Tanh (not ReLU or Sigmoid)." if got[1] and short(got[1]) in ("nn.ReLU", "nn.Sigmoid")
-             else None, f"got {[short(c) for c in top.values()]}")
+        fail(_("{call}: its layers are not [nn.Linear, nn.Tanh, nn.Linear].").format(call=call),
+             _("the activation must be Tanh (not ReLU or Sigmoid).")
+             if got[1] and short(got[1]) in ("nn.ReLU", "nn.Sigmoid") else None,
+             _("got {layers}").format(layers=[short(c) for c in top.values()]))
     shapes = {k: tuple(v.shape) for k, v in info.state.items()}
     want = {"0.weight": (n_hidden, n_in), "0.bias": (n_hidden,), "2.weight": (n_out, n_hidden), "2.bias": (n_out,)}
-    wrong = [f"{k} {shapes[k]} instead of {want[k]}" for k in SEQ_KEYS if shapes[k] != want[k]]
+    wrong = [_("{key} {got} instead of {expected}").format(key=k, got=shapes[k], expected=want[k])
+             for k in SEQ_KEYS if shapes[k] != want[k]]
     if wrong:
-        fail(f"{call}: the layers have the wrong sizes.", "build Linear(n_in, n_hidden) and Linear(n_hidden, n_out) "
-             "from the arguments, not from fixed numbers.", "; ".join(wrong))
+        fail(_("{call}: the layers have the wrong sizes.").format(call=call),
+             _("build Linear(n_in, n_hidden) and Linear(n_hidden, n_out) from the arguments, not from fixed numbers."),
+             "; ".join(wrong))
 
 
 def seq_outputs(sub, rng, ref, case: str) -> None:
@@ -213,12 +227,13 @@ def seq_outputs(sub, rng, ref, case: str) -> None:
         want = reference(x)
         lin1, lin2 = reference[0], reference[2]
         alternatives = {
-            "the activation is not Tanh (this is ReLU).": lin2(torch.relu(lin1(x))),
-            "the activation is not Tanh (this is Sigmoid).": lin2(torch.sigmoid(lin1(x))),
-            "there is no activation between the Linear layers.": lin2(lin1(x)),
+            _("the activation is not Tanh (this is ReLU)."): lin2(torch.relu(lin1(x))),
+            _("the activation is not Tanh (this is Sigmoid)."): lin2(torch.sigmoid(lin1(x))),
+            _("there is no activation between the Linear layers."): lin2(lin1(x)),
         }
-    expect(out, f"the output of make_seq_net{sizes} on a ({n}, {sizes[0]}) batch").tensor(
-        shape=tuple(want.shape)).close_to(want, hints=[close_to_one_of(alternatives)])
+    expect(out, _("the output of make_seq_net{sizes} on a ({n}, {n_in}) batch").format(
+        sizes=sizes, n=n, n_in=sizes[0])).tensor(shape=tuple(want.shape)).close_to(
+        want, hints=[close_to_one_of(alternatives)])
 
 
 @pytest.mark.blank("make_seq_net", points=0.25)
@@ -265,17 +280,19 @@ def two_branch_outputs(sub, rng, ref, case: str) -> None:
         one, two = reference.layer1(x), reference.layer2(x)
         l2a, l2b = reference.layer2[0], reference.layer2[2]
         alternatives = {
-            "you returned layer1(x) only: add layer2(x).": one,
-            "you returned layer2(x) only: add layer1(x).": two,
-            "you multiplied the branches: forward returns layer1(x) + layer2(x).": one * two,
-            "you subtracted the branches: forward returns layer1(x) + layer2(x).": one - two,
-            "layer2's ReLU is missing: call self.layer2(x), which applies Linear, ReLU, Linear.": one + l2b(l2a(x)),
-            "the activation inside layer2 is not ReLU (this is Tanh).": one + l2b(torch.tanh(l2a(x))),
+            _("you returned layer1(x) only: add layer2(x)."): one,
+            _("you returned layer2(x) only: add layer1(x)."): two,
+            _("you multiplied the branches: forward returns layer1(x) + layer2(x)."): one * two,
+            _("you subtracted the branches: forward returns layer1(x) + layer2(x)."): one - two,
+            _("layer2's ReLU is missing: call self.layer2(x), which applies Linear, ReLU, Linear."):
+                one + l2b(l2a(x)),
+            _("the activation inside layer2 is not ReLU (this is Tanh)."): one + l2b(torch.tanh(l2a(x))),
         }
-    name = f"TwoBranchNet{sizes}'s output on an input of shape {tuple(x.shape)}"
+    name = _("TwoBranchNet{sizes}'s output on an input of shape {shape}").format(sizes=sizes, shape=tuple(x.shape))
     if isinstance(out, torch.Tensor) and tuple(out.shape) == (*want.shape[:-1], 2 * want.shape[-1]):
-        fail(f"{name}: the output has the wrong shape.", "you concatenated the branches; add them elementwise (+).",
-             f"expected shape {tuple(want.shape)}, got {tuple(out.shape)}")
+        fail(_("{name}: the output has the wrong shape.").format(name=name),
+             _("you concatenated the branches; add them elementwise (+)."),
+             _("expected shape {expected}, got {got}").format(expected=tuple(want.shape), got=tuple(out.shape)))
     expect(out, name).tensor(shape=tuple(want.shape)).close_to(want, hints=[close_to_one_of(alternatives)])
 
 
@@ -301,12 +318,12 @@ def test_two_branch_gradients(sub, rng, ref):
     x = batch(rng, (5, sizes[0]))
     g = torch.randn(5, sizes[2], generator=rng)
     result = sub.run(info.handle, x, vjp=g)
-    expect(result.value, "TwoBranchNet's output").tensor(shape=(5, sizes[2]))
-    names = [n for n, _ in reference.named_parameters()]
+    expect(result.value, _("TwoBranchNet's output")).tensor(shape=(5, sizes[2]))
+    names = [n for n, _p in reference.named_parameters()]
     want = dict(zip(names, torch.autograd.grad(reference(x), list(reference.parameters()), grad_outputs=g)))
     gradients_reach(result.grads, result.vjp_error, {f"param:{n}": w for n, w in want.items()},
-                    {f"param:{n}": f"self.{n}" for n in names}, "TwoBranchNet's output",
-                    "forward must use both branches on the graph: no .detach(), .data or torch.no_grad() in it.")
+                    {f"param:{n}": f"self.{n}" for n in names}, _("TwoBranchNet's output"),
+                    _("forward must use both branches on the graph: no .detach(), .data or torch.no_grad() in it."))
 
 
 # -------------------------------------------------------------------------------------- save_weights
@@ -324,7 +341,8 @@ def save_call(sub, net: nn.Module, path: str):
 
 def read_back(sub, result, path: str, what: str = "save_weights") -> Any:
     """The file at ``path`` read with torch.load(weights_only=True) by the trusted side, or a clear Mismatch."""
-    nothing = f"{what} wrote no file at the path it was given: save to path, not to a fixed file name."
+    nothing = _("{what} wrote no file at the path it was given: save to path, not to a fixed file name.").format(
+        what=what)
     try:
         data = sub.load(path)
         if isinstance(data, dict) and PLACEHOLDER in data:
@@ -338,12 +356,12 @@ def read_back(sub, result, path: str, what: str = "save_weights") -> Any:
         whole = [s for s in saved if s not in ("dict", "OrderedDict")]
         if "was not loaded:" in text and not whole and "neither a tensor nor a container" not in text:
             # refused before loading (autograder.grading.torchfile: compressed, too large...): its sentence says why
-            fail(f"{what}: {text.split('was not loaded:', 1)[1].strip()}")
-        hint = ("you saved the method net.state_dict itself: call it, torch.save(net.state_dict(), path)."
+            fail(_("{what}: {reason}").format(what=what, reason=text.split('was not loaded:', 1)[1].strip()))
+        hint = (_("you saved the method net.state_dict itself: call it, torch.save(net.state_dict(), path).")
                 if whole and whole[0] == "method" else
-                f"you saved a whole {whole[0]} object; save net.state_dict() instead." if whole else
-                "did you save the whole module with torch.save(net, path)? Save net.state_dict() instead.")
-        fail(f"{what}: torch.load(path, weights_only=True) cannot read the file it wrote.", hint)
+                _("you saved a whole {type} object; save net.state_dict() instead.").format(type=whole[0]) if whole else
+                _("did you save the whole module with torch.save(net, path)? Save net.state_dict() instead."))
+        fail(_("{what}: torch.load(path, weights_only=True) cannot read the file it wrote.").format(what=what), hint)
 
 
 def saved_state(sub, rng, scratch, kind: str) -> None:
@@ -354,17 +372,20 @@ def saved_state(sub, rng, scratch, kind: str) -> None:
     data = read_back(sub, result, path)
     want = net.state_dict()
     if not isinstance(data, dict):
-        fail(f"save_weights: the file should hold the state_dict (a dict of tensors), got {describe(data)}.",
-             "a list of the parameters has no names: save net.state_dict()." if isinstance(data, (list, tuple))
-             else "save net.state_dict().")
+        fail(_("save_weights: the file should hold the state_dict (a dict of tensors), got {what}.").format(
+            what=describe(data)),
+             _("a list of the parameters has no names: save net.state_dict().") if isinstance(data, (list, tuple))
+             else _("save net.state_dict()."))
     if list(data) != list(want):
         missing = [k for k in want if k not in data]
         buffers = missing and all(k.endswith(("running_mean", "running_var", "num_batches_tracked")) for k in missing)
-        fail("save_weights: the saved keys are not those of the network's state_dict: save net.state_dict().",
-             "the buffers (BatchNorm's running_mean, ...) are missing: save net.state_dict(), not named_parameters()."
-             if buffers else None, f"expected {list(want)}, got {list(data)}")
+        fail(_("save_weights: the saved keys are not those of the network's state_dict: save net.state_dict()."),
+             _("the buffers (BatchNorm's running_mean, ...) are missing: save net.state_dict(), not "
+               "named_parameters().") if buffers else None,
+             _("expected {expected}, got {got}").format(expected=list(want), got=list(data)))
     for key, value in want.items():
-        expect(data[key], f"the saved {key}").tensor(shape=tuple(value.shape), dtype=value.dtype).close_to(
+        expect(data[key], _("the saved {key}").format(key=key)).tensor(shape=tuple(value.shape),
+                                                                       dtype=value.dtype).close_to(
             value, rtol=0, atol=0)
 
 
@@ -400,9 +421,9 @@ def test_save_weights_leaves_net(sub, rng, scratch):
     after = expect(result.args[0], "save_weights").same_structure_as(net).value
     judged(len(before))
     if not all(torch.equal(after.state[k], v) for k, v in before.items()):
-        fail("save_weights changed the network it saved: it should only write its state_dict to the file.")
+        fail(_("save_weights changed the network it saved: it should only write its state_dict to the file."))
     if not all(p["same"] for p in after.params):
-        fail("save_weights replaced Parameter objects of the network: it should only write them to the file.")
+        fail(_("save_weights replaced Parameter objects of the network: it should only write them to the file."))
 
 
 # -------------------------------------------------------------------------------------- load_weights
@@ -425,10 +446,10 @@ def load_case(sub, rng, scratch, kind: str = "nested"):
 def not_net(value: Any) -> str:
     """Why load_weights' return value is not the network, as a hint."""
     if value is None:
-        return "load_weights returned None: end with `return net`."
+        return _("load_weights returned None: end with `return net`.")
     if isinstance(value, Foreign) and "IncompatibleKeys" in value.cls:
-        return "it returned what load_state_dict returns (a report of keys): call it, then `return net`."
-    return f"load_weights returned {describe(value)}, not the network: end with `return net`."
+        return _("it returned what load_state_dict returns (a report of keys): call it, then `return net`.")
+    return _("load_weights returned {what}, not the network: end with `return net`.").format(what=describe(value))
 
 
 def loaded_values(sub, rng, scratch, kind: str) -> None:
@@ -439,12 +460,13 @@ def loaded_values(sub, rng, scratch, kind: str) -> None:
     wrong = [k for k, v in saved.items() if not torch.equal(after.state[k], v)]
     if wrong:
         other = isinstance(result.value, ModuleInfo) and result.returned_arg != 0
-        fail("load_weights: after the call the network's values differ from the saved values.",
-             "it seems to have loaded them into another network: load into net itself." if other else
-             "call net.load_state_dict(torch.load(path, weights_only=True)).", f"differ: {', '.join(wrong)}")
+        fail(_("load_weights: after the call the network's values differ from the saved values."),
+             _("it seems to have loaded them into another network: load into net itself.") if other else
+             _("call net.load_state_dict(torch.load(path, weights_only=True))."),
+             _("differ: {keys}").format(keys=", ".join(wrong)))
     value = result.value
     if not isinstance(value, ModuleInfo):
-        fail("load_weights loaded the values but did not return the network.", not_net(value))
+        fail(_("load_weights loaded the values but did not return the network."), not_net(value))
 
 
 @pytest.mark.blank("load_weights", points=0.375)
@@ -463,38 +485,41 @@ def test_load_weights_single_layer(sub, rng, scratch):
 @pytest.mark.blank("load_weights", points=0.25, kind="property")
 def test_load_weights_returns_net(sub, rng, scratch):
     """returns the network it was given (the same object)"""
-    result, _ = load_case(sub, rng, scratch)
+    result, _saved = load_case(sub, rng, scratch)
     if result.returned_arg == 0:
         return
     value = result.value
     if isinstance(value, ModuleInfo):
-        fail("load_weights returned another module, not the network it was given: load into net and `return net`.")
-    fail("load_weights did not return the network it was given.", not_net(value))
+        fail(_("load_weights returned another module, not the network it was given: load into net and "
+               "`return net`."))
+    fail(_("load_weights did not return the network it was given."), not_net(value))
 
 
 @pytest.mark.blank("load_weights", points=0.375, kind="property")
 def test_load_weights_safely(sub, rng, scratch):
     """reads the file with torch.load(path, weights_only=True)"""
-    result, _ = load_case(sub, rng, scratch)
+    result, _saved = load_case(sub, rng, scratch)
     loads = [f for f in result.files if f.get("fn") == "torch.load"]
     if not loads:
-        fail("load_weights should read the file with torch.load(path, weights_only=True); no call of torch.load "
-             "was seen.")
+        fail(_("load_weights should read the file with torch.load(path, weights_only=True); no call of torch.load "
+               "was seen."))
     if any(f.get("weights_only") is False for f in loads):
-        fail("load_weights calls torch.load with weights_only=False, which can run any code hidden in the file.",
-             "a state_dict loads with weights_only=True.")
+        fail(_("load_weights calls torch.load with weights_only=False, which can run any code hidden in the file."),
+             _("a state_dict loads with weights_only=True."))
 
 
 @pytest.mark.blank("load_weights", points=0.375, kind="property")
 def test_load_weights_in_place(sub, rng, scratch):
     """keeps the Parameter objects (an optimizer built earlier still sees them)"""
-    result, _ = load_case(sub, rng, scratch)
+    result, _saved = load_case(sub, rng, scratch)
     after = result.args[0]
     replaced = [p["name"] for p in after.params if not p["same"]]
     if replaced:
-        fail("load_weights: the network holds new Parameter objects, which an optimizer built earlier does not see.",
-             "net.load_state_dict(...) without assign=True copies the values in place.", f"new: {', '.join(replaced)}")
+        fail(_("load_weights: the network holds new Parameter objects, which an optimizer built earlier does not "
+               "see."),
+             _("net.load_state_dict(...) without assign=True copies the values in place."),
+             _("new: {names}").format(names=", ".join(replaced)))
     wrong = [p["name"] for p in after.params if p["dtype"] != "float32" or not p["rg"]]
     if wrong:
-        fail("load_weights: the parameters should stay float32 Parameters that require grad.", None,
-             f"not so: {', '.join(wrong)}")
+        fail(_("load_weights: the parameters should stay float32 Parameters that require grad."), None,
+             _("not so: {names}").format(names=", ".join(wrong)))
