@@ -53,7 +53,8 @@ def test_layouts_name_student_assignment_and_results(tmp_path):
     one_folder = find_jobs(COURSE, [tmp_path / "submitted" / "bob" / "05_multiclass"])
     assert [j.results for j in one_student] == [j.results for j in one_folder] == [top[1].results]
     single = find_jobs(COURSE, [tmp_path / "submitted" / "bob" / "05_multiclass" / "multiclass.ipynb"])
-    assert str(single[0].results) == "multiclass.json" and single[0].assignment.name == "05_multiclass"
+    assert [(j.student, j.assignment.name, str(j.results)) for j in single] == [  # the same layout as a class
+        ("bob", "05_multiclass", "bob/05_multiclass/multiclass.json")]
 
 
 def test_the_same_results_file_twice_is_refused(tmp_path):
@@ -135,7 +136,8 @@ def test_unknown_folders_and_stray_notebooks_are_reported_and_skipped(tmp_path):
     assert found.skipped == [
         f"{top}/alice/99_empty/: not an assignment of the course (not graded)",
         f"{top}/alice/99_unknown/: not an assignment of the course (not graded)",
-        f"{top}/alice/linear_regression/: not an assignment of the course (not graded)",
+        f"{top}/alice/linear_regression/: not an assignment of the course (not graded); the closest is "
+        f"{LR.name}: rename the folder if it is that one",
         f"{top}/alice/stray.ipynb: a notebook outside any assignment folder (only "
         f"<student>/<assignment>/<notebook>.ipynb is graded)",
         f"{top}/stray.ipynb: a notebook outside any student folder (only <student>/<assignment>/<notebook>.ipynb "

@@ -25,14 +25,14 @@ HOSTILE = '<img src=x onerror=alert(1)>&amp;"\''
 
 
 def notebook(student: str, marks: dict[str, tuple[float, str]], output: str = "",
-             isolation: str = "namespaces") -> NotebookResult:
+             isolation: str = "namespaces", graded: str = "in full") -> NotebookResult:
     """Results of 02_linear_regression: blank -> (share of its points, feedback when short of them)."""
     tests = []
     for blank, points in LINEAR.blanks.items():
         share, text = marks.get(blank, (1.0, "Passed."))
         tests.append(TestResult(f"{blank}: first test", blank, points / 2 * share, points / 2, text))
         tests.append(TestResult(f"{blank}: second test", blank, points / 2 * share, points / 2, text))
-    return NotebookResult(student, LINEAR.name, LINEAR.stem, tests, output=output, isolation=isolation)
+    return NotebookResult(student, LINEAR.name, LINEAR.stem, tests, output=output, isolation=isolation, graded=graded)
 
 
 def factor_2(n: int = 1) -> tuple[float, str]:
@@ -57,7 +57,8 @@ def class_folder(root: Path) -> Path:
     results.append(notebook(HOSTILE, {"mse_loss": (0.0, feedback(HOSTILE + " is wrong", HOSTILE + " " + "x" * 3000))}))
     results.append(notebook("unreadable", {b: (0.0, "Your notebook could not be read, so nothing in it was graded: "
                                                      "not JSON.") for b in LINEAR.blanks},
-                            output="Your notebook could not be read, so nothing in it was graded: not JSON."))
+                            output="Your notebook could not be read, so nothing in it was graded: not JSON.",
+                            graded="no"))  # as the grader records an unreadable notebook
     several = ungraded(LINEAR, "Your submission has 2 notebooks and none is named linear_regression.ipynb.")
     several.student = "twice"
     results.append(several)
@@ -170,5 +171,5 @@ def test_a_failing_report_never_fails_grading(tmp_path, monkeypatch, capsys):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(autograder.outputs.report, "write_reports", broken)
-    cli_grade._write_reports(tmp_path, COURSE, quiet=True)  # says so, raises nothing
-    assert "note: no class report (RuntimeError: disk full)" in capsys.readouterr().err
+    cli_grade._write_reports(tmp_path, COURSE, quiet=True)  # says so, even with --quiet, and raises nothing
+    assert "problem: no class report (RuntimeError: disk full)" in capsys.readouterr().err

@@ -2,7 +2,8 @@
 the function that runs it; this module dispatches and turns a user's error into one line and exit status 2.
 
     grade         autograder.cli.grade        grade notebooks or folders of submissions
-    report        autograder.cli.report       the class report and feedback pages of a results folder
+    report        autograder.cli.report       the class report and feedback pages of a results folder; the shards'
+                                              scores merged into scores.csv
     gradescope    autograder.cli.gradescope   the Gradescope bundle; gradescope-run grades inside it
     new, build, check-course, audit           autograder.cli.authoring
 """
@@ -20,8 +21,10 @@ COMMANDS = (grade, report, gradescope, authoring)
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder",
-                                     description="Grade PyTorch exercise notebooks, and write and check a course.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+                                     description="Grade PyTorch exercise notebooks, and write and check a course.",
+                                     epilog="`python -m autograder COMMAND --help` lists a command's options.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     title="commands")
     for module in COMMANDS:
         module.add_parser(commands)
     return parser

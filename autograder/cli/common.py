@@ -1,8 +1,13 @@
-"""What the commands share: the consoles (names printed as they are, never read as rich markup), and the errors
-that end a command with one line and exit status 2."""
+"""What the commands share: the consoles (names printed as they are, never read as rich markup), the progress bar,
+and the errors that end a command with one line and exit status 2."""
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from autograder.grading.course import CourseError
 from autograder.grading.discover import InputError
@@ -16,10 +21,32 @@ class CommandError(Exception):
     """A command cannot go on; the message is one line saying why and what to do."""
 
 
-# Every error a command reports as one line (exit 2): bad input, an unusable course, a bundle or a build.
-def user_errors() -> tuple[type[Exception], ...]:
-    from autograder.authoring.build import BuildError
-    from autograder.grading.policy import PolicyError
-    from autograder.platforms.gradescope import BundleError
+# The errors of modules a command may not load (each raised only by its own module)
+LAZY_ERRORS = (("autograder.authoring.build", "BuildError"), ("autograder.grading.policy", "PolicyError"),
+               ("autograder.platforms.gradescope", "BundleError"))
 
-    return InputError, CourseError, CommandError, BundleError, BuildError, PolicyError
+
+def user_errors() -> tuple[type[Exception], ...]:
+    """Every error a command reports as one line (exit 2): bad input, an unusable course, a bundle or a build. An
+    error class can only have been raised once its module is loaded, so a module not loaded is not imported here:
+    one of them imports torch, seconds for nothing before a one-line error."""
+    found: list[type[Exception]] = [InputError, CourseError, CommandError]
+    for module, name in LAZY_ERRORS:
+        if module in sys.modules:
+            found.append(getattr(sys.modules[module], name))
+    return tuple(found)
+
+
+@contextmanager
+def progress_bar(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on the terminal, as ``grade`` shows while grading (none with --quiet, or when the output is not
+    a terminal: a log gets no control characters); yields ``tick(done, total)``."""
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                   transient=True, disable=quiet or not console.is_terminal)
+    task = bar.add_task(label, total=None)
+
+    def tick(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    with bar:
+        yield tick

@@ -14,7 +14,8 @@ points are those of its hidden test cell ``test_<blank>``. So a new assignment i
 it in each folder above, and nothing in the engine lists them.
 
 The course secret, from which hidden inputs are drawn, is ``--secret``, else ``$AUTOGRADER_SECRET``, else the
-file ``.autograder-secret`` in the course directory (made with a random value the first time it is needed).
+file ``.autograder-secret`` in the course directory (made with a random value the first time it is needed, which
+is said once on stderr, with the file's path).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import functools
 import json
 import os
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,6 +125,9 @@ class Course:
         value = secrets.token_urlsafe(32)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(value + "\n")
+        # said once, when made (the file exists from now on): losing it silently would change every later grade
+        print(f"created the course secret {path}: every hidden input is drawn from it, so keep it (and back it up); "
+              f"grades drawn later with another secret use other inputs", file=sys.stderr, flush=True)
         return value
 
     @classmethod

@@ -284,14 +284,34 @@ def write_class_report(folder: Path, course: "Course | None" = None,
     return target
 
 
-def write_reports(out: Path, course: "Course | None" = None, say: Callable[[str], None] = print) -> Path | None:
+def write_pages_counted(out: Path, progress: Callable[[int, int], None]) -> dict[Path, Path]:
+    """:func:`autograder.outputs.pages.write_pages` (the same pages, from the same functions), telling
+    ``progress(done, total)`` after each one: a class of hundreds takes a while."""
+    from autograder.grading.results import write_atomically
+    from autograder.outputs.pages import build_page, curve_html, page_path
+
+    results, _ = read_results(out)
+    written: dict[Path, Path] = {}
+    progress(0, len(results))
+    for done, result in enumerate(results, 1):
+        curves = {blank: curve_html(result, blank, curve) for blank, curve in result.curves.items()
+                  if blank in result.blanks()}
+        target = page_path(result.path)
+        write_atomically(out / target, build_page(result, curves))
+        written[result.path] = target
+        progress(done, len(results))
+    return written
+
+
+def write_reports(out: Path, course: "Course | None" = None, say: Callable[[str], None] = print,
+                  progress: Callable[[int, int], None] | None = None) -> Path | None:
     """The class report and every notebook's feedback page in the results folder ``out``, from its results files
-    alone (the loss curves were recorded while grading). Never raises: a failure is said with ``say`` and grading's
-    outcome stays what it was."""
+    alone (the loss curves were recorded while grading); ``progress(done, total)`` hears of each page. Never raises:
+    a failure is said with ``say`` and grading's outcome stays what it was."""
     try:
         from autograder.outputs.pages import write_pages
 
-        pages = write_pages(out, say=say)
+        pages = write_pages(out, say=say) if progress is None else write_pages_counted(out, progress)
         target = write_class_report(out, course, pages)
     except Exception as error:  # noqa: BLE001 - a report must never change what grading did
         say(f"note: the class report and feedback pages could not be written ({type(error).__name__}: {error})")
