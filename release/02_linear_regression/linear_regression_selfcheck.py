@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from autograder.i18n import course_text as _
 from autograder.selfcheck import selfcheck
 from autograder.selfcheck._common import (
     call_recording, close, expect_dtype, expect_tensor, fmt, forbidden_calls, number, ratio, unchanged,
@@ -37,9 +38,9 @@ def _data():
     return torch.tensor(_X).reshape(-1, 1), torch.tensor(_Y).reshape(-1, 1)
 
 
-def _globals_hint(shape) -> str:
-    return " (15 rows: does it use the notebook's x_train / y_train instead of its arguments?)" \
-        if len(shape) and shape[0] == 15 else ""
+def _fifteen_rows(shape) -> bool:
+    """A result of 15 rows: the function may use the notebook's x_train / y_train instead of its arguments."""
+    return bool(len(shape)) and shape[0] == 15
 
 
 # ----------------------------------------------------------------------------------------------------- linear_model
@@ -64,16 +65,21 @@ def _model_shape(fn):
     out = _predict(fn)
     if out.shape == (5, 1):
         return
-    hint = "x @ w gives shape (N,): use x * w + b, which broadcasts to (N, 1)." if out.shape == (5,) else \
-        "compute x * w + b with x of shape (N, 1) and w, b of shape (1,)." + _globals_hint(out.shape)
-    raise AssertionError(f"for x of shape (5, 1) the predictions should have shape (5, 1), got {tuple(out.shape)}: "
-                         f"{hint}")
+    if out.shape == (5,):
+        hint = _("x @ w gives shape (N,): use x * w + b, which broadcasts to (N, 1).")
+    elif _fifteen_rows(out.shape):
+        hint = _("compute x * w + b with x of shape (N, 1) and w, b of shape (1,). (15 rows: does it use the "
+                 "notebook's x_train / y_train instead of its arguments?)")
+    else:
+        hint = _("compute x * w + b with x of shape (N, 1) and w, b of shape (1,).")
+    raise AssertionError(_("for x of shape (5, 1) the predictions should have shape (5, 1), got {got}: "
+                           "{hint}").format(got=tuple(out.shape), hint=hint))
 
 
 @selfcheck("linear_model")
 def _model_dtype(fn):
     """is float32"""
-    expect_dtype(_predict(fn), torch.float32, "the predictions", "build them from x, w and b only.")
+    expect_dtype(_predict(fn), torch.float32, _("the predictions"), _("build them from x, w and b only."))
 
 
 @selfcheck("linear_model")
@@ -84,12 +90,13 @@ def _model_values(fn):
     if close(out, expected):
         return
     if close(out, torch.tensor(MODEL_NO_BIAS)):
-        hint = ": the bias b is missing."
+        message = _("for w = 2, b = -0.5 the predictions should be {expected}, got {got}: the bias b is missing.")
     elif close(out, torch.tensor(MODEL_MINUS_B)):
-        hint = ": b is subtracted instead of added."
+        message = _("for w = 2, b = -0.5 the predictions should be {expected}, got {got}: b is subtracted instead "
+                    "of added.")
     else:
-        hint = "."
-    raise AssertionError(f"for w = 2, b = -0.5 the predictions should be {fmt(expected)}, got {fmt(out)}{hint}")
+        message = _("for w = 2, b = -0.5 the predictions should be {expected}, got {got}.")
+    raise AssertionError(message.format(expected=fmt(expected), got=fmt(out)))
 
 
 @selfcheck("linear_model")
@@ -100,8 +107,8 @@ def _model_differentiable(fn):
     b.requires_grad_(True)
     out = _predict(fn, x, w, b)
     if not out.requires_grad:
-        raise AssertionError("the predictions do not depend on w and b in autograd's graph: do not use .detach(), "
-                             ".data, .item() or torch.tensor(...) on them.")
+        raise AssertionError(_("the predictions do not depend on w and b in autograd's graph: do not use "
+                               ".detach(), .data, .item() or torch.tensor(...) on them."))
 
 
 # --------------------------------------------------------------------------------------------------------- mse_loss
@@ -110,13 +117,13 @@ def _loss(fn, y_pred, y):
         return fn(y_pred, y)
     except RuntimeError as error:
         if not isinstance(error, NotImplementedError) and "15" in str(error):
-            raise AssertionError("mse_loss failed for inputs of 2 rows against 15: it must use its arguments "
-                                 "y_pred and y, never the notebook's y_train.") from None
+            raise AssertionError(_("mse_loss failed for inputs of 2 rows against 15: it must use its arguments "
+                                   "y_pred and y, never the notebook's y_train.")) from None
         raise
 
 
 def _zero_model_loss(fn):
-    _, y = _data()
+    y = _data()[1]
     return _loss(fn, torch.zeros(15, 1), y)
 
 
@@ -125,19 +132,20 @@ def _loss_zero_dim(fn):
     """returns a 0-dim tensor"""
     out = _zero_model_loss(fn)
     if isinstance(out, float):
-        raise AssertionError("mse_loss returned a Python float: return the tensor (no .item()) so that backward "
-                             "works on it.")
+        raise AssertionError(_("mse_loss returned a Python float: return the tensor (no .item()) so that backward "
+                               "works on it."))
     out = expect_tensor(out, "mse_loss(y_pred, y)")
     if out.dim() != 0:
-        hint = "take the mean over all elements: ((y_pred - y) ** 2).mean()." if out.numel() > 1 else \
-            "use .mean(), which returns a 0-dim tensor."
-        raise AssertionError(f"the loss should be a 0-dim tensor, got shape {tuple(out.shape)}: {hint}")
+        hint = _("take the mean over all elements: ((y_pred - y) ** 2).mean().") if out.numel() > 1 else \
+            _("use .mean(), which returns a 0-dim tensor.")
+        raise AssertionError(_("the loss should be a 0-dim tensor, got shape {shape}: {hint}").format(
+            shape=tuple(out.shape), hint=hint))
 
 
 @selfcheck("mse_loss")
 def _loss_dtype(fn):
     """is float32"""
-    expect_dtype(expect_tensor(_zero_model_loss(fn), "mse_loss(y_pred, y)"), torch.float32, "the loss")
+    expect_dtype(expect_tensor(_zero_model_loss(fn), "mse_loss(y_pred, y)"), torch.float32, _("the loss"))
 
 
 @selfcheck("mse_loss")
@@ -147,15 +155,15 @@ def _loss_course_value(fn):
     if abs(out - MSE_AT_ZERO) < 1e-3:
         return
     if abs(out - 15 * MSE_AT_ZERO) < 1e-2:
-        hint = "that is the sum of the squared errors: take the mean."
+        hint = _("that is the sum of the squared errors: take the mean.")
     elif abs(out - MSE_AT_ZERO**0.5) < 1e-3:
-        hint = "that is its square root (RMSE): do not take the square root."
+        hint = _("that is its square root (RMSE): do not take the square root.")
     elif abs(out - MSE_AT_ZERO / 2) < 1e-3:
-        hint = "that is half the MSE: no factor 1/2."
+        hint = _("that is half the MSE: no factor 1/2.")
     else:
-        hint = "square the errors, then take their mean."
-    raise AssertionError(f"with all predictions 0 the loss on the 15 points should be about {MSE_AT_ZERO}, "
-                         f"got {out:.4f}: {hint}")
+        hint = _("square the errors, then take their mean.")
+    raise AssertionError(_("with all predictions 0 the loss on the 15 points should be about {expected}, "
+                           "got {got}: {hint}").format(expected=MSE_AT_ZERO, got=f"{out:.4f}", hint=hint))
 
 
 @selfcheck("mse_loss")
@@ -163,9 +171,10 @@ def _loss_uses_arguments(fn):
     """uses its arguments, not notebook globals"""
     out = number(_loss(fn, torch.tensor([[1.0], [2.0]]), torch.tensor([[0.0], [4.0]])))
     if abs(out - 2.5) > 1e-5:
-        hint = "does it read the notebook's y_train instead of its argument y?" \
-            if abs(out - MSE_AT_ZERO) < 0.5 else "it should be the mean of (y_pred - y) ** 2."
-        raise AssertionError(f"mse_loss([[1], [2]], [[0], [4]]) should be (1 + 4) / 2 = 2.5, got {out:.4g}: {hint}")
+        hint = _("does it read the notebook's y_train instead of its argument y?") \
+            if abs(out - MSE_AT_ZERO) < 0.5 else _("it should be the mean of (y_pred - y) ** 2.")
+        raise AssertionError(_("mse_loss([[1], [2]], [[0], [4]]) should be (1 + 4) / 2 = 2.5, got {got}: "
+                               "{hint}").format(got=f"{out:.4g}", hint=hint))
 
 
 def _loss_grad_problem():
@@ -179,13 +188,13 @@ def _loss_differentiable(fn):
     y_pred.requires_grad_(True)
     out = _loss(fn, y_pred, y)
     if not isinstance(out, torch.Tensor) or not out.requires_grad:
-        raise AssertionError("the loss is not connected to autograd's graph: compute it with tensor operations, "
-                             "without .item(), .detach(), .data or torch.tensor(...).")
+        raise AssertionError(_("the loss is not connected to autograd's graph: compute it with tensor operations, "
+                               "without .item(), .detach(), .data or torch.tensor(...)."))
     out.backward()
     expected = torch.tensor(LOSS_GRAD)
     if not close(y_pred.grad, expected):
-        raise AssertionError(f"backward gave d loss / d y_pred = {fmt(y_pred.grad)}, expected 2/n (y_pred - y) = "
-                             f"{fmt(expected)}.")
+        raise AssertionError(_("backward gave d loss / d y_pred = {got}, expected 2/n (y_pred - y) = "
+                               "{expected}.").format(got=fmt(y_pred.grad), expected=fmt(expected)))
 
 
 @selfcheck("mse_loss")
@@ -210,7 +219,8 @@ def _autograd_oracle():
 def _grads(fn):
     result = fn(*_grad_problem())
     if not isinstance(result, tuple) or len(result) != 2:
-        raise AssertionError(f"mse_grads should return a pair (dw, db), got {type(result).__name__}.")
+        raise AssertionError(_("mse_grads should return a pair (dw, db), got {type}.").format(
+            type=type(result).__name__))
     return expect_tensor(result[0], "dw"), expect_tensor(result[1], "db")
 
 
@@ -227,30 +237,34 @@ def _grads_shape(fn):
         if g.shape == (1,):
             continue
         if g.dim() == 0:
-            hint = "reshape the sum to (1,) with .reshape(1)."
+            hint = _("reshape the sum to (1,) with .reshape(1).")
+        elif g.numel() > 1 and _fifteen_rows(g.shape):
+            hint = _("sum over the examples. (15 rows: does it use the notebook's x_train / y_train instead of its "
+                     "arguments?)")
         elif g.numel() > 1:
-            hint = "sum over the examples." + _globals_hint(g.shape)
+            hint = _("sum over the examples.")
         else:
-            hint = "reshape it to (1,)."
-        raise AssertionError(f"{name} has shape {tuple(g.shape)}, expected (1,): {hint}")
+            hint = _("reshape it to (1,).")
+        raise AssertionError(_("{name} has shape {shape}, expected (1,): {hint}").format(
+            name=name, shape=tuple(g.shape), hint=hint))
 
 
 @selfcheck("mse_grads")
 def _grads_dtype(fn):
     """dw and db are float32"""
     for name, g in zip(("dw", "db"), _grads(fn)):
-        expect_dtype(g, torch.float32, name, "compute with torch operations on the float32 inputs (no NumPy, no "
-                                             "float64).")
+        expect_dtype(g, torch.float32, name, _("compute with torch operations on the float32 inputs (no NumPy, no "
+                                               "float64)."))
 
 
 @selfcheck("mse_grads")
 def _grads_no_autograd(fn):
     """does not use autograd"""
-    _, names = call_recording(fn, *_grad_problem())
+    names = call_recording(fn, *_grad_problem())[1]
     used = forbidden_calls(names, exact={"backward", "grad", "vjp", "jvp", "jacrev", "jacfwd", "hessian"})
     if used:
-        raise AssertionError(f"mse_grads calls {', '.join(used)}: autograd is forbidden here, compute dw and db from "
-                             "the formulas.")
+        raise AssertionError(_("mse_grads calls {calls}: autograd is forbidden here, compute dw and db from "
+                               "the formulas.").format(calls=", ".join(used)))
 
 
 def _compare_grad(name, got, expected, other):
@@ -258,20 +272,25 @@ def _compare_grad(name, got, expected, other):
         return
     r = ratio(got, expected)
     if r is not None and abs(r - 0.5) < 1e-3:
-        hint = "did you forget the factor 2 in 2/n?"
+        hint = _("did you forget the factor 2 in 2/n?")
     elif r is not None and abs(r + 1) < 1e-3:
-        hint = "the sign is flipped: the residual is w x + b - y (prediction minus target)."
+        hint = _("the sign is flipped: the residual is w x + b - y (prediction minus target).")
     elif r is not None and abs(r - 15) < 1e-2:
-        hint = "it lacks the 1/n: divide the sum by the number of examples."
+        hint = _("it lacks the 1/n: divide the sum by the number of examples.")
     elif r is not None and abs(r - 7.5) < 1e-2:
-        hint = "it lacks the 1/n and the factor 2 is missing too."
+        hint = _("it lacks the 1/n and the factor 2 is missing too.")
     elif close(got, other):
-        hint = "that is the other parameter's gradient: are dw and db swapped?"
+        hint = _("that is the other parameter's gradient: are dw and db swapped?")
     else:
-        hint = "check the formula " + ("2/n Σ x_i (w x_i + b - y_i)." if name == "dw" else "2/n Σ (w x_i + b - y_i).")
-    factor = f" ({r:.3g}x the autograd gradient)" if r is not None else ""
-    raise AssertionError(f"{name} = {fmt(got)}{factor}, but autograd gives {fmt(expected)} at w = 0.1, b = 0.5: "
-                         f"{hint}")
+        hint = _("check the formula {formula}.").format(
+            formula="2/n Σ x_i (w x_i + b - y_i)" if name == "dw" else "2/n Σ (w x_i + b - y_i)")
+    if r is not None:
+        message = _("{name} = {got} ({ratio}x the autograd gradient), but autograd gives {expected} at w = 0.1, "
+                    "b = 0.5: {hint}")
+    else:
+        message = _("{name} = {got}, but autograd gives {expected} at w = 0.1, b = 0.5: {hint}")
+    raise AssertionError(message.format(name=name, got=fmt(got), ratio=f"{r:.3g}" if r is not None else "",
+                                        expected=fmt(expected), hint=hint))
 
 
 @selfcheck("mse_grads")
@@ -316,50 +335,55 @@ def _train(fn):
         message = str(error)
         backward_reached_caller = w.grad is not None or b.grad is not None
         if "NoneType" in message and "zero_" in message and not backward_reached_caller:
-            raise AssertionError("w.grad is None before the first backward, so w.grad.zero_() fails there: zero the "
-                                 "gradients after the update (or set w.grad = None).") from None
+            raise AssertionError(_("w.grad is None before the first backward, so w.grad.zero_() fails there: zero "
+                                   "the gradients after the update (or set w.grad = None).")) from None
         if "NoneType" in message or "does not require grad" in message:
-            raise AssertionError("w = w - lr * w.grad makes a new tensor (not a leaf that requires grad, so its .grad "
-                                 "is None) and leaves the caller's w as it was: update in place with "
-                                 "w -= lr * w.grad inside torch.no_grad().") from None
+            raise AssertionError(_("w = w - lr * w.grad makes a new tensor (not a leaf that requires grad, so its "
+                                   ".grad is None) and leaves the caller's w as it was: update in place with "
+                                   "w -= lr * w.grad inside torch.no_grad().")) from None
         if "leaf Variable" in message:
-            raise AssertionError("an in-place update of a leaf that requires grad must not be recorded in the graph: "
-                                 "do it inside `with torch.no_grad():`.") from None
+            raise AssertionError(_("an in-place update of a leaf that requires grad must not be recorded in the "
+                                   "graph: do it inside `with torch.no_grad():`.")) from None
         raise
     if not isinstance(losses, list):
-        raise AssertionError(f"train_linear should return a list of losses, got {type(losses).__name__}.")
+        raise AssertionError(_("train_linear should return a list of losses, got {type}.").format(
+            type=type(losses).__name__))
     if len(losses) != EPOCHS:
-        raise AssertionError(f"for epochs={EPOCHS} the list should hold {EPOCHS} losses, it holds {len(losses)}.")
+        raise AssertionError(_("for epochs={epochs} the list should hold {epochs} losses, it holds {count}.").format(
+            epochs=EPOCHS, count=len(losses)))
     return losses, w, b
 
 
 @selfcheck("train_linear")
 def _train_returns_floats(fn):
     """returns a list of Python floats, one per epoch"""
-    losses, _, _ = _train(fn)
+    losses = _train(fn)[0]
     if not all(type(v) is float for v in losses):
         kinds = sorted({type(v).__name__ for v in losses})
-        raise AssertionError(f"the losses should be Python floats, got {', '.join(kinds)}: append loss.item().")
+        raise AssertionError(_("the losses should be Python floats, got {types}: append loss.item().").format(
+            types=", ".join(kinds)))
 
 
 @selfcheck("train_linear")
 def _train_keeps_leaves(fn):
     """w and b are still leaf tensors that require grad"""
-    _, w, b = _train(fn)
+    w, b = _train(fn)[1:]
     for name, t in (("w", w), ("b", b)):
         if not (t.is_leaf and t.requires_grad):
-            raise AssertionError(f"after training, the caller's {name} is no longer a leaf that requires grad: "
-                                 "update it in place under torch.no_grad(), without requires_grad_(False).")
+            raise AssertionError(_("after training, the caller's {name} is no longer a leaf that requires grad: "
+                                   "update it in place under torch.no_grad(), without requires_grad_(False).").format(
+                name=name))
 
 
 @selfcheck("train_linear")
 def _train_first_loss(fn):
     """the first loss is measured before any update (about 5.9467 from w = b = 0)"""
-    losses, _, _ = _train(fn)
+    losses = _train(fn)[0]
     first = number(losses[0])
     if abs(first - MSE_AT_ZERO) > 1e-3:
-        raise AssertionError(f"the first loss from w = b = 0 should be about {MSE_AT_ZERO}, got {first:.4f}: record "
-                             "each epoch's loss before its update, with mse_loss(linear_model(x, w, b), y).")
+        raise AssertionError(_("the first loss from w = b = 0 should be about {expected}, got {got}: record "
+                               "each epoch's loss before its update, with mse_loss(linear_model(x, w, b), y).").format(
+            expected=MSE_AT_ZERO, got=f"{first:.4f}"))
 
 
 @selfcheck("train_linear")
@@ -370,22 +394,24 @@ def _train_losses(fn):
     if close(torch.tensor(losses), torch.tensor(expected), rtol=1e-3):
         return
     if close(torch.tensor(losses), torch.tensor(TRAIN_ACCUMULATING_LOSSES), rtol=1e-3):
-        raise AssertionError("the gradients accumulate across epochs: zero them after each update "
-                             "(w.grad.zero_() or w.grad = None).")
+        raise AssertionError(_("the gradients accumulate across epochs: zero them after each update "
+                               "(w.grad.zero_() or w.grad = None)."))
     got = ", ".join(f"{v:.4f}" for v in losses[:3])
     want = ", ".join(f"{v:.4f}" for v in expected[:3])
-    raise AssertionError(f"with lr={LR} from w = b = 0 the losses should start {want}, got {got}: each epoch, "
-                         "update w -= lr * w.grad and b -= lr * b.grad.")
+    raise AssertionError(_("with lr={lr} from w = b = 0 the losses should start {expected}, got {got}: each epoch, "
+                           "update w -= lr * w.grad and b -= lr * b.grad.").format(lr=LR, expected=want, got=got))
 
 
 @selfcheck("train_linear")
 def _train_updates_caller(fn):
     """the caller's w and b hold the trained values"""
-    _, w, b = _train(fn)
+    w, b = _train(fn)[1:]
     w_end, b_end = torch.tensor(TRAIN_W), torch.tensor(TRAIN_B)
     if float(w.detach()) == 0.0 and float(b.detach()) == 0.0:
-        raise AssertionError("the caller's w and b are still 0: update them in place (w -= lr * w.grad), not by "
-                             "rebinding the name (w = w - ...).")
+        raise AssertionError(_("the caller's w and b are still 0: update them in place (w -= lr * w.grad), not by "
+                               "rebinding the name (w = w - ...)."))
     if not (close(w, w_end, rtol=1e-3) and close(b, b_end, rtol=1e-3)):
-        raise AssertionError(f"after {EPOCHS} epochs w, b should be about {float(w_end):.4f}, {float(b_end):.4f}, "
-                             f"got {float(w.detach()):.4f}, {float(b.detach()):.4f}.")
+        raise AssertionError(_("after {epochs} epochs w, b should be about {w_expected}, {b_expected}, "
+                               "got {w_got}, {b_got}.").format(
+            epochs=EPOCHS, w_expected=f"{float(w_end):.4f}", b_expected=f"{float(b_end):.4f}",
+            w_got=f"{float(w.detach()):.4f}", b_got=f"{float(b.detach()):.4f}"))

@@ -15,7 +15,7 @@ from unittest import mock
 
 import torch
 from torch import nn
-
+from autograder.i18n import N_, course_text as _
 from autograder.selfcheck import selfcheck
 
 SEQ_KEYS = ["0.weight", "0.bias", "2.weight", "2.bias"]
@@ -78,9 +78,9 @@ def _set_parameters(net: nn.Module, values: dict) -> None:
     params = dict(net.named_parameters())
     shapes = {k: tuple(torch.tensor(v).shape) for k, v in values.items()}
     assert list(params) == list(values) and all(tuple(p.shape) == shapes[k] for k, p in params.items()), (
-        f"the parameters should be {', '.join(f'{k} {shapes[k]}' for k in values)}, got "
-        f"{', '.join(f'{k} {tuple(p.shape)}' for k, p in params.items())}: keep __init__ as it was given."
-    )
+        _("the parameters should be {expected}, got {got}: keep __init__ as it was given.").format(
+            expected=", ".join(f"{k} {shapes[k]}" for k in values),
+            got=", ".join(f"{k} {tuple(p.shape)}" for k, p in params.items())))
     flat = torch.cat([torch.tensor(v).flatten() for v in values.values()])
     nn.utils.vector_to_parameters(flat, params.values())
 
@@ -96,8 +96,8 @@ def _seq_net(make_seq_net, *sizes: int) -> nn.Sequential:
     with _seeded():
         net = make_seq_net(*sizes)
     assert isinstance(net, nn.Sequential), (
-        f"make_seq_net should return an nn.Sequential, got {type(net).__name__}: "
-        "return nn.Sequential(nn.Linear(...), nn.Tanh(), nn.Linear(...))."
+        _("make_seq_net should return an nn.Sequential, got {type}: return nn.Sequential(nn.Linear(...), nn.Tanh(), "
+          "nn.Linear(...)).").format(type=type(net).__name__)
     )
     return net
 
@@ -117,14 +117,14 @@ def seq_net_has_the_layers(make_seq_net):
         ok = (len(layers) == 3 and isinstance(layers[0], nn.Linear) and isinstance(layers[1], nn.Tanh)
               and isinstance(layers[2], nn.Linear))
         assert ok, (
-            f"{call} should hold Linear({n_in}, {n_hidden}), Tanh(), Linear({n_hidden}, {n_out}), "
-            f"got [{_describe(net)}]: three layers, with Tanh (not ReLU or Sigmoid) in the middle."
-        )
+            _("{call} should hold Linear({n_in}, {n_hidden}), Tanh(), Linear({n_hidden}, {n_out}), got [{got}]: three "
+              "layers, with Tanh (not ReLU or Sigmoid) in the middle.").format(
+                call=call, n_in=n_in, n_hidden=n_hidden, n_out=n_out, got=_describe(net)))
         sizes = (layers[0].in_features, layers[0].out_features, layers[2].in_features, layers[2].out_features)
         assert sizes == (n_in, n_hidden, n_hidden, n_out), (
-            f"{call} should hold Linear({n_in}, {n_hidden}) and Linear({n_hidden}, {n_out}), got [{_describe(net)}]: "
-            "build the layers from n_in, n_hidden and n_out, in that order, not from fixed numbers."
-        )
+            _("{call} should hold Linear({n_in}, {n_hidden}) and Linear({n_hidden}, {n_out}), got [{got}]: build the "
+              "layers from n_in, n_hidden and n_out, in that order, not from fixed numbers.").format(
+                call=call, n_in=n_in, n_hidden=n_hidden, n_out=n_out, got=_describe(net)))
 
 
 @selfcheck("make_seq_net")
@@ -132,9 +132,9 @@ def seq_net_state_dict_keys(make_seq_net):
     """has state_dict keys 0.weight, 0.bias, 2.weight, 2.bias"""
     keys = list(_seq_net(make_seq_net, 3, 5, 2).state_dict())
     assert keys == SEQ_KEYS, (
-        f"the state_dict keys should be {SEQ_KEYS}, got {keys}: pass the three layers straight to nn.Sequential "
-        "(no OrderedDict names, no extra layers), so the Linear layers sit at index 0 and 2."
-    )
+        _("the state_dict keys should be {expected}, got {got}: pass the three layers straight to nn.Sequential "
+          "(no OrderedDict names, no extra layers), so the Linear layers sit at index 0 and 2.").format(
+            expected=SEQ_KEYS, got=keys))
 
 
 @selfcheck("make_seq_net")
@@ -142,10 +142,10 @@ def seq_net_uses_its_arguments(make_seq_net):
     """maps (N, n_in) to (N, n_out) float32 for other sizes too"""
     net = _seq_net(make_seq_net, 7, 11, 4)
     out = net(torch.zeros(6, 7))
-    assert tuple(out.shape) == (6, 4), (
-        f"make_seq_net(7, 11, 4) applied to a (6, 7) batch should give shape (6, 4), got {tuple(out.shape)}."
-    )
-    assert out.dtype == torch.float32, f"the network's output should be float32, got {out.dtype}."
+    assert tuple(out.shape) == (6, 4), _("make_seq_net(7, 11, 4) applied to a (6, 7) batch should give shape (6, 4), "
+                                         "got {got}.").format(got=tuple(out.shape))
+    assert out.dtype == torch.float32, _("the network's output should be float32, got {dtype}.").format(
+        dtype=out.dtype)
 
 
 # ---------------------------------------------------------------------------------- TwoBranchNet
@@ -153,7 +153,7 @@ def seq_net_uses_its_arguments(make_seq_net):
 
 def _two_branch(TwoBranchNet) -> nn.Module:
     assert isinstance(TwoBranchNet, type) and issubclass(TwoBranchNet, nn.Module), (
-        "check(TwoBranchNet) takes the class itself, which must subclass nn.Module."
+        _("check(TwoBranchNet) takes the class itself, which must subclass nn.Module.")
     )
     with _seeded():
         return TwoBranchNet(*TWO_BRANCH_SIZES)
@@ -168,8 +168,8 @@ def two_branch_state_dict_keys(TwoBranchNet):
     """is an nn.Module with the given layer1 and layer2"""
     keys = list(_two_branch(TwoBranchNet).state_dict())
     assert keys == TWO_BRANCH_KEYS, (
-        f"the state_dict keys should be {TWO_BRANCH_KEYS}, got {keys}: keep __init__ as it was given."
-    )
+        _("the state_dict keys should be {expected}, got {got}: keep __init__ as it was given.").format(
+            expected=TWO_BRANCH_KEYS, got=keys))
 
 
 @selfcheck("TwoBranchNet")
@@ -177,13 +177,13 @@ def two_branch_output_shape(TwoBranchNet):
     """forward maps (N, n_in) to one (N, n_out) float32 tensor"""
     out = _two_branch(TwoBranchNet)(_batch(4, 3))
     assert isinstance(out, torch.Tensor), (
-        f"forward should return one tensor, got {type(out).__name__}: add the two branches' outputs."
-    )
+        _("forward should return one tensor, got {type}: add the two branches' outputs.").format(
+            type=type(out).__name__))
     assert tuple(out.shape) == (4, 2), (
-        f"forward on a (4, 3) batch with n_out = 2 should give shape (4, 2), got {tuple(out.shape)}: "
-        "add the branches elementwise (+), do not concatenate them."
+        _("forward on a (4, 3) batch with n_out = 2 should give shape (4, 2), got {got}: add the branches "
+          "elementwise (+), do not concatenate them.").format(got=tuple(out.shape))
     )
-    assert out.dtype == torch.float32, f"forward should return float32, got {out.dtype}."
+    assert out.dtype == torch.float32, _("forward should return float32, got {dtype}.").format(dtype=out.dtype)
 
 
 @selfcheck("TwoBranchNet")
@@ -197,15 +197,15 @@ def two_branch_adds_the_branches(TwoBranchNet):
         out = net(torch.tensor(TWO_BRANCH_X))
     want = torch.tensor(TWO_BRANCH_OUT)
     assert isinstance(out, torch.Tensor) and out.shape == want.shape, (
-        "forward(x) should return one tensor of the branches' shape: see the shape check."
+        _("forward(x) should return one tensor of the branches' shape: see the shape check.")
     )
     if torch.allclose(out, want, atol=1e-6):
         return
-    hints = [(TWO_BRANCH_LAYER1, "you returned layer1(x) only"), (TWO_BRANCH_LAYER2, "you returned layer2(x) only"),
-             (TWO_BRANCH_PRODUCT, "you multiplied the branches")]
+    hints = [(TWO_BRANCH_LAYER1, "layer1(x) only"), (TWO_BRANCH_LAYER2, "layer2(x) only"),
+             (TWO_BRANCH_PRODUCT, "multiplied")]
     hint = next((h for value, h in hints if torch.allclose(out, torch.tensor(value), atol=1e-6)),
-                "both branches read the same input x")
-    raise AssertionError(f"forward(x) should be layer1(x) + layer2(x): {hint}.")
+                "same input")
+    raise AssertionError(_(NOT_THE_SUM[hint]))
 
 
 def _given_layers(net: nn.Module) -> bool:
@@ -223,8 +223,8 @@ def two_branch_trains_every_parameter(TwoBranchNet):
     net(_batch(4, 3)).sum().backward()
     missing = [name for name, p in net.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
     assert not missing, (
-        f"after backward, {', '.join(missing)} got no gradient: use both branches in forward and "
-        "do not detach or wrap anything in torch.no_grad()."
+        _("after backward, {names} got no gradient: use both branches in forward and do not detach or wrap "
+          "anything in torch.no_grad().").format(names=", ".join(missing))
     )
 
 
@@ -247,14 +247,14 @@ def _weights() -> OrderedDict[str, torch.Tensor]:
 def _saved(save_weights, net: nn.Module, path: str):
     save_weights(net, path)
     assert os.path.exists(path), (
-        "save_weights(net, path) wrote no file at path: call torch.save(net.state_dict(), path)."
+        _("save_weights(net, path) wrote no file at path: call torch.save(net.state_dict(), path).")
     )
     try:
         return torch.load(path, weights_only=True)
     except Exception:
         raise AssertionError(
-            "torch.load(path, weights_only=True) cannot read the file save_weights wrote: "
-            "did you pickle the whole model with torch.save(net)? Save net.state_dict() instead."
+            _("torch.load(path, weights_only=True) cannot read the file save_weights wrote: did you pickle the whole "
+              "model with torch.save(net)? Save net.state_dict() instead.")
         ) from None
 
 
@@ -272,12 +272,12 @@ def save_weights_saves_the_state_dict(save_weights):
         loaded = _saved(save_weights, _net(), path)
     want = _weights()
     assert isinstance(loaded, dict) and list(loaded) == list(want), (
-        f"the saved file should hold the state_dict, with keys {list(want)}, got "
-        f"{list(loaded) if isinstance(loaded, dict) else type(loaded).__name__}: save net.state_dict()."
+        _("the saved file should hold the state_dict, with keys {expected}, got {got}: save net.state_dict().").format(
+            expected=list(want), got=list(loaded) if isinstance(loaded, dict) else type(loaded).__name__)
     )
     for key, value in want.items():
         assert isinstance(loaded[key], torch.Tensor) and torch.equal(loaded[key], value), (
-            f"the saved {key} differs from the network's: save net.state_dict() as it is."
+            _("the saved {key} differs from the network's: save net.state_dict() as it is.").format(key=key)
         )
 
 
@@ -290,7 +290,7 @@ def save_weights_leaves_net_alone(save_weights):
         save_weights(net, path)
     after = net.state_dict()
     assert list(after) == list(before) and all(torch.equal(after[k], v) for k, v in before.items()), (
-        "save_weights changed the network's parameters: it should only write them to the file."
+        _("save_weights changed the network's parameters: it should only write them to the file.")
     )
 
 
@@ -321,41 +321,52 @@ def _load(load_weights):
 @selfcheck("load_weights")
 def load_weights_returns_the_net(load_weights):
     """returns the network it was given"""
-    net, result, *_ = _load(load_weights)
+    net, result, *_rest = _load(load_weights)
     assert result is net, (
-        f"load_weights should return the network it loaded into, got {type(result).__name__}: "
-        "load_state_dict returns a report of the keys, not the network, so end with `return net`."
+        _("load_weights should return the network it loaded into, got {type}: load_state_dict returns a report of "
+          "the keys, not the network, so end with `return net`.").format(type=type(result).__name__)
     )
 
 
 @selfcheck("load_weights")
 def load_weights_loads_the_values(load_weights):
     """puts the saved values into the network"""
-    net, _, saved, _, _ = _load(load_weights)
+    net, _result, saved, _params, _calls = _load(load_weights)
     got = net.state_dict()
     wrong = [k for k, v in saved.items() if k not in got or not torch.equal(got[k], v)]
     assert not wrong, (
-        f"after load_weights the network's {', '.join(wrong)} differ from the saved ones: "
-        "call net.load_state_dict(torch.load(path, weights_only=True))."
+        _("after load_weights the network's {keys} differ from the saved ones: call "
+          "net.load_state_dict(torch.load(path, weights_only=True)).").format(keys=", ".join(wrong))
     )
 
 
 @selfcheck("load_weights")
 def load_weights_keeps_the_parameters(load_weights):
     """copies into the network's existing Parameters"""
-    net, _, _, params, _ = _load(load_weights)
+    net, _result, _saved, params, _calls = _load(load_weights)
     assert all(a is b for a, b in zip(net.parameters(), params, strict=True)), (
-        "after load_weights the network holds new Parameter objects, so an optimizer built earlier no longer "
-        "sees them: use net.load_state_dict(...), which copies the values in place."
+        _("after load_weights the network holds new Parameter objects, so an optimizer built earlier no longer "
+          "sees them: use net.load_state_dict(...), which copies the values in place.")
     )
 
 
 @selfcheck("load_weights")
 def load_weights_loads_safely(load_weights):
     """reads the file with torch.load(path, weights_only=True)"""
-    *_, calls = _load(load_weights)
-    assert calls, "load_weights should read the file with torch.load(path, weights_only=True)."
+    *_rest, calls = _load(load_weights)
+    assert calls, _("load_weights should read the file with torch.load(path, weights_only=True).")
     assert all(kw.get("weights_only", True) is not False for kw in calls), (
-        "load_weights calls torch.load with weights_only=False, which can run arbitrary code from the file: "
-        "a state_dict loads with weights_only=True."
+        _("load_weights calls torch.load with weights_only=False, which can run arbitrary code from the file: a "
+          "state_dict loads with weights_only=True.")
     )
+
+
+# What two_branch_adds_the_branches says of a forward that is not layer1(x) + layer2(x), by the known mistake its
+# output matches: whole sentences for the translators, kept at the end of the file so that the checks above keep their
+# line numbers (which the report of an error raised in a check quotes).
+NOT_THE_SUM = {
+    "layer1(x) only": N_("forward(x) should be layer1(x) + layer2(x): you returned layer1(x) only."),
+    "layer2(x) only": N_("forward(x) should be layer1(x) + layer2(x): you returned layer2(x) only."),
+    "multiplied": N_("forward(x) should be layer1(x) + layer2(x): you multiplied the branches."),
+    "same input": N_("forward(x) should be layer1(x) + layer2(x): both branches read the same input x."),
+}

@@ -13,6 +13,7 @@ import math
 import torch
 from torch.overrides import TorchFunctionMode
 
+from autograder.i18n import N_, course_text as _
 from autograder.selfcheck import selfcheck
 
 # Fixed inputs of the value checks (drawn once with torch.randn, written out).
@@ -64,7 +65,7 @@ def _forbidden_used(fn, args, words) -> list[str]:
 def _tensor(out, name: str) -> torch.Tensor:
     """``out`` if it is a tensor, else an AssertionError naming ``name``."""
     if not isinstance(out, torch.Tensor):
-        raise AssertionError(f"{name} should return a tensor, got {type(out).__name__}.")
+        raise AssertionError(_("{name} should return a tensor, got {type}.").format(name=name, type=type(out).__name__))
     return out
 
 
@@ -84,12 +85,14 @@ def _probs(softmax, z: torch.Tensor) -> torch.Tensor:
         if "must match the size" not in str(error):
             raise
         raise AssertionError(
-            f"softmax of a tensor of shape {tuple(z.shape)} failed to broadcast ({error}): keep the dimension "
-            "you sum over (keepdim=True) so exp(z) / sum divides each row by its own sum."
+            _("softmax of a tensor of shape {shape} failed to broadcast ({error}): keep the dimension "
+              "you sum over (keepdim=True) so exp(z) / sum divides each row by its own sum.").format(
+                shape=tuple(z.shape), error=error)
         ) from None
     assert out.shape == z.shape, (
-        f"softmax of a tensor of shape {tuple(z.shape)} should have the same shape, got {tuple(out.shape)}: "
-        "keep the dimension you sum over (keepdim=True) so the division broadcasts."
+        _("softmax of a tensor of shape {shape} should have the same shape, got {got}: "
+          "keep the dimension you sum over (keepdim=True) so the division broadcasts.").format(
+            shape=tuple(z.shape), got=tuple(out.shape))
     )
     return out
 
@@ -104,7 +107,7 @@ def softmax_returns_same_shape(softmax):
 def softmax_is_float32(softmax):
     """returns float32 for float32 logits"""
     out = _probs(softmax, _logits(3, 5))
-    assert out.dtype == torch.float32, f"softmax should return float32, got {out.dtype}."
+    assert out.dtype == torch.float32, _("softmax should return float32, got {dtype}.").format(dtype=out.dtype)
 
 
 @selfcheck("softmax")
@@ -112,7 +115,7 @@ def softmax_is_finite_for_large_logits(softmax):
     """is finite for logits of magnitude 1000"""
     z = torch.tensor([[1000.0, 0.0, -1000.0], [-1000.0, -999.0, -1000.0]])
     out = _probs(softmax, z)
-    assert torch.isfinite(out).all(), (
+    assert torch.isfinite(out).all(), _(
         "softmax gives inf or NaN for logits of magnitude 1000: exp(1000) overflows, "
         "so subtract each row's maximum before exp (the result does not change)."
     )
@@ -126,13 +129,12 @@ def softmax_rows_sum_to_one(softmax):
     if torch.allclose(sums, torch.ones(3), atol=1e-5):
         return
     if torch.allclose(out.sum(dim=0), torch.ones(5), atol=1e-5):
-        hint = "its columns sum to 1 instead: you normalised over dim 0, use the last dim (dim=-1)."
+        sentence = _("softmax of a (3, 5) tensor should sum to 1 along each row (the last dim), got row sums {sums}: "
+                     "its columns sum to 1 instead: you normalised over dim 0, use the last dim (dim=-1).")
     else:
-        hint = "divide exp(z - max) by its sum over the last dim (dim=-1, keepdim=True)."
-    raise AssertionError(
-        f"softmax of a (3, 5) tensor should sum to 1 along each row (the last dim), "
-        f"got row sums {[round(v, 4) for v in sums.tolist()]}: {hint}"
-    )
+        sentence = _("softmax of a (3, 5) tensor should sum to 1 along each row (the last dim), got row sums {sums}: "
+                     "divide exp(z - max) by its sum over the last dim (dim=-1, keepdim=True).")
+    raise AssertionError(sentence.format(sums=[round(v, 4) for v in sums.tolist()]))
 
 
 @selfcheck("softmax")
@@ -144,12 +146,13 @@ def softmax_works_for_any_rank(softmax):
             out = _probs(softmax, z)
         except IndexError as error:
             raise AssertionError(
-                f"softmax of a tensor of shape {tuple(z.shape)} raised IndexError ({error}): normalise over dim=-1 "
-                "(the last dimension), not a fixed dim such as 1, so the same code works for any rank."
+                _("softmax of a tensor of shape {shape} raised IndexError ({error}): normalise over dim=-1 "
+                  "(the last dimension), not a fixed dim such as 1, so the same code works for any rank.").format(
+                    shape=tuple(z.shape), error=error)
             ) from None
         assert torch.allclose(out, torch.tensor(want), atol=1e-6), (
-            f"softmax of a tensor of shape {tuple(z.shape)} is wrong: normalise over dim=-1 (the last dimension), "
-            "not a fixed dim such as 1, so the same code works for any rank."
+            _("softmax of a tensor of shape {shape} is wrong: normalise over dim=-1 (the last dimension), "
+              "not a fixed dim such as 1, so the same code works for any rank.").format(shape=tuple(z.shape))
         )
 
 
@@ -160,8 +163,9 @@ def softmax_matches_known_values(softmax):
     out = _probs(softmax, z)
     want = torch.tensor([[0.125, 0.25, 0.375, 0.25]])
     assert torch.allclose(out, want, atol=1e-6), (
-        f"softmax(log([1, 2, 3, 2])) should be [1, 2, 3, 2] / 8 = {want.tolist()[0]}, "
-        f"got {[round(v, 4) for v in out.tolist()[0]]}: divide exp(z) by its sum over the same row."
+        _("softmax(log([1, 2, 3, 2])) should be [1, 2, 3, 2] / 8 = {want}, "
+          "got {got}: divide exp(z) by its sum over the same row.").format(
+            want=want.tolist()[0], got=[round(v, 4) for v in out.tolist()[0]])
     )
 
 
@@ -171,7 +175,7 @@ def softmax_leaves_input_alone(softmax):
     z = _logits(3, 5)
     before = z.clone()
     softmax(z)
-    assert torch.equal(z, before), (
+    assert torch.equal(z, before), _(
         "softmax changed its input tensor: an in-place operation (z -= ..., z.exp_()) modified the caller's logits; "
         "use out-of-place operations (z - m, torch.exp(z))."
     )
@@ -182,8 +186,8 @@ def softmax_is_written_by_hand(softmax):
     """is written by hand (no built-in softmax)"""
     used = _forbidden_used(softmax, (_logits(3, 5),), ("softmax",))
     assert not used, (
-        f"softmax calls the built-in {', '.join(used)}: the point of this blank is to write it from exp and sum "
-        "(torch.logsumexp is allowed)."
+        _("softmax calls the built-in {names}: the point of this blank is to write it from exp and sum "
+          "(torch.logsumexp is allowed).").format(names=", ".join(used))
     )
 
 
@@ -194,7 +198,7 @@ def _number(out) -> float:
     """The value of cross_entropy's result, or an AssertionError if it is not one number."""
     if isinstance(out, torch.Tensor) and out.numel() == 1:
         return float(out)
-    raise AssertionError("cross_entropy should return one number, a 0-dim tensor: see the first check.")
+    raise AssertionError(_("cross_entropy should return one number, a 0-dim tensor: see the first check."))
 
 
 def _ce_problem():
@@ -211,11 +215,12 @@ def cross_entropy_returns_scalar_tensor(cross_entropy):
     logits, target = _ce_problem()
     out = cross_entropy(logits, target)
     assert isinstance(out, torch.Tensor), (
-        f"cross_entropy should return a 0-dim tensor, got {type(out).__name__}: keep it a tensor (no .item())."
+        _("cross_entropy should return a 0-dim tensor, got {type}: keep it a tensor (no .item()).").format(
+            type=type(out).__name__)
     )
     assert out.dim() == 0, (
-        f"cross_entropy should return a 0-dim tensor (the mean over the batch), got shape {tuple(out.shape)}: "
-        "did you forget .mean() over the rows?"
+        _("cross_entropy should return a 0-dim tensor (the mean over the batch), got shape {shape}: "
+          "did you forget .mean() over the rows?").format(shape=tuple(out.shape))
     )
 
 
@@ -223,7 +228,7 @@ def cross_entropy_returns_scalar_tensor(cross_entropy):
 def cross_entropy_is_float32(cross_entropy):
     """returns float32 for float32 logits"""
     out = cross_entropy(*_ce_problem())
-    assert out.dtype == torch.float32, f"cross_entropy should return float32, got {out.dtype}."
+    assert out.dtype == torch.float32, _("cross_entropy should return float32, got {dtype}.").format(dtype=out.dtype)
 
 
 @selfcheck("cross_entropy")
@@ -231,13 +236,14 @@ def cross_entropy_is_finite_for_large_logits(cross_entropy):
     """is finite and right for logits of magnitude 50"""
     out = _number(cross_entropy(*_ce_large_problem()))
     want = CE_LARGE_VALUE
-    assert math.isfinite(out), (
+    assert math.isfinite(out), _(
         "cross_entropy is inf or NaN for logits of magnitude 50: log(softmax) underflows to log(0); "
         "compute log-probabilities as logits - logsumexp(logits) instead."
     )
     assert math.isclose(out, want, rel_tol=1e-3), (
-        f"cross_entropy of logits of magnitude 50 should be {want:.4f}, got {out:.4f}: "
-        "log(softmax) loses precision there; compute logits - logsumexp(logits) instead."
+        _("cross_entropy of logits of magnitude 50 should be {want}, got {got}: "
+          "log(softmax) loses precision there; compute logits - logsumexp(logits) instead.").format(
+            want=f"{want:.4f}", got=f"{out:.4f}")
     )
 
 
@@ -248,18 +254,21 @@ def cross_entropy_matches_nn_cross_entropy(cross_entropy):
     want = CE_VALUE
     if math.isclose(out, want, abs_tol=1e-5):
         return
-    hints = [
-        (CE_MATRIX, "logits[:, target] picks an N x N matrix, not one entry per row: "
-                    "index with [torch.arange(N), target] (or use gather)."),
-        (CE_SUM, "you summed over the batch: take the mean instead."),
-        (CE_POSITIVE, "the sign is wrong: cross-entropy is minus the mean log-probability."),
-        (CE_NO_LOG, "take the log of the probabilities."),
+    sentences = [  # each known mistake's sentence, its hint included
+        (CE_MATRIX, N_("cross_entropy should equal nn.CrossEntropyLoss()(logits, target) = {want}, got {got}: "
+                       "logits[:, target] picks an N x N matrix, not one entry per row: "
+                       "index with [torch.arange(N), target] (or use gather).")),
+        (CE_SUM, N_("cross_entropy should equal nn.CrossEntropyLoss()(logits, target) = {want}, got {got}: "
+                    "you summed over the batch: take the mean instead.")),
+        (CE_POSITIVE, N_("cross_entropy should equal nn.CrossEntropyLoss()(logits, target) = {want}, got {got}: "
+                         "the sign is wrong: cross-entropy is minus the mean log-probability.")),
+        (CE_NO_LOG, N_("cross_entropy should equal nn.CrossEntropyLoss()(logits, target) = {want}, got {got}: "
+                       "take the log of the probabilities.")),
     ]
-    hint = next((h for value, h in hints if math.isclose(out, value, abs_tol=1e-5)),
-                "cross-entropy is the mean over rows of -log softmax(logits)[i, target[i]].")
-    raise AssertionError(
-        f"cross_entropy should equal nn.CrossEntropyLoss()(logits, target) = {want:.5f}, got {out:.5f}: {hint}"
-    )
+    sentence = next((s for value, s in sentences if math.isclose(out, value, abs_tol=1e-5)),
+                    N_("cross_entropy should equal nn.CrossEntropyLoss()(logits, target) = {want}, got {got}: "
+                       "cross-entropy is the mean over rows of -log softmax(logits)[i, target[i]]."))
+    raise AssertionError(_(sentence).format(want=f"{want:.5f}", got=f"{out:.5f}"))
 
 
 @selfcheck("cross_entropy")
@@ -268,7 +277,7 @@ def cross_entropy_leaves_inputs_alone(cross_entropy):
     logits, target = _ce_problem()
     before = logits.clone(), target.clone()
     cross_entropy(logits, target)
-    assert torch.equal(logits, before[0]) and torch.equal(target, before[1]), (
+    assert torch.equal(logits, before[0]) and torch.equal(target, before[1]), _(
         "cross_entropy changed the logits or targets it was given: an in-place operation (-=, exp_) modified "
         "the caller's tensors; use out-of-place operations."
     )
@@ -279,8 +288,8 @@ def cross_entropy_is_written_by_hand(cross_entropy):
     """is written by hand (no built-in cross_entropy, nll_loss or log_softmax)"""
     used = _forbidden_used(cross_entropy, _ce_problem(), ("cross_entropy", "nll_loss", "log_softmax"))
     assert not used, (
-        f"cross_entropy calls the built-in {', '.join(used)}: write it from logits - torch.logsumexp(...) "
-        "and indexing."
+        _("cross_entropy calls the built-in {names}: write it from logits - torch.logsumexp(...) "
+          "and indexing.").format(names=", ".join(used))
     )
 
 
@@ -293,8 +302,8 @@ def binary_entropy_returns_same_shape(binary_entropy):
     p = torch.tensor([[0.1, 0.5, 0.9], [0.2, 0.3, 0.7]])
     out = _tensor(binary_entropy(p), "binary_entropy")
     assert out.shape == p.shape, (
-        f"binary_entropy of a (2, 3) tensor should have shape (2, 3), one entropy per element, "
-        f"got {tuple(out.shape)}: do not sum or average."
+        _("binary_entropy of a (2, 3) tensor should have shape (2, 3), one entropy per element, "
+          "got {shape}: do not sum or average.").format(shape=tuple(out.shape))
     )
 
 
@@ -302,7 +311,8 @@ def binary_entropy_returns_same_shape(binary_entropy):
 def binary_entropy_is_float32(binary_entropy):
     """returns float32 for float32 input"""
     out = _tensor(binary_entropy(torch.tensor([0.1, 0.5])), "binary_entropy")
-    assert out.dtype == torch.float32, f"binary_entropy should return float32, got {out.dtype}."
+    assert out.dtype == torch.float32, _("binary_entropy should return float32, got {dtype}.").format(
+        dtype=out.dtype)
 
 
 @selfcheck("binary_entropy")
@@ -310,11 +320,12 @@ def binary_entropy_is_zero_at_0_and_1(binary_entropy):
     """is 0 (not NaN) at p = 0 and p = 1"""
     out = _tensor(binary_entropy(torch.tensor([0.0, 1.0])), "binary_entropy")
     assert torch.isfinite(out).all(), (
-        f"binary_entropy at p = 0 and 1 gives {out.tolist()}: 0 * log(0) is NaN in floating point; "
-        "use torch.special.xlogy(p, p), which defines 0 * log 0 = 0."
+        _("binary_entropy at p = 0 and 1 gives {got}: 0 * log(0) is NaN in floating point; "
+          "use torch.special.xlogy(p, p), which defines 0 * log 0 = 0.").format(got=out.tolist())
     )
     assert torch.allclose(out, torch.zeros(2), atol=1e-6), (
-        f"binary_entropy at p = 0 and 1 should be 0 (a certain outcome carries no information), got {out.tolist()}."
+        _("binary_entropy at p = 0 and 1 should be 0 (a certain outcome carries no information), got {got}.").format(
+            got=out.tolist())
     )
 
 
@@ -323,12 +334,13 @@ def binary_entropy_of_fair_coin_is_one_bit(binary_entropy):
     """H(0.5) = 1 bit"""
     h = float(_tensor(binary_entropy(torch.tensor([0.5])), "binary_entropy").reshape(-1)[0])
     if abs(h - math.log(2)) < 1e-4:
-        raise AssertionError(f"H(0.5) should be 1 bit, got {h:.4f}, which is ln 2: that is nats; "
-                             "divide by ln 2 (or use log2) to get bits.")
+        raise AssertionError(_("H(0.5) should be 1 bit, got {got}, which is ln 2: that is nats; "
+                               "divide by ln 2 (or use log2) to get bits.").format(got=f"{h:.4f}"))
     if abs(h - 0.5) < 1e-4:
-        raise AssertionError(f"H(0.5) should be 1 bit, got {h:.4f}, half of it: "
-                             "did you leave out the (1 - p) log2 (1 - p) term?")
-    assert abs(h - 1.0) < 1e-5, f"H(0.5) should be 1 bit, got {h:.4f}: H(p) = -p log2 p - (1-p) log2 (1-p)."
+        raise AssertionError(_("H(0.5) should be 1 bit, got {got}, half of it: "
+                               "did you leave out the (1 - p) log2 (1 - p) term?").format(got=f"{h:.4f}"))
+    assert abs(h - 1.0) < 1e-5, _("H(0.5) should be 1 bit, got {got}: H(p) = -p log2 p - (1-p) log2 (1-p).").format(
+        got=f"{h:.4f}")
 
 
 @selfcheck("binary_entropy")
@@ -336,10 +348,13 @@ def binary_entropy_matches_known_values(binary_entropy):
     """H(0.1) = 0.469 bits, and H(p) = H(1 - p)"""
     out = _tensor(binary_entropy(torch.tensor([0.1, 0.9, 0.25, 0.75])), "binary_entropy").reshape(-1)
     assert torch.allclose(out[0::2], out[1::2], atol=1e-6), (
-        f"H(p) should equal H(1 - p), got H(0.1) = {float(out[0]):.4f}, H(0.9) = {float(out[1]):.4f}: "
-        "did you leave out the (1 - p) log2 (1 - p) term?"
+        _("H(p) should equal H(1 - p), got H(0.1) = {low}, H(0.9) = {high}: "
+          "did you leave out the (1 - p) log2 (1 - p) term?").format(low=f"{float(out[0]):.4f}",
+                                                                     high=f"{float(out[1]):.4f}")
     )
     assert abs(float(out[0]) - 0.469) < 1e-3, (
-        f"H(0.1) should be 0.469 bits, got {float(out[0]):.4f}: H(p) = -p log2 p - (1-p) log2 (1-p)."
+        _("H(0.1) should be 0.469 bits, got {got}: H(p) = -p log2 p - (1-p) log2 (1-p).").format(
+            got=f"{float(out[0]):.4f}")
     )
-    assert abs(float(out[2]) - 0.811278) < 1e-4, f"H(0.25) should be 0.8113 bits, got {float(out[2]):.4f}."
+    assert abs(float(out[2]) - 0.811278) < 1e-4, _("H(0.25) should be 0.8113 bits, got {got}.").format(
+        got=f"{float(out[2]):.4f}")

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from autograder.i18n import N_, course_text as _
 from autograder.selfcheck import selfcheck
 
 # Made by tools/selfcheck_numbers.py: per nn.Linear(in, out) of the checks' network, [a, fan_in + fan_out] with a the
@@ -48,10 +49,10 @@ def _set(set_weight_from_numpy):
         result = set_weight_from_numpy(layer, array)
     except RuntimeError as error:
         if "leaf Variable" in str(error) or "requires grad" in str(error):
-            raise AssertionError(
+            raise AssertionError(_(
                 "copying into layer.weight raised 'a leaf Variable that requires grad is being used in an in-place "
                 "operation': do the copy inside `with torch.no_grad():`."
-            ) from None
+            )) from None
         raise
     return layer, result, array, weight, bias
 
@@ -59,22 +60,22 @@ def _set(set_weight_from_numpy):
 @selfcheck("set_weight_from_numpy")
 def numpy_returns_the_layer(set_weight_from_numpy):
     """returns the layer it was given"""
-    layer, result, *_ = _set(set_weight_from_numpy)
+    layer, result = _set(set_weight_from_numpy)[:2]
     assert result is layer, (
-        f"set_weight_from_numpy should return the layer it changed, got {type(result).__name__}: "
-        "end with `return layer`."
+        _("set_weight_from_numpy should return the layer it changed, got {type}: "
+          "end with `return layer`.").format(type=type(result).__name__)
     )
 
 
 @selfcheck("set_weight_from_numpy")
 def numpy_keeps_the_parameter(set_weight_from_numpy):
     """keeps layer.weight the same Parameter object"""
-    layer, _, _, weight, _ = _set(set_weight_from_numpy)
-    assert layer.weight is weight, (
+    layer, _result, _array, weight, _bias = _set(set_weight_from_numpy)
+    assert layer.weight is weight, _(
         "layer.weight is a new object after the call, so an optimizer built earlier still updates the old one: "
         "copy the values into the existing Parameter (layer.weight.copy_(...) under torch.no_grad())."
     )
-    assert isinstance(layer.weight, nn.Parameter) and layer.weight.requires_grad, (
+    assert isinstance(layer.weight, nn.Parameter) and layer.weight.requires_grad, _(
         "layer.weight should stay a Parameter that requires grad."
     )
 
@@ -82,22 +83,25 @@ def numpy_keeps_the_parameter(set_weight_from_numpy):
 @selfcheck("set_weight_from_numpy")
 def numpy_keeps_float32(set_weight_from_numpy):
     """keeps the weight float32"""
-    layer, *_ = _set(set_weight_from_numpy)
+    layer = _set(set_weight_from_numpy)[0]
     assert layer.weight.dtype == torch.float32, (
-        f"layer.weight is {layer.weight.dtype} after the call, but the layer computes in float32: "
-        "torch.from_numpy keeps NumPy's float64; copy_ into the existing weight converts it."
+        _("layer.weight is {dtype} after the call, but the layer computes in float32: "
+          "torch.from_numpy keeps NumPy's float64; copy_ into the existing weight converts it.").format(
+            dtype=layer.weight.dtype)
     )
 
 
 @selfcheck("set_weight_from_numpy")
 def numpy_copies_the_values(set_weight_from_numpy):
     """puts the array's values into the weight and leaves the bias alone"""
-    layer, _, array, _, bias = _set(set_weight_from_numpy)
+    layer, _result, array, _weight, bias = _set(set_weight_from_numpy)
     got = layer.weight.detach().double().numpy()
     assert got.shape == array.shape and np.allclose(got, array, atol=1e-6), (
-        f"layer.weight should hold the array's values {array.round(4).tolist()}, got {got.round(4).tolist()}."
+        _("layer.weight should hold the array's values {want}, got {got}.").format(
+            want=array.round(4).tolist(), got=got.round(4).tolist())
     )
-    assert torch.equal(layer.bias.detach(), bias), "set_weight_from_numpy changed layer.bias: only the weight changes."
+    assert torch.equal(layer.bias.detach(), bias), _(
+        "set_weight_from_numpy changed layer.bias: only the weight changes.")
 
 
 # ---------------------------------------------------------------------------------- initialisers
@@ -133,29 +137,32 @@ def _run(init, *args, nested_bias: bool = True):
         except (AttributeError, TypeError) as error:
             if "NoneType" in str(error) and not nested_bias:
                 raise AssertionError(
-                    "a Linear built with bias=False has module.bias = None, and your code failed on it "
-                    f"({type(error).__name__}: {error}): skip it with `if module.bias is not None`."
+                    _("a Linear built with bias=False has module.bias = None, and your code failed on it "
+                      "({type}: {error}): skip it with `if module.bias is not None`.").format(
+                        type=type(error).__name__, error=error)
                 ) from None
             raise
     return net, result, before
 
 
 def _returns_net(init, *args):
-    net, result, _ = _run(init, *args)
+    net, result, _before = _run(init, *args)
     assert result is net, (
-        f"{init.__name__} should return the network it changed, got {type(result).__name__}: end with `return net`."
+        _("{name} should return the network it changed, got {type}: end with `return net`.").format(
+            name=init.__name__, type=type(result).__name__)
     )
 
 
 def _keeps_parameters(init, *args):
-    net, _, before = _run(init, *args)
+    net, _result, before = _run(init, *args)
     new = [name for name, p in net.named_parameters() if name not in before or before[name][0] is not p]
     assert not new, (
-        f"{', '.join(new)} are new Parameter objects after {init.__name__}, so an optimizer built earlier would not "
-        "see them: fill the existing ones in place (nn.init.normal_, nn.init.zeros_, ... under no_grad)."
+        _("{names} are new Parameter objects after {name}, so an optimizer built earlier would not "
+          "see them: fill the existing ones in place (nn.init.normal_, nn.init.zeros_, ... under no_grad).").format(
+            names=", ".join(new), name=init.__name__)
     )
     wrong = [f"{n} ({p.dtype})" for n, p in net.named_parameters() if p.dtype != torch.float32]
-    assert not wrong, f"every parameter should stay float32, got {', '.join(wrong)}."
+    assert not wrong, _("every parameter should stay float32, got {names}.").format(names=", ".join(wrong))
 
 
 def _changed(net, before, name) -> bool:
@@ -169,39 +176,42 @@ def _changed_layers(net, before, names=("inp", "nested")) -> list[nn.Linear]:
 
 
 def _nested_reached(init, *args):
-    net, _, before = _run(init, *args)
+    net, _result, before = _run(init, *args)
     assert _changed(net, before, "inp.weight"), (
-        f"{init.__name__} did not change the weight of a top-level nn.Linear: fill module.weight of every nn.Linear."
+        _("{name} did not change the weight of a top-level nn.Linear: fill module.weight of every nn.Linear.").format(
+            name=init.__name__)
     )
     assert _changed(net, before, "body.1.0.weight"), (
-        f"{init.__name__} did not reach an nn.Linear nested inside an nn.Sequential: net.children() only yields "
-        "direct submodules; loop over net.modules(), which walks the whole tree."
+        _("{name} did not reach an nn.Linear nested inside an nn.Sequential: net.children() only yields "
+          "direct submodules; loop over net.modules(), which walks the whole tree.").format(name=init.__name__)
     )
 
 
 def _biases_zeroed(init, *args):
-    net, _, _ = _run(init, *args)
+    net, _result, _before = _run(init, *args)
     for name, module in net.named_modules():
         if isinstance(module, nn.Linear):
             assert torch.count_nonzero(module.bias) == 0, (
-                f"the bias of the nn.Linear {name!r} is not 0 after {init.__name__}: set it with nn.init.zeros_."
+                _("the bias of the nn.Linear {layer} is not 0 after {name}: set it with nn.init.zeros_.").format(
+                    layer=repr(name), name=init.__name__)
             )
 
 
 def _bias_free_layers_survive(init, *args):
-    net, _, _ = _run(init, *args, nested_bias=False)
-    assert net.nested.bias is None, (
+    net, _result, _before = _run(init, *args, nested_bias=False)
+    assert net.nested.bias is None, _(
         "a Linear built with bias=False should still have no bias afterwards: skip it instead of giving it one."
     )
 
 
 def _others_untouched(init, *args):
-    net, _, before = _run(init, *args)
+    net, _result, before = _run(init, *args)
     touched = [name for name in ("body.1.1.weight", "body.1.1.bias", "conv.weight", "conv.bias")
                if _changed(net, before, name)]
     assert not touched, (
-        f"{init.__name__} changed {', '.join(touched)}, which belong to a LayerNorm and a Conv1d: "
-        "only initialise modules that are nn.Linear (isinstance(module, nn.Linear))."
+        _("{name} changed {names}, which belong to a LayerNorm and a Conv1d: "
+          "only initialise modules that are nn.Linear (isinstance(module, nn.Linear)).").format(
+            name=init.__name__, names=", ".join(touched))
     )
 
 
@@ -232,24 +242,30 @@ def normal_reaches_nested_linears(init_linear_normal):
 def normal_has_the_requested_std(init_linear_normal):
     """draws weights with mean 0 and the requested standard deviation"""
     for std in (STD, 2.0):
-        net, _, before = _run(init_linear_normal, std)
+        net, _result, before = _run(init_linear_normal, std)
         for layer in _changed_layers(net, before):
             w = layer.weight.detach()
             got_std, got_mean = w.std().item(), w.mean().item()
             if abs(got_std / std - 1) < 0.1 and abs(got_mean) < 0.1 * std:
                 continue
             if abs(got_std / std**2 - 1) < 0.1:
-                hint = "you passed the variance std**2, but normal_(w, mean, std) takes the standard deviation"
+                sentence = N_("with std = {std} the weights of a {shape} Linear should have standard deviation {std}, "
+                              "got mean {mean} and std {got}: you passed the variance std**2, but "
+                              "normal_(w, mean, std) takes the standard deviation.")
             elif abs(got_std / math.sqrt(std) - 1) < 0.1:
-                hint = "you passed sqrt(std), but normal_(w, mean, std) takes the standard deviation itself"
+                sentence = N_("with std = {std} the weights of a {shape} Linear should have standard deviation {std}, "
+                              "got mean {mean} and std {got}: you passed sqrt(std), but normal_(w, mean, std) takes "
+                              "the standard deviation itself.")
             elif abs(got_mean) >= 0.1 * std:
-                hint = "the mean should be 0: nn.init.normal_(w, mean=0.0, std=std)"
+                sentence = N_("with std = {std} the weights of a {shape} Linear should have standard deviation {std}, "
+                              "got mean {mean} and std {got}: the mean should be 0: "
+                              "nn.init.normal_(w, mean=0.0, std=std).")
             else:
-                hint = "fill it with nn.init.normal_(module.weight, mean=0.0, std=std)"
-            raise AssertionError(
-                f"with std = {std} the weights of a {tuple(w.shape)} Linear should have standard deviation {std}, "
-                f"got mean {got_mean:.3f} and std {got_std:.3f}: {hint}."
-            )
+                sentence = N_("with std = {std} the weights of a {shape} Linear should have standard deviation {std}, "
+                              "got mean {mean} and std {got}: fill it with "
+                              "nn.init.normal_(module.weight, mean=0.0, std=std).")
+            raise AssertionError(_(sentence).format(std=std, shape=tuple(w.shape), mean=f"{got_mean:.3f}",
+                                                    got=f"{got_std:.3f}"))
 
 
 @selfcheck("init_linear_normal")
@@ -302,40 +318,42 @@ def xavier_reaches_nested_linears(init_xavier):
 @selfcheck("init_xavier")
 def xavier_respects_the_bound(init_xavier):
     """keeps every weight inside (-a, a), a = sqrt(6 / (fan_in + fan_out))"""
-    net, _, _ = _run(init_xavier)
+    net, _result, _before = _run(init_xavier)
     for name in ("inp", "nested", "out"):
         layer = getattr(net, name)
         a, top = _bound(layer), layer.weight.detach().abs().max().item()
         assert top <= a * (1 + 1e-6), (
-            f"a {tuple(layer.weight.shape)} Linear's weights should lie in (-{a:.4f}, {a:.4f}), the largest is "
-            f"{top:.4f}: draw from U(-a, a) with a = sqrt(6 / (fan_in + fan_out)), gain 1 and not a normal "
-            "distribution (nn.init.xavier_uniform_)."
+            _("a {shape} Linear's weights should lie in (-{a}, {a}), the largest is "
+              "{top}: draw from U(-a, a) with a = sqrt(6 / (fan_in + fan_out)), gain 1 and not a normal "
+              "distribution (nn.init.xavier_uniform_).").format(shape=tuple(layer.weight.shape), a=f"{a:.4f}",
+                                                                top=f"{top:.4f}")
         )
 
 
 @selfcheck("init_xavier")
 def xavier_fills_the_whole_range(init_xavier):
     """spreads the weights over the whole of (-a, a)"""
-    net, _, before = _run(init_xavier)
+    net, _result, before = _run(init_xavier)
     for layer in _changed_layers(net, before):
         a, top = _bound(layer), layer.weight.detach().abs().max().item()
         assert top > 0.95 * a, (
-            f"a {tuple(layer.weight.shape)} Linear's weights should fill (-{a:.4f}, {a:.4f}), the largest is only "
-            f"{top:.4f}: the bound is a = sqrt(6 / (fan_in + fan_out)), with fan_in + fan_out = "
-            f"{_fans(layer)}."
+            _("a {shape} Linear's weights should fill (-{a}, {a}), the largest is only "
+              "{top}: the bound is a = sqrt(6 / (fan_in + fan_out)), with fan_in + fan_out = "
+              "{fans}.").format(shape=tuple(layer.weight.shape), a=f"{a:.4f}", top=f"{top:.4f}", fans=_fans(layer))
         )
 
 
 @selfcheck("init_xavier")
 def xavier_is_uniform(init_xavier):
     """draws from a uniform, not a normal, distribution"""
-    net, _, before = _run(init_xavier)
+    net, _result, before = _run(init_xavier)
     for layer in _changed_layers(net, before):
         w = layer.weight.detach()
         inner = (w.abs() < _bound(layer) / 2).float().mean().item()
         assert abs(inner - 0.5) < 0.06, (
-            f"{inner:.0%} of a {tuple(w.shape)} Linear's weights lie within half the bound, where a uniform "
-            "U(-a, a) puts 50%: use the uniform version, nn.init.xavier_uniform_, not xavier_normal_."
+            _("{share} of a {shape} Linear's weights lie within half the bound, where a uniform "
+              "U(-a, a) puts 50%: use the uniform version, nn.init.xavier_uniform_, not xavier_normal_.").format(
+                share=f"{inner:.0%}", shape=tuple(w.shape))
         )
 
 
