@@ -6,6 +6,7 @@ the function that runs it; this module dispatches and turns a user's error into 
                                               scores merged into scores.csv
     gradescope    autograder.cli.gradescope   the Gradescope bundle; gradescope-run grades inside it
     new, build, check-course, audit           autograder.cli.authoring
+    i18n          autograder.cli.i18n         the message catalogues of the course (and the engine)
 """
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ import argparse
 import os
 import sys
 
-from autograder.cli import authoring, grade, gradescope, report
+from autograder.cli import authoring, grade, gradescope, i18n, report
 from autograder.cli.common import errors, user_errors
 
-COMMANDS = (grade, report, gradescope, authoring)
+COMMANDS = (grade, report, gradescope, authoring, i18n)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -52,6 +52,8 @@ from autograder.sandbox.hostprobe import ISOLATING
 if TYPE_CHECKING:
     from distributed import Client
 
+LANG_HELP = ("what students read is written in, e.g. zh_CN (default: the course's language, from its course.toml, "
+             "else English)")
 SHOWN_SKIPS = 20  # skipped paths printed before "... and N more"
 
 
@@ -112,6 +114,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                             "class)")
     grade.add_argument("--no-report", action="store_true",
                        help="write the results files and scores.csv only, not the class report and feedback pages")
+    grade.add_argument("--language", default=None, metavar="LANG", help=LANG_HELP)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -202,7 +205,8 @@ def _grade(course: Course, args: argparse.Namespace, found: Discovery, shard: tu
     from autograder.sandbox.zygote import SandboxUnavailable
     jobs = found.jobs
     hide = sorted({course.root, out, *(p.resolve() if p.is_dir() else p.resolve().parent for p in args.paths)})
-    settings = Settings(course=course, secret=secret, isolation="none" if args.no_sandbox else args.exact_isolation or "auto",
+    speak_language(course, args.language)  # the parent writes the pages, the report and the ungraded notes
+    settings = Settings(course=course, secret=secret, language=args.language, isolation="none" if args.no_sandbox else args.exact_isolation or "auto",
                         minimum=args.isolation, memory_bytes=int(args.memory_gib * (1 << 30)),
                         cell_timeout=args.cell_timeout, call_timeout=args.call_timeout,
                         notebook_timeout=args.notebook_timeout, notebook_budget=args.notebook_budget,
@@ -346,6 +350,13 @@ def default_out(course: Course, paths: list[Path]) -> Path:
             return candidate
     raise InputError(f"graded/ here would be inside the submissions being graded ({shown(str(tops[0]))}): pass "
                      f"--out DIR, a folder outside them")
+
+
+def speak_language(course: Course, language: str | None) -> str:
+    """This process's language for what students read: ``--language``, else the course's (autograder.i18n)."""
+    from autograder.i18n import course_language, use
+
+    return use(language or course_language(course.root), course.root)
 
 
 def _write_reports(out: Path, course: Course, quiet: bool) -> None:

@@ -23,6 +23,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     bundle.add_argument("--course", type=Path, default=None, metavar="DIR",
                         help="the course directory (default: as for grade)")
     bundle.add_argument("--secret", default=None, help="course secret (default: as for grade)")
+    bundle.add_argument("--language", default=None, metavar="LANG",
+                        help="what the bundle's feedback is written in, e.g. zh_CN (default: the course's language, "
+                             "from its course.toml, else English)")
     bundle.add_argument("--visibility", default="visible", choices=VISIBILITIES,
                         help="when students see each test's feedback (Gradescope's visibility; default: visible)")
     run = commands.add_parser(
@@ -46,7 +49,7 @@ def bundle_command(args: argparse.Namespace) -> int:
     assignment = course.find(args.assignment)
     if assignment is None:
         raise InputError(f"unknown assignment {args.assignment!r}; the course has {', '.join(course.assignments)}")
-    out = build_bundle(course, assignment, args.out.resolve(), args.visibility, args.secret)
+    out = build_bundle(course, assignment, args.out.resolve(), args.visibility, args.secret, args.language)
     console.print(f"wrote {out}: upload it as the autograder of {assignment.name} on Gradescope", markup=False)
     return 0
 

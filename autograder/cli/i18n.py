@@ -16,7 +16,10 @@ from autograder.grading.course import locate
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    i18n = commands.add_parser("i18n", help="gather and check the message catalogues of the course (docs/translating.md)")
+    i18n = commands.add_parser(
+        "i18n", help="gather and check the message catalogues of the course (docs/translating.md)",
+        description="Gather the course's messages (its hidden tests, self-checks and notebooks) into its gettext "
+                    "catalogues, or check them: nothing untranslated, fuzzy or missing.")
     i18n.set_defaults(run=run)
     i18n.add_argument("action", choices=("extract", "check"), help="extract: update the catalogues; check: list "
                                                                    "what is untranslated or missing")
@@ -24,7 +27,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                       help="the language (default: every language the course has a catalogue for)")
     i18n.add_argument("--engine", action="store_true",
                       help="the engine's catalogue too (in the kit's own repository: autograder/locale/)")
-    i18n.add_argument("--course", type=Path, default=None, metavar="DIR")
+    i18n.add_argument("--course", type=Path, default=None, metavar="DIR",
+                      help="the course directory (default: $AUTOGRADER_COURSE, else the working folder or one above "
+                           "it, else this checkout)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from autograder.cli.grade import LANG_HELP, speak_language
 from autograder.cli.common import console, errors, progress_bar
 from autograder.grading.course import Course, locate
 from autograder.grading.discover import InputError
@@ -41,6 +42,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                         help="the course directory (default: $AUTOGRADER_COURSE, else the working folder or one above "
                              "it, else this checkout)")
     report.add_argument("--quiet", action="store_true", help="no progress bar and no summary lines, only problems")
+    report.add_argument("--language", default=None, metavar="LANG", help=LANG_HELP)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,6 +54,7 @@ def report(course: Course, args: argparse.Namespace) -> int:
     from autograder.outputs.report import write_class_report, write_pages_counted
     from autograder.outputs.webpage import read_results
 
+    speak_language(course, args.language)
     graded = args.graded.resolve()
     if not graded.is_dir():
         raise InputError(f"{graded}: no such results folder")
