@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.after.late import (LateRulesError, Penalty, SubmissionTime, load_rules, nbgrader_time, penalty,
+from autograder.after.late import (LateRulesError, Penalty, SubmissionTime, gradescope_time, load_rules, nbgrader_time, penalty,
                                    submission_time)
 
 PARIS_WINTER = timezone(timedelta(hours=1))
@@ -236,7 +236,7 @@ def test_gradescope_metadata_gives_the_time_and_its_due_dates(tmp_path, rules):
     elsewhere.mkdir()
     (elsewhere / "submission_metadata.json").write_text(json.dumps(GRADESCOPE), encoding="utf-8")
     folder = write_submission(tmp_path)
-    time = submission_time(folder, elsewhere / "submission_metadata.json")
+    time = gradescope_time(elsewhere / "submission_metadata.json")
     assert time.source == "submission_metadata.json"
     assert time.at == datetime(2025, 3, 9, 23, 0, 0, 365935, tzinfo=timezone.utc)
     assert time.due == datetime(2025, 3, 9, 6, 0, tzinfo=timezone.utc) and time.late_due is None
@@ -246,20 +246,43 @@ def test_gradescope_metadata_gives_the_time_and_its_due_dates(tmp_path, rules):
     # its late due date is the cut-off when late.toml sets none
     late_due = {**GRADESCOPE, "assignment": {**GRADESCOPE["assignment"], "late_due_date": "2025-03-09T12:00:00-07:00"}}
     (elsewhere / "submission_metadata.json").write_text(json.dumps(late_due), encoding="utf-8")
-    cut_off = submission_time(folder, elsewhere / "submission_metadata.json")
+    cut_off = gradescope_time(elsewhere / "submission_metadata.json")
     assert penalty(rules, "gradescope", "x", cut_off, 10).final == 0
     # late.toml's due date wins over Gradescope's
     assert penalty(rules, "a1", "x", time, 10).final == pytest.approx(7.0)  # 2 d 0 h 1 min late: 3 days
 
 
-def test_a_timestamp_beside_the_notebook_wins_and_broken_metadata_says_so(tmp_path):
-    both = submission_time(write_submission(tmp_path / "1", "2025-03-08 00:30:00 UTC", GRADESCOPE))
-    assert both.source == "timestamp.txt"
-    broken = submission_time(write_submission(tmp_path / "2", None, {"assignment": {}}))
-    assert broken.at is None and "submission_metadata.json does not give a readable submission time" in broken.note
-    assert isinstance(broken, SubmissionTime)
+def test_only_the_platforms_own_files_give_the_time(tmp_path):
+    # a student's own submission_metadata.json in the folder is not Gradescope's: it gives no time
+    planted = submission_time(write_submission(tmp_path / "1", None, GRADESCOPE))
+    assert planted.at is None and planted.note == "no submission time: no late rule applied"
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"assignment": {}}), encoding="utf-8")
+    unreadable = gradescope_time(broken)
+    assert unreadable.at is None
+    assert "does not give a readable submission time" in unreadable.note
+    assert isinstance(unreadable, SubmissionTime)
 
 
+@pytest.mark.parametrize("attack", ["link to a secret", "fifo", "huge", "folder"])
+def test_a_hostile_timestamp_is_unreadable_not_followed_or_waited_for(tmp_path, attack):
+    """timestamp.txt is in a student's folder: a link to a file the grader may read, a FIFO that never answers, a
+    file of gigabytes. Each gives no time and says why; none is read through or blocks the grader."""
+    folder = write_submission(tmp_path)
+    stamp = folder / "timestamp.txt"
+    if attack == "link to a secret":
+        secret = tmp_path / "secret.txt"
+        secret.write_text("2000-01-01 00:00:00 UTC", encoding="utf-8")
+        stamp.symlink_to(secret)
+    elif attack == "fifo":
+        os.mkfifo(stamp)
+    elif attack == "huge":
+        with stamp.open("wb") as f:
+            f.write(b"2025-03-08 00:30:00 UTC" + b" " * (1 << 20))
+    else:
+        stamp.mkdir()
+    time = submission_time(folder)
+    assert time.at is None and "timestamp.txt does not give a readable submission time" in time.note
 # -- nbgrader ----------------------------------------------------------------------------------------------------------
 def nbgrader_environment(monkeypatch) -> None:
     """nbgrader's gradebook runs ``alembic`` from PATH: this environment's."""

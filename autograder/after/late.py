@@ -23,184 +23,42 @@ day (or hour) after the due date (the grace period is forgiveness, not a later d
 than the cut-off gets 0. An extension moves the due date and the cut-off together. An assignment with no ``due``
 (in late.toml, or else Gradescope's ``due_date``) has no late rule.
 
-When a submission was handed in (:func:`submission_time`): nbgrader's ``timestamp.txt`` beside the notebook
-(``<submitted>/<student>/<assignment>/timestamp.txt``, read exactly as nbgrader 0.9 reads it, see
-:func:`nbgrader_time`), else Gradescope's ``submission_metadata.json`` (``created_at``; its assignment's
-``due_date`` and ``late_due_date`` stand in for a due date and a cut-off that late.toml does not give), else none,
-and the penalty says so. :func:`penalty` gives the raw mark, the share lost, the final mark and the sentence for the
+When a submission was handed in: for ``grade``, nbgrader's ``timestamp.txt`` beside the notebook
+(:func:`submission_time`; ``<submitted>/<student>/<assignment>/timestamp.txt``, read exactly as nbgrader 0.9 reads it,
+see :func:`nbgrader_time`), for ``gradescope-run``, Gradescope's ``/autograder/submission_metadata.json``
+(:func:`gradescope_time`: ``created_at``; its assignment's ``due_date`` and ``late_due_date`` stand in for a due date
+and a cut-off that late.toml does not give, never a file a student handed in), else none, and the penalty says so.
+Both files are read as hostile (a regular file, no link, a few kB). :func:`apply_late` puts the penalty in a
+notebook's result. :func:`penalty` gives the raw mark, the share lost, the final mark and the sentence for the
 student's page; :data:`LatePenaltyPlugin` (``c.AssignLatePenalties.plugin_class``) applies the same rules inside
 ``nbgrader autograde``, so that ``nbgrader export`` shows the penalty the kit computes.
 """
 from __future__ import annotations
 
 import json
-import re
-import tomllib
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+import os
+import stat
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any
 
+from autograder.after.late_rules import (
+    RULES_FILE,
+    UNITS,
+    LateRules,
+    LateRulesError,
+    Rule,
+    load_rules,
+)
 from autograder.i18n import N_, _
 
-RULES_FILE = "late.toml"
-UNITS = {"day": timedelta(days=1), "hour": timedelta(hours=1)}
-SETTINGS = ("grace", "per", "share", "cap", "cutoff")
-_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(w|d|h|m|s)\s*")
-_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+if TYPE_CHECKING:
+    from autograder.grading.results import NotebookResult
 
-
-class LateRulesError(ValueError):
-    """late.toml cannot be used; the message is one line naming the file, the place in it and what is wrong."""
-
-
-# -- the rules ---------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Rule:
-    """One assignment's late rule."""
-    due: datetime | None = None
-    grace: timedelta = timedelta(0)
-    per: str = "day"
-    share: float = 0.0
-    cap: float = 1.0
-    cutoff: timedelta | datetime | None = None  # after the due date, or a moment
-
-    def cutoff_after(self, due: datetime) -> datetime | None:
-        return due + self.cutoff if isinstance(self.cutoff, timedelta) else self.cutoff
-
-
-@dataclass(frozen=True)
-class Extension:
-    due: datetime | None = None  # a new due date, or
-    extra: timedelta | None = None  # more time
-
-
-@dataclass(frozen=True)
-class LateRules:
-    path: Path
-    default: Rule
-    assignments: dict[str, Rule] = field(default_factory=dict)
-    extensions: dict[tuple[str, str], Extension] = field(default_factory=dict)  # (student, assignment) ->
-
-    def rule(self, assignment: str) -> Rule:
-        return self.assignments.get(assignment, self.default)
-
-    def student_dates(self, student: str, assignment: str, due: datetime,
-                      cutoff: datetime | None) -> tuple[datetime, datetime | None, bool]:
-        """The student's due date and cut-off (an extension moves both by the same time), and whether extended."""
-        extension = self.extensions.get((student, assignment))
-        if extension is None:
-            return due, cutoff, False
-        new_due = extension.due if extension.due is not None else due + (extension.extra or timedelta(0))
-        return new_due, (cutoff + (new_due - due) if cutoff is not None else None), True
-
-    def unknown_assignments(self, known: Iterable[str]) -> list[str]:
-        """The assignments late.toml names that the course does not have (a misspelt name gets no rule)."""
-        named = set(self.assignments) | {a for _s, a in self.extensions}
-        return sorted(named - set(known))
-
-
-def load_rules(where: str | Path) -> LateRules | None:
-    """The rules in ``where`` (late.toml, or a course directory holding one); None when there is no such file."""
-    path = Path(where)
-    path = path / RULES_FILE if path.is_dir() else path
-    if not path.is_file():
-        return None
-    try:
-        return _rules(path, tomllib.loads(path.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise LateRulesError(f"{path}: not readable TOML ({error})") from None
-    except LateRulesError as error:  # where in the file, and what is wrong
-        raise LateRulesError(f"{path}: {error}") from None
-
-
-def _rules(path: Path, data: dict[str, Any]) -> LateRules:
-    _table("the file", data, ("late", "assignments", "extensions"))
-    default = _rule("[late]", data.get("late", {}), Rule(), SETTINGS)
-    assignments = {name: _rule(f'[assignments."{name}"]', table, default, ("due",) + SETTINGS)
-                   for name, table in _table("[assignments]", data.get("assignments", {})).items()}
-    extensions = {(student, assignment): _extension(f'[extensions."{student}"] "{assignment}"', given)
-                  for student, table in _table("[extensions]", data.get("extensions", {})).items()
-                  for assignment, given in _table(f'[extensions."{student}"]', table).items()}
-    return LateRules(path, default, assignments, extensions)
-
-
-def _rule(where: str, table: Any, base: Rule, keys: tuple[str, ...]) -> Rule:
-    given = _table(where, table, keys)
-    rule = Rule(**{**base.__dict__, **{key: _SETTING[key](f"{where} {key}", v) for key, v in given.items()}})
-    if isinstance(rule.cutoff, datetime) and rule.due is not None and rule.cutoff <= rule.due:
-        raise LateRulesError(f"{where} cutoff: {rule.cutoff.isoformat()} is not after the due date")
-    return rule
-
-
-def _extension(where: str, table: Any) -> Extension:
-    given = _table(where, table, ("due", "extra"))
-    if len(given) != 1:
-        raise LateRulesError(f"{where}: give either due (a new due date) or extra (more time)")
-    if "due" in given:
-        return Extension(due=_moment(f"{where} due", given["due"]))
-    return Extension(extra=_duration(f"{where} extra", given["extra"]))
-
-
-def _table(where: str, value: Any, keys: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """``value``, a TOML table; with ``keys``, one with no other key (a misspelt key ignored is a rule not applied)."""
-    if not isinstance(value, dict):
-        raise LateRulesError(f"{where} is not a table")
-    unknown = sorted(set(value) - set(keys)) if keys is not None else []
-    if unknown:
-        raise LateRulesError(f"{where}: unknown key {unknown[0]!r} (expected {', '.join(keys or ())})")
-    return value
-
-
-def _unit(where: str, value: Any) -> str:
-    if value not in UNITS:
-        raise LateRulesError(f"{where}: {value!r} is not \"day\" or \"hour\"")
-    return value
-
-
-def _cutoff(where: str, value: Any) -> timedelta | datetime | None:
-    """A duration after the due date, a moment, or false: none (for an assignment, where [late] sets one)."""
-    if value is False:
-        return None
-    return _duration(where, value) if isinstance(value, str) and _DURATION.match(value) else _moment(where, value)
-
-
-def _fraction(where: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise LateRulesError(f"{where}: {value!r} is not a share between 0 and 1 (0.1 is 10 %)")
-    return float(value)
-
-
-def _duration(where: str, value: Any) -> timedelta:
-    text = value if isinstance(value, str) else ""
-    parts = _DURATION.findall(text)
-    if not parts or "".join(_DURATION.sub("", text).split()):
-        raise LateRulesError(f"{where}: {value!r} is not a duration such as \"15m\", \"48h\" or \"1d 12h\"")
-    return timedelta(seconds=sum(float(n) * _SECONDS[unit] for n, unit in parts))
-
-
-def _moment(where: str, value: Any) -> datetime:
-    """A date-time with its time zone: a TOML offset date-time, or an ISO 8601 string with an offset, or followed by
-    an IANA zone ("2025-03-07 23:59 Europe/Paris": the local time there, summer time included)."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    moment = value
-    if isinstance(value, str):
-        local, _space, zone = value.strip().rpartition(" ")
-        try:
-            moment = datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(zone)) if "/" in zone or zone == "UTC" \
-                else datetime.fromisoformat(value.strip())
-        except (ValueError, ZoneInfoNotFoundError):
-            moment = None
-    if isinstance(moment, datetime) and moment.tzinfo is not None:
-        return moment
-    if isinstance(moment, (datetime, date)):
-        raise LateRulesError(f"{where}: {value} has no time zone (write 2025-03-07T23:59:00+01:00, or "
-                             f"\"2025-03-07 23:59 Europe/Paris\")")
-    raise LateRulesError(f"{where}: {value!r} is not an ISO 8601 date-time with a time zone")
-
-
-_SETTING = {"due": _moment, "grace": _duration, "per": _unit, "share": _fraction, "cap": _fraction, "cutoff": _cutoff}
+__all__ = ["LateRules", "LateRulesError", "Penalty", "Rule", "SubmissionTime", "apply_late", "gradescope_student",
+           "gradescope_time", "load_rules", "nbgrader_time", "penalty", "submission_time"]
+SMALL_FILE = 64 * 1024  # timestamp.txt and submission_metadata.json are a line and a few kB
 
 
 # -- when it was handed in ---------------------------------------------------------------------------------------------
@@ -214,15 +72,29 @@ class SubmissionTime:
     note: str = ""  # why there is no time, or what is doubtful about it (translated)
 
 
-def submission_time(folder: Path, metadata: Path | None = None) -> SubmissionTime:
-    """When the submission in ``folder`` was handed in: nbgrader's timestamp.txt there, else Gradescope's
-    submission_metadata.json (``metadata``, e.g. /autograder/submission_metadata.json, or one in ``folder``)."""
-    if (folder / "timestamp.txt").is_file():
+def submission_time(folder: Path) -> SubmissionTime:
+    """When the submission in ``folder`` was handed in: nbgrader's timestamp.txt there (``nbgrader collect`` writes
+    it over any a student handed in), else none, and the note says so. Gradescope's time is
+    :func:`gradescope_time` of the metadata Gradescope writes, never a file in the student's folder."""
+    if (folder / "timestamp.txt").exists() or (folder / "timestamp.txt").is_symlink():
         return nbgrader_time(folder / "timestamp.txt")
-    for candidate in (metadata, folder / "submission_metadata.json"):
-        if candidate is not None and candidate.is_file():
-            return gradescope_time(candidate)
     return SubmissionTime(None, note=_("no submission time: no late rule applied"))
+
+
+def read_small(path: Path) -> str:
+    """The text of ``path``, a regular file of at most :data:`SMALL_FILE` bytes, read without following a link:
+    a submission's folder is a student's, and its timestamp.txt may be a link to a secret, a FIFO or /dev/zero.
+    OSError (with why) for anything else; UnicodeDecodeError for what is not UTF-8."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError("not a regular file")
+        data = os.read(fd, SMALL_FILE + 1)
+    finally:
+        os.close(fd)
+    if len(data) > SMALL_FILE:
+        raise OSError(f"larger than {SMALL_FILE} bytes")
+    return data.decode("utf-8")
 
 
 def nbgrader_time(path: Path) -> SubmissionTime:
@@ -231,9 +103,9 @@ def nbgrader_time(path: Path) -> SubmissionTime:
     dateutil reads. Read the same way, whatever nbgrader gets wrong, so that the kit and nbgrader agree; what it
     gets wrong is said in the note (a zone abbreviation such as PDT or CEST that it takes as UTC)."""
     try:
-        text = path.read_text(encoding="utf-8").strip()
+        text = read_small(path).strip()
     except (OSError, UnicodeDecodeError) as error:
-        return _unreadable(path, type(error).__name__)
+        return _unreadable(path, error.strerror or str(error) if isinstance(error, OSError) else type(error).__name__)
     if not text:  # nbgrader: "Empty timestamp file", and no time
         return SubmissionTime(None, note=_("no submission time: no late rule applied"))
     try:
@@ -269,15 +141,15 @@ def _parse_like_nbgrader(text: str) -> tuple[datetime, tuple[str, str] | None]:
     else:
         moment = parser.parse(text)
     if moment.tzinfo is None or moment.utcoffset() is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc), doubt
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC), doubt
 
 
 def gradescope_time(path: Path) -> SubmissionTime:
     """Gradescope's submission_metadata.json: ``created_at``, and the assignment's ``due_date``/``late_due_date``
     (ISO 8601 with an offset, e.g. "2018-07-01T14:22:32.365935-07:00"; a date may be null)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_small(path))
         assignment = data.get("assignment") or {}
         at = _iso(data["created_at"])
         return SubmissionTime(at, "submission_metadata.json", _iso(assignment.get("due_date")),
@@ -291,7 +163,7 @@ def _iso(value: Any) -> datetime | None:
     if value is None:
         return None
     moment = datetime.fromisoformat(value)  # TypeError for what is not a string: unreadable
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _unreadable(path: Path, why: str) -> SubmissionTime:
@@ -327,7 +199,7 @@ def penalty(rules: LateRules | None, assignment: str, student: str,
     """What lateness costs ``student``'s ``raw`` mark on ``assignment``. ``submitted_at`` is an aware datetime (a naive
     one is UTC, as nbgrader's), a :class:`SubmissionTime` (from :func:`submission_time`), or None."""
     if isinstance(submitted_at, datetime) and submitted_at.tzinfo is None:
-        submitted_at = submitted_at.replace(tzinfo=timezone.utc)  # nbgrader's gradebook keeps naive UTC times
+        submitted_at = submitted_at.replace(tzinfo=UTC)  # nbgrader's gradebook keeps naive UTC times
     when = submitted_at if isinstance(submitted_at, SubmissionTime) else SubmissionTime(submitted_at)
     raw = float(raw)
     if rules is None:
@@ -353,6 +225,25 @@ def penalty(rules: LateRules | None, assignment: str, student: str,
         sentence = _("Your due date for this assignment was extended to {due}.").format(
             due=_moment_text(due, due)) + " " + sentence
     return Penalty(raw, share, final, sentence, True, when.at, due)
+
+
+def apply_late(result: NotebookResult, rules: LateRules | None, when: SubmissionTime,
+               student: str | None = None) -> NotebookResult:
+    """``result`` with the course's late rule applied (its ``late``: raw, penalty, final, the sentence), or as it is
+    when the course has no late rules. ``student``: whom extensions are looked up for (default: the result's)."""
+    if rules is None:
+        return result
+    late = penalty(rules, result.assignment, student or result.student, when, result.raw_score)
+    return replace(result, late=late.to_json())
+
+
+def gradescope_student(rules: LateRules | None, when: SubmissionTime) -> str:
+    """Whom late.toml's extensions are looked up for on Gradescope: the first of the submitters' e-mails that has
+    an extension (a group has several), else the first e-mail."""
+    users = list(when.users)
+    if rules is not None:
+        users.sort(key=lambda user: not any(s == user for s, _a in rules.extensions))
+    return users[0] if users else ""
 
 
 def _lateness(rule: Rule, at: datetime, due: datetime, cutoff: datetime | None) -> tuple[str, int, float]:
@@ -472,7 +363,7 @@ def _plugin_class() -> type:
                     return
                 extended = (student, assignment) in self.rules.extensions
                 extension = self.rules.student_dates(student, assignment, rule.due, None)[0] - rule.due
-                wanted = {"duedate": (record, rule.due.astimezone(timezone.utc).replace(tzinfo=None)),  # naive UTC
+                wanted = {"duedate": (record, rule.due.astimezone(UTC).replace(tzinfo=None)),  # naive UTC
                           "extension": (submission, extension if extended else None)}
                 for name, (row, value) in wanted.items():
                     if getattr(row, name) != value:

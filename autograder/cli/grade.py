@@ -44,13 +44,15 @@ from rich.text import Text
 
 from autograder.cli.common import console, errors, progress_bar
 from autograder.grading.course import Course, locate
-from autograder.grading.discover import Discovery, InputError, discover, nothing_found, shown, submissions_top
+from autograder.grading.discover import Discovery, InputError, Job, discover, nothing_found, shown, submissions_top
 from autograder.grading.results import NotebookResult, write_results, write_scores_csv
 from autograder.platforms.gradescope import ungraded
 from autograder.sandbox.hostprobe import ISOLATING
 
 if TYPE_CHECKING:
     from distributed import Client
+
+    from autograder.after.late_rules import LateRules
 
 LANG_HELP = ("what students read is written in, e.g. zh_CN (default: the course's language, from its course.toml, "
              "else English)")
@@ -147,6 +149,7 @@ def grade(course: Course, args: argparse.Namespace) -> int:
     before the results folder is made."""
     shard, executor = _check_options(args)
     found = _found(course, args, shard)
+    rules = _late_rules(course, args.quiet)
     secret = course.secret(args.secret)
     client = None
     if executor is not None and found.jobs:  # before --out is made: a wrong address costs seconds, not a folder
@@ -155,7 +158,7 @@ def grade(course: Course, args: argparse.Namespace) -> int:
         client = connect(executor, args.connect_timeout)
     try:
         out = _output_folder(args.out if args.out is not None else default_out(course, args.paths))
-        return _grade(course, args, found, shard, out, secret, client)
+        return _grade(course, args, found, shard, out, secret, client, rules)
     finally:
         if client is not None:
             client.close()
@@ -196,10 +199,56 @@ def _found(course: Course, args: argparse.Namespace, shard: tuple[int, int] | No
     return found
 
 
+def _late_rules(course: Course, quiet: bool) -> LateRules | None:
+    """The course's late.toml (None: no late rules); a file that cannot be used is an InputError, one line."""
+    from autograder.after.late_rules import LateRulesError, load_rules
+
+    try:
+        rules = load_rules(course.root)
+    except LateRulesError as error:
+        raise InputError(str(error)) from None
+    if rules is not None:
+        for name in rules.unknown_assignments(course.assignments):
+            errors.print(f"note: {rules.path.name} names {shown(name)}, which the course does not have: no late rule "
+                         f"applies to it", markup=False)
+        if not quiet:
+            console.print(f"late rules: {rules.path}", markup=False, soft_wrap=True)
+    return rules
+
+
+class _Lateness:
+    """Applies the late rules to each notebook graded (autograder.after.late) and says once what it could not do:
+    how many notebooks had no submission time, and each doubt about a timestamp's time zone."""
+
+    def __init__(self, rules: LateRules | None):
+        self.rules = rules
+        self.untimed: list[str] = []
+        self.doubts: set[str] = set()
+
+    def __call__(self, item: NotebookResult, job: Job) -> NotebookResult:
+        from autograder.after.late import apply_late, submission_time
+
+        if self.rules is None:
+            return item
+        when = submission_time(job.path.parent)
+        if when.at is None:
+            self.untimed.append(f"{shown(job.student)}/{job.assignment.name}")
+        elif when.note:
+            self.doubts.add(when.note)
+        return apply_late(item, self.rules, when, job.student)
+
+    def report(self) -> None:
+        if self.untimed:
+            errors.print(f"note: {len(self.untimed)} notebook(s) have no readable timestamp.txt, so no late rule was "
+                         f"applied to them (e.g. {', '.join(self.untimed[:3])})", markup=False)
+        for doubt in sorted(self.doubts):
+            errors.print(f"note: {doubt}", markup=False)
+
+
 def _grade(course: Course, args: argparse.Namespace, found: Discovery, shard: tuple[int, int] | None, out: Path,
-           secret: str, client: Client | None) -> int:
+           secret: str, client: Client | None, rules: LateRules | None = None) -> int:
     """Grade what was found into ``out``: the results files as they come, then scores, the table, what went wrong,
-    and the pages. ``client``: a Dask client to grade on, else local workers."""
+    and the pages. ``client``: a Dask client to grade on, else local workers; ``rules``: the course's late rules."""
     from autograder.grading.runner import Graded, Note, Settings  # torch is imported once input is valid
     from autograder.grading.workers import grade_parallel
     from autograder.sandbox.zygote import SandboxUnavailable
@@ -219,6 +268,7 @@ def _grade(course: Course, args: argparse.Namespace, found: Discovery, shard: tu
     progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=console, transient=True, disable=args.quiet or not console.is_terminal)
     isolation = _Isolation(args, progress, cluster=client is not None)
+    lateness = _Lateness(rules)
     try:
         with progress:
             task = progress.add_task("grading", total=len(jobs))
@@ -237,7 +287,7 @@ def _grade(course: Course, args: argparse.Namespace, found: Discovery, shard: tu
                 if not isinstance(event, Graded):
                     problems.append(event.text)
                     continue
-                key, item = event.key, event.result
+                key, item = event.key, lateness(event.result, by_key[event.key])
                 isolation.graded(item.isolation)
                 write_results(item, out / by_key[key].results)
                 results.append(item)
@@ -254,6 +304,7 @@ def _grade(course: Course, args: argparse.Namespace, found: Discovery, shard: tu
     if results or not_graded or shard is not None:  # a shard always leaves its file: `report` counts them
         write_scores_csv(results + not_graded, out / ("scores.csv" if shard is None else "scores-%d-of-%d.csv" % shard))
     _print_table(results, not_graded, found, time.perf_counter() - started)
+    lateness.report()
     unreadable = [r for r in results if r.error]
     for r in unreadable:  # its results file says why (0 points); it still was not graded
         errors.print(f"problem: {shown(r.student)}/{r.assignment}: not graded: {shown(r.error or '')}",

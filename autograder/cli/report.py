@@ -132,37 +132,45 @@ def _maxima(course: Course, results: list[Result]) -> dict[str, float]:
 
 def merge_scores(files: list[Path], target: Path, maxima: dict[str, float]) -> int:
     """Write ``target`` (``scores.csv``) with the rows of every shard file, as ``grade`` writes it for a whole class:
-    a column per assignment any shard graded (0 where a student had none), the total and the maximum total. The
-    student cell is kept as its file has it (already made safe by autograder.outputs.csvsafe when written; the
-    rule leaves such text unchanged). Returns the number of students; raises ValueError when two shards have the
-    same student or a file is not a shard's scores."""
+    a column per assignment any shard graded (0 where a student had none), the total and the maximum total, then the
+    late columns any shard has (blank where a student had none). The student cell is kept as its file has it
+    (already made safe by autograder.outputs.csvsafe when written; the rule leaves such text unchanged). Returns the
+    number of students; raises ValueError when two shards have the same student or a file is not a shard's scores."""
+    from autograder.grading.results import LATE_COLUMNS
     from autograder.outputs.csvsafe import write_csv
 
     rows: dict[str, dict[str, float]] = {}
+    late: dict[str, dict[str, str]] = {}
+    late_columns: list[str] = []
     for path in files:
         with path.open(newline="", encoding="utf-8") as f:
             lines = list(csv.reader(f))
         header = lines[0] if lines else []
-        if header[:1] != ["student"] or header[-2:] != ["total", "max_total"]:
+        end = header.index("total") if "total" in header else -1
+        if header[:1] != ["student"] or header[end:end + 2] != ["total", "max_total"]:
             raise ValueError(f"{path.name} is not a shard's scores (its first line is not student,...,total,max_total)")
-        assignments = header[1:-2]
+        assignments, extra = header[1:end], header[end + 2:]
+        late_columns += [c for c in extra if c not in late_columns]
         for line in lines[1:]:
             if len(line) != len(header):
                 raise ValueError(f"{path.name}: a line with {len(line)} cells, not {len(header)}")
             if line[0] in rows:
                 raise ValueError(f"{line[0]!r} is in two shards' scores: were the shards run with different paths?")
             try:
-                rows[line[0]] = {a: float(cell) for a, cell in zip(assignments, line[1:-2])}
+                rows[line[0]] = {a: float(cell) for a, cell in zip(assignments, line[1:end])}
             except ValueError:
                 raise ValueError(f"{path.name}: a score that is not a number in {line[0]!r}'s line") from None
+            late[line[0]] = dict(zip(extra, line[end + 2:]))
     columns = sorted({a for marks in rows.values() for a in marks})
     unknown = [a for a in columns if a not in maxima]
     if unknown:
         raise ValueError(f"the points of {', '.join(unknown)} are unknown (not in the course, no results file)")
     max_total = round(sum(maxima[a] for a in columns), 6)
-    lines_out: list[list[str | float]] = [["student", *columns, "total", "max_total"]]
+    late_columns = [f"{a} {c}" for a in columns for c in LATE_COLUMNS if f"{a} {c}" in late_columns]  # as grade
+    lines_out: list[list[str | float]] = [["student", *columns, "total", "max_total", *late_columns]]
     for student in sorted(rows):
         scores = [rows[student].get(a, 0.0) for a in columns]
-        lines_out.append([student, *scores, round(sum(scores), 6), max_total])
+        lines_out.append([student, *scores, round(sum(scores), 6), max_total,
+                          *(late[student].get(c, "") for c in late_columns)])
     write_csv(target, lines_out)
     return len(rows)

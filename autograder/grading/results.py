@@ -53,10 +53,17 @@ class NotebookResult:
     isolation: str | None = None  # the isolation level its code ran under (autograder.sandbox.hostprobe.LEVELS)
     curves: dict[str, dict[str, Any]] | None = None  # training blank -> its loss curves (autograder.grading.curves)
     graded: str = "in full"  # or "in part" (a process lost, a budget spent, a cell skipped), or "no" (not at all)
+    late: dict[str, Any] | None = None  # the course's late rule applied (autograder.after.late.Penalty.to_json())
+
+    @property
+    def raw_score(self) -> float:
+        """What the work earned: the sum of its tests' scores."""
+        return round(sum(t.score for t in self.tests), 6)
 
     @property
     def score(self) -> float:
-        return round(sum(t.score for t in self.tests), 6)
+        """The mark that counts: the raw score, less the late penalty where the course has late rules."""
+        return float(self.late["final"]) if self.late else self.raw_score
 
     @property
     def max_score(self) -> float:
@@ -81,6 +88,8 @@ class NotebookResult:
             extra["curves"] = self.curves
         if self.graded != "in full":
             extra["graded"] = self.graded
+        if self.late:
+            extra["late"] = self.late
         if extra:
             data["extra_data"] = extra
         return data
@@ -174,22 +183,33 @@ def write_results(result: NotebookResult, path: Path) -> None:
 
 
 def write_scores_csv(results: list[NotebookResult], path: Path) -> None:
-    """One row per student, one column per assignment graded, then the total. Each (student, assignment) has
-    exactly the one result that counts (discovery chose it); a second one is a bug, never "the better of two".
-    Written by :func:`autograder.outputs.csvsafe.write_csv`: no student id is ever a formula in a spreadsheet."""
+    """One row per student, one column per assignment graded (the mark that counts), the total and the maximum total;
+    where the course has late rules, then for each assignment "<assignment> raw" and "<assignment> late penalty".
+    Each (student, assignment) has exactly the one result that counts (discovery chose it); a second one is a bug,
+    never "the better of two". Written by :func:`autograder.outputs.csvsafe.write_csv`: no student id is ever a
+    formula in a spreadsheet."""
     from autograder.outputs.csvsafe import write_csv  # which imports this module for write_atomically
 
     assignments = sorted({r.assignment for r in results})
-    rows: dict[str, dict[str, float]] = {}
+    rows: dict[str, dict[str, NotebookResult]] = {}
     for r in results:
-        marks = rows.setdefault(r.student, {})
-        if r.assignment in marks:
+        mine = rows.setdefault(r.student, {})
+        if r.assignment in mine:
             raise ValueError(f"two results for {r.student!r}'s {r.assignment}: only one notebook may count")
-        marks[r.assignment] = r.score
+        mine[r.assignment] = r
     maxima = {a: max(r.max_score for r in results if r.assignment == a) for a in assignments}
-    lines: list[list[str | float]] = [["student", *assignments, "total", "max_total"]]
+    late = [a for a in assignments if any(r.late for r in results if r.assignment == a)]
+    lines: list[list[str | float]] = [["student", *assignments, "total", "max_total",
+                                       *(f"{a} {column}" for a in late for column in LATE_COLUMNS)]]
     for student in sorted(rows):
-        scores = [rows[student].get(a, 0.0) for a in assignments]
+        mine = rows[student]
+        scores = [mine[a].score if a in mine else 0.0 for a in assignments]
+        penalties: list[str | float] = []
+        for a in late:
+            penalties += [mine[a].raw_score, round(mine[a].raw_score - mine[a].score, 6)] if a in mine else ["", ""]
         # rounded as each notebook's score is: a sum of floats must not print as 2.3000000000000003
-        lines.append([student, *scores, round(sum(scores), 6), round(sum(maxima.values()), 6)])
+        lines.append([student, *scores, round(sum(scores), 6), round(sum(maxima.values()), 6), *penalties])
     write_csv(path, lines)
+
+
+LATE_COLUMNS = ("raw", "late penalty")  # scores.csv's columns after max_total, per assignment with late rules

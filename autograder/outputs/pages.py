@@ -102,7 +102,11 @@ def build_page(result: Result, curves: dict[str, str] | None = None) -> str:
     out = [f"<h1>{name(result.assignment)}</h1>",
            f"<p class=\"sub\">{name(result.student)} &middot; {name(result.stem)}.ipynb &middot; "
            f"<span class=\"badge {cls}\">{fmt(result.score)} / {fmt(result.max_score)}</span>"
-           + (f" &middot; isolation: {esc(result.isolation)}" if result.isolation else "") + "</p>"]
+           + (f" &middot; {esc(_('isolation: {level}').format(level=result.isolation))}" if result.isolation else "")
+           + "</p>"]
+    if result.late:
+        out.append(f"<section class=\"card\" id=\"late\"><h2>{esc(_('Late work'))}</h2><p>{esc(result.late)}</p>"
+                   "</section>")
     if result.output:
         out.append(f"<section class=\"card\" id=\"notebook\"><h2>{esc(_('About your notebook'))}</h2>"
                    f"<div class=\"notes\">{esc(result.output)}</div></section>")

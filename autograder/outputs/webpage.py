@@ -68,6 +68,7 @@ class Result:
     isolation: str | None = None
     curves: dict[str, "RecordedCurve"] = field(default_factory=dict)  # training blank -> its loss curves
     graded: str | None = None  # "in full", "in part" or "no", as grading recorded it (None: an older results file)
+    late: str = ""  # how the late rule counted (the sentence grading wrote, in the student's language), or ""
 
     def blanks(self) -> dict[str, tuple[float, float]]:
         marks: dict[str, tuple[float, float]] = {}
@@ -144,7 +145,12 @@ def read_result(root: Path, path: Path) -> Result:
     graded = extra.get("graded", "in full") if recorded else None
     return Result(rel.parts[0], rel.parts[1], path.stem, rel, _number(data.get("score", 0.0)),
                   _number(data.get("max_score", 0.0)), tests, clean(data.get("output", "")), extra.get("isolation"),
-                  _curves(extra), graded if graded in ("in full", "in part", "no") else None)
+                  _curves(extra), graded if graded in ("in full", "in part", "no") else None, _late_sentence(extra))
+
+
+def _late_sentence(extra: dict[str, Any]) -> str:
+    late = extra.get("late")
+    return clean(str(late.get("sentence") or "")) if isinstance(late, dict) else ""
 
 
 def read_results(root: Path) -> tuple[list[Result], list[str]]:

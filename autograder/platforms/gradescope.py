@@ -114,6 +114,7 @@ def build_bundle(course: Course, assignment: Assignment, out: Path, visibility: 
     from autograder.i18n import course_language
 
     files["course/course.toml"] = f'[course]\nlanguage = "{language or course_language(course.root)}"\n'.encode()
+    files.update(_late_rules(course))
     name, wheel = kit_wheel()
     files[f"wheels/{name}"] = wheel
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -127,6 +128,17 @@ def build_bundle(course: Course, assignment: Assignment, out: Path, visibility: 
                 z.writestr(info, data)
     os.replace(tmp.name, out)
     return out
+
+
+def _late_rules(course: Course) -> dict[str, bytes]:
+    """The course's late.toml, checked now (a rule that cannot be read is the instructor's error, not a student's)."""
+    from autograder.after.late_rules import RULES_FILE, LateRulesError, load_rules
+
+    try:
+        rules = load_rules(course.root)
+    except LateRulesError as error:
+        raise BundleError(str(error)) from None
+    return {} if rules is None else {f"course/{RULES_FILE}": rules.path.read_bytes()}
 
 
 def kit_wheel() -> tuple[str, bytes]:
@@ -182,28 +194,29 @@ def find_notebook(submission: Path, assignment: Assignment) -> tuple[Path | None
     the release notebook counts, and two of those at the same depth are ambiguous: none is graded."""
     found = _notebooks(submission)
     if not found:
-        return None, (f"No notebook was found in your submission: upload {assignment.notebook} (the release "
-                      f"notebook with your answers).")
+        return None, _("No notebook was found in your submission: upload {notebook} (the release notebook with "
+                       "your answers).").format(notebook=assignment.notebook)
     depth = len(found[0].relative_to(submission).parts)
     candidates = [p for p in found if len(p.relative_to(submission).parts) == depth]
     named = [p for p in candidates if p.name == assignment.notebook] or \
         [p for p in found if p.name == assignment.notebook]
     shown = ", ".join(str(p.relative_to(submission)) for p in found[:10])
     if len(found) == 1:
-        note = "" if named else (f"Your notebook {shown} was graded as {assignment.notebook}; name it "
-                                 f"{assignment.notebook} next time.")
+        note = "" if named else _("Your notebook {found} was graded as {notebook}; name it {notebook} next "
+                                  "time.").format(found=shown, notebook=assignment.notebook)
         return found[0], note
     if named:
         same_depth = [p for p in named if len(p.relative_to(submission).parts) == len(named[0].relative_to(
             submission).parts)]
         if len(same_depth) > 1:
-            return None, (f"Your submission has {len(same_depth)} notebooks named {assignment.notebook} "
-                          f"({', '.join(str(p.relative_to(submission)) for p in same_depth)}): upload only one.")
+            return None, _("Your submission has {count} notebooks named {notebook} ({found}): upload only "
+                           "one.").format(count=len(same_depth), notebook=assignment.notebook,
+                                          found=", ".join(str(p.relative_to(submission)) for p in same_depth))
         others = [str(p.relative_to(submission)) for p in found if p != named[0]]
-        return named[0], (f"Only {named[0].relative_to(submission)} was graded; also found and not graded: "
-                          f"{', '.join(others[:10])}.")
-    return None, (f"Your submission has {len(found)} notebooks ({shown}) and none is named {assignment.notebook}: "
-                  f"upload only {assignment.notebook}.")
+        return named[0], _("Only {graded} was graded; also found and not graded: {others}.").format(
+            graded=named[0].relative_to(submission), others=", ".join(others[:10]))
+    return None, _("Your submission has {count} notebooks ({found}) and none is named {notebook}: upload only "
+                   "{notebook}.").format(count=len(found), found=shown, notebook=assignment.notebook)
 
 
 def results_json(result: NotebookResult, visibility: str, note: str = "") -> dict:
@@ -211,7 +224,8 @@ def results_json(result: NotebookResult, visibility: str, note: str = "") -> dic
     data["visibility"] = visibility
     for test in data["tests"]:
         test["visibility"] = visibility
-    output = "\n".join(part for part in (note, data.get("output", "")) if part)
+    late = (data.get("extra_data") or {}).get("late") or {}
+    output = "\n".join(part for part in (late.get("sentence", ""), note, data.get("output", "")) if part)
     if output:
         data["output"] = output
     from autograder.outputs.pages import gradescope_markdown  # the feedback page's text, as Gradescope renders markdown
@@ -254,13 +268,28 @@ def grade_submission(bundle: Path, submission: Path, results: Path) -> int:
         elif isinstance(event, Problem):
             problems.append(event.text)
     if graded is None:
-        why = ("The autograder could not grade your notebook; this is not your fault: please tell your "
-               "instructor.")
+        why = _("The autograder could not grade your notebook; this is not your fault: please tell your "
+                "instructor.")
         write_json(results, results_json(ungraded(assignment, why), visibility))
         print("\n".join(problems))
         return 1
-    write_json(results, results_json(graded, visibility, note))
+    write_json(results, results_json(_late(course, graded, submission.parent / METADATA), visibility, note))
     return 0
+
+
+METADATA = "submission_metadata.json"  # Gradescope's, beside the submission folder: /autograder/submission_metadata.json
+
+
+def _late(course: Course, result: NotebookResult, metadata: Path) -> NotebookResult:
+    """``result`` with the course's late rules applied to the time Gradescope gives (autograder.after.late): the
+    score Gradescope records is the final mark. Extensions are looked up by the submitters' e-mails."""
+    from autograder.after.late import apply_late, gradescope_student, gradescope_time, load_rules
+
+    rules = load_rules(course.root)  # checked when the bundle was made
+    if rules is None:
+        return result
+    when = gradescope_time(metadata)
+    return apply_late(result, rules, when, gradescope_student(rules, when))
 
 
 def check_bundle(bundle: Path) -> None:

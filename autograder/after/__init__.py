@@ -1,0 +1,1 @@
+"""After the grades: copies found, late work counted, marks carried into the LMS."""
