@@ -249,3 +249,34 @@ def test_hostile_student_ids_stay_text_and_are_reported(tmp_path, target):
         assert set(moodle_reads(text, "username")) == {"alice"}
     else:
         assert len(canvas_reads(text)["students"]) == len(HOSTILE) + 1
+
+
+# -- the command -----------------------------------------------------------------------------------------------------
+def run_export(*args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "autograder", "export", *map(str, args)], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_the_export_command_writes_the_file_and_lists_the_mismatches(tmp_path, graded, roster):
+    done = run_export(graded, "--to", "canvas", "--roster", roster)
+    assert done.returncode == 0, done.stderr
+    assert canvas_reads((graded / "export-canvas.csv").read_bytes().decode("utf-8"))
+    assert "canvas: students 3, assignments 2" in done.stdout and "wrote " in done.stdout
+    assert "not on the roster, not in the file: zoe" in done.stderr
+    done = run_export(graded, "--to", "moodle", "--roster", roster, "--identify-by", "idnumber", "--missing", "blank",
+                      "--out", tmp_path / "moodle.csv")
+    assert done.returncode == 0, done.stderr
+    assert moodle_reads((tmp_path / "moodle.csv").read_bytes().decode("utf-8"), "idnumber")["S0002"] == {
+        "02_linear_regression": 7.25, "03_logistic_regression": None}
+
+
+@pytest.mark.parametrize("args, says", [(["--to", "canvas", "--roster", "nowhere.csv"], "nowhere.csv"),
+                                        (["--to", "csv", "--identify-by", "email"], "--identify-by is for --to moodle"),
+                                        (["--to", "csv"], "no such results folder")])
+def test_the_export_command_says_what_is_wrong_in_one_line(tmp_path, graded, args, says):
+    target = tmp_path / "absent" if "no such" in says else graded
+    done = run_export(target, *args)
+    assert done.returncode == 2 and says in done.stderr and done.stderr.strip().count("\n") == 0, done.stderr

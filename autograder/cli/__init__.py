@@ -7,6 +7,7 @@ the function that runs it; this module dispatches and turns a user's error into 
     gradescope    autograder.cli.gradescope   the Gradescope bundle; gradescope-run grades inside it
     new, build, check-course, audit           autograder.cli.authoring
     i18n          autograder.cli.i18n         the message catalogues of the course (and the engine)
+    export, similarity  autograder.cli.after      marks into an LMS; the pairs who handed in the same code
 """
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ import argparse
 import os
 import sys
 
-from autograder.cli import authoring, grade, gradescope, i18n, report
+from autograder.cli import after, authoring, grade, gradescope, i18n, report
 from autograder.cli.common import errors, user_errors
 
-COMMANDS = (grade, report, gradescope, authoring, i18n)
+COMMANDS = (grade, report, gradescope, authoring, i18n, after)
 
 
 def _parser() -> argparse.ArgumentParser:
