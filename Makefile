@@ -42,7 +42,8 @@ release: $(STAMP)
 examples: $(STAMP)
 	$(BIN)/python tools/make_examples.py
 
-## Speed: this grader against nbgrader autograde on the same notebooks.
+## Speed: this grader (with and without the pages and class report) against nbgrader autograde on the same notebooks,
+## for the assignments the course holds.
 bench: bytecode
 	$(BIN)/python benchmarks/bench_grading.py --overhead
 
@@ -50,9 +51,10 @@ bench: bytecode
 audit: $(STAMP)
 	$(BIN)/python -m autograder audit
 
-## Open the student notebooks in JupyterLab.
+## Open the student notebooks in JupyterLab, as a user or as root (a container's, a VM's only user: JupyterLab
+## refuses to run as root without --allow-root).
 lab: $(STAMP)
-	cd release && ../$(BIN)/jupyter lab
+	cd release && ../$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf out .pytest_cache

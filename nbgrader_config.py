@@ -9,8 +9,11 @@
 grade` does: student code runs in the sandbox, the hidden tests on the trusted side; nothing runs in a kernel.
 """
 import os
+import warnings
 
-from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, LimitOutput, SaveAutoGrades
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, LimitOutput,
+                                    OverwriteKernelspec, SaveAutoGrades)
+from sqlalchemy.exc import SAWarning
 
 c = get_config()  # noqa: F821 (nbgrader injects get_config)
 
@@ -28,6 +31,23 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 # release/ is committed: generate_assignment regenerates it (the same files) and so always registers the assignment
 # and its notebooks in gradebook.db, which autograde needs; without this it would skip "existing" assignments.
 c.GenerateAssignment.force = True
+
+# nbgrader's gradebook adds each new submission to its session in a way SQLAlchemy 2 warns about on autoflush
+# ("Object of type <SubmittedAssignment> not in session, add operation along 'Student.submissions' will not
+# proceed"), three times per student, though the rows are written: that warning, from nbgrader's api module only.
+warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session", category=SAWarning,
+                        module=r"nbgrader\.api")
+
+# Sanitizing a submission: nbgrader's steps, with OverwriteCells replaced by RestoreHiddenTests, which gives a test cell
+# its hidden part back without the warning nbgrader prints for every untouched test cell of every student
+# ("Attribute 'checksum' ... has changed", nbgrader issue #1961); a test cell a student edited is still reported.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    "autograder.platforms.nbgrader_preprocessor.RestoreHiddenTests",
+    CheckCellMetadata,
+]
 
 # Autograde with the sandboxed engine instead of nbgrader's Execute (which runs the hidden cells in the student's
 # kernel, after code the student controls): SandboxedGrading grades the submitted notebook like `python -m

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 import containerlike
+import hostwide
 from autograder.sandbox.hostprobe import ISOLATING
 
 from conftest import ASSIGNMENTS, COURSE, REPO
@@ -28,7 +29,7 @@ from autograder.authoring.fill import filled_release, write
 
 A = ASSIGNMENTS["02_linear_regression"]
 SECRET = "red-team-secret-7f3a"
-MARKER = "redteam-marker-5521"
+MARKER = hostwide.token("redteam-marker-")  # this run's: `pgrep -f` never finds another run's attackers
 
 # Code that computes the right answer, which an attack uses only if it manages to cheat.
 RIGHT = textwrap.dedent("""

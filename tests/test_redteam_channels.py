@@ -7,34 +7,35 @@ scratch folders and the scratch folders it guesses the next sandboxes will get; 
 while, so that a sandbox running beside it (``--jobs 2``) could read them too. "Reader" notebooks look in every
 channel and use that code if they find it, else return zeros: each reader must get 0 on ``mse_grads``, honest
 students keep full marks, and nothing is left on the host afterwards (keys, IPC objects, files, processes).
+
+Other grading batches may run on the same host meanwhile (another test run, an instructor's grading): what is
+left is judged for this batch only (tests/hostwide.py): under the sandbox uids it held, and no other batch holds
+since, and by names (file, queue, socket, IPC key) unique to this run.
 """
 from __future__ import annotations
 
 import json
 import os
-import re
-import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
 import containerlike
+import hostwide
 from autograder.authoring.fill import filled_release, write
 from autograder.sandbox.hostprobe import ISOLATING
 from conftest import ASSIGNMENTS, COURSE
 
 A = ASSIGNMENTS["02_linear_regression"]
 SECRET = "red-team-channels-5d1e"
-TAG = "agchannel"
-SANDBOX_UIDS = range(60001, 61001)  # Zygote's base_uid and uid_count
-FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/run/shm", "/dev/mqueue")
+TAG = hostwide.token("agchannel")  # names what the writer leaves: this run's, never another run's
+KEY = 0x10000 + int(TAG[-6:], 16)  # its System V IPC key, as unique
 
 COMMON = textwrap.dedent('''
     import ctypes, os, socket, stat, torch
-    TAG = "agchannel"
-    KEY = 0x5EED
+    TAG = "__TAG__"
+    KEY = __KEY__
     FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/run/shm")
     _libc = ctypes.CDLL(None, use_errno=True)
     _libc.syscall.restype = ctypes.c_long
@@ -59,7 +60,7 @@ COMMON = textwrap.dedent('''
             except OSError:
                 pass
         return places
-''')
+''').replace("__TAG__", TAG).replace("__KEY__", str(KEY))
 
 WRITER = COMMON + textwrap.dedent('''
     SRC = """
@@ -212,69 +213,14 @@ READER = COMMON + textwrap.dedent('''
 READERS = ("b_reader", "c_reader", "d_reader", "e_reader", "f_reader")
 
 
-def _keys_of_sandbox_uids() -> list[str]:
-    """Lines of /proc/key-users for sandbox uids that own keys."""
-    found = []
-    for line in Path("/proc/key-users").read_text().splitlines():
-        uid, _, rest = line.partition(":")
-        numbers = re.findall(r"(\d+)/(\d+)", rest)
-        if uid.strip().isdigit() and int(uid) in SANDBOX_UIDS and numbers and int(numbers[0][0]) > 0:
-            found.append(line)
-    return found
-
-
-def _ipc_objects() -> list[str]:
-    found = []
-    for name in ("shm", "msg", "sem"):
-        try:
-            lines = Path(f"/proc/sysvipc/{name}").read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            key = int(fields[0])
-            if key == 0x5EED or any(f.isdigit() and int(f) in SANDBOX_UIDS for f in fields[4:10]):
-                found.append(f"{name}: {line}")
-    return found
-
-
-def _files_left() -> list[str]:
-    found = []
-    for folder in FOLDERS:
-        for root, dirs, files in os.walk(folder):
-            if root.count("/") - folder.count("/") >= 3:
-                dirs[:] = []
-            for name in dirs + files:
-                path = os.path.join(root, name)
-                try:
-                    st = os.lstat(path)
-                except OSError:
-                    continue
-                if TAG in name or st.st_uid in SANDBOX_UIDS:
-                    found.append(path)
-    return found
-
-
-def _processes_of_sandbox_uids() -> list[str]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                uid = int(Path(f"/proc/{entry}/status").read_text().split("\nUid:")[1].split()[0])
-            except (OSError, IndexError, ValueError):
-                continue
-            if uid in SANDBOX_UIDS:
-                found.append(entry)
-    return found
-
-
 @pytest.fixture(scope="module", params=ISOLATING)
 def graded(request, tmp_path_factory):
     level = request.param
     if os.geteuid() != 0:
         pytest.skip("checking what is left on the host (keys, IPC, files of other uids) needs root")
     launcher = containerlike.launcher_for(level)
-    before = {"files": set(_files_left()), "ipc": set(_ipc_objects())}
+    everyone = hostwide.SANDBOX_UIDS  # what any batch left before this one is not this one's
+    before = {"files": set(hostwide.files_left(everyone, TAG)), "ipc": set(hostwide.ipc_objects(everyone, KEY))}
     root = tmp_path_factory.mktemp("channels")
     out, submitted = root / "graded", root / "submitted"
     write(filled_release(COURSE, A, {"mse_grads": WRITER}), submitted / "a_writer" / A.name / A.notebook)
@@ -282,15 +228,17 @@ def graded(request, tmp_path_factory):
         write(filled_release(COURSE, A, {"mse_grads": READER}), submitted / reader / A.name / A.notebook)
     for honest in ("honest1", "honest2"):
         write(filled_release(COURSE, A), submitted / honest / A.name / A.notebook)
-    done = subprocess.run(
+    done, held = hostwide.run_batch(
         [*launcher, sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out), "--jobs", "2",
          "--call-timeout", "2", "--cell-timeout", "5", "--notebook-timeout", "20", "--memory-gib", "2", "--quiet",
          "--exact-isolation", level],
-        capture_output=True, text=True, env={**os.environ, "AUTOGRADER_SECRET": SECRET}, timeout=600)
+        timeout=600, env={**os.environ, "AUTOGRADER_SECRET": SECRET})
     results = {p.parent.parent.name: json.loads(p.read_text()) for p in out.glob("*/*/*.json")}
-    yield {"done": done, "results": results, "level": level,
-           "files": sorted(set(_files_left()) - before["files"]), "ipc": sorted(set(_ipc_objects()) - before["ipc"]),
-           "keys": _keys_of_sandbox_uids(), "processes": _processes_of_sandbox_uids()}
+    ours = hostwide.ours_now(held)  # the uids this batch held, less those another batch has taken since
+    yield {"done": done, "results": results, "level": level, "uids": held,
+           "files": sorted(set(hostwide.files_left(ours, TAG)) - before["files"]),
+           "ipc": sorted(set(hostwide.ipc_objects(ours, KEY)) - before["ipc"]),
+           "keys": hostwide.keys_of(ours), "processes": hostwide.processes_of(ours)}
 
 
 def mse_grads_score(result: dict) -> float:
@@ -301,6 +249,7 @@ def test_batch_completes(graded):
     assert graded["done"].returncode == 0, graded["done"].stderr[-3000:]
     assert len(graded["results"]) == 1 + len(READERS) + 2
     assert {r["extra_data"]["isolation"] for r in graded["results"].values()} == {graded["level"]}
+    assert len(graded["uids"]) >= 2, graded["uids"]  # the batch's own sandbox uids were seen: what is left is judged
 
 
 def test_writer_ran(graded):

@@ -23,6 +23,12 @@ outside that plan (or any use outside ``nbgrader autograde``) is graded on its o
 
 A notebook the engine could not grade (the sandbox cannot be built, a hidden test broke, a worker died) raises:
 nbgrader then records no grade for that submission and says so, rather than a wrong one.
+
+:class:`RestoreHiddenTests` replaces nbgrader's ``OverwriteCells`` in ``Autograde.sanitize_preprocessors``: it puts
+the hidden part back into a test cell that is exactly as released without a warning, where nbgrader warns that its
+checksum "has changed" for every test cell of every student (nbgrader issue #1961: the gradebook holds the source
+cell, hidden tests included, the release the cell without them). A cell the student really edited still gets
+nbgrader's warning, and is overwritten all the same.
 """
 from __future__ import annotations
 
@@ -39,7 +45,8 @@ from nbformat.notebooknode import NotebookNode, from_dict
 from traitlets import Float, Integer, Unicode
 
 from nbgrader import utils
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.api import MissingEntry
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
 
 WIDTH = 88  # columns of the plain-text feedback (the HTML wraps to the page)
 HIDDEN = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
@@ -47,6 +54,42 @@ HIDDEN = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 class GradingFailed(Exception):
     """The engine could not grade a notebook; the message says why (nbgrader logs it and records no grade)."""
+
+
+# ------------------------------------------------------------------------------------------ the sanitizing side
+class RestoreHiddenTests(OverwriteCells):
+    """nbgrader's ``OverwriteCells``, which knows that a released test cell lacks its hidden part.
+
+    nbgrader saves each source cell in the gradebook (checksum included) before ``ClearHiddenTests`` removes the
+    hidden region from the release. ``OverwriteCells`` then compares every submitted test cell with the *source*
+    cell, finds a different checksum even when the student never touched it, warns, and overwrites it with the
+    source. Here a locked cell whose source is exactly the released one (the source cell less its hidden region,
+    removed by nbgrader's own ``ClearHiddenTests``) gets its hidden part back first, so nbgrader finds nothing
+    changed; any other difference still reaches nbgrader's comparison and its warning."""
+
+    def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict,
+                        cell_index: int) -> tuple[NotebookNode, ResourcesDict]:
+        released_as_is = self._source_if_released_as_is(cell)
+        if released_as_is is not None:
+            cell.source = released_as_is
+        return super().preprocess_cell(cell, resources, cell_index)
+
+    def _source_if_released_as_is(self, cell: NotebookNode) -> str | None:
+        """The source cell (hidden tests included) when ``cell`` is its released version, untouched; else None."""
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id is None:
+            return None
+        try:
+            source_cell = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+        except MissingEntry:
+            return None  # nbgrader's own preprocess_cell says so
+        if not source_cell.locked or source_cell.cell_type != cell.cell_type:
+            return None
+        released = from_dict({"cell_type": source_cell.cell_type, "metadata": {}, "source": source_cell.source})
+        # the same removal as generate_assignment's (its delimiters, as this course configures them)
+        if not ClearHiddenTests(config=self.config)._remove_hidden_test_region(released):
+            return None  # no hidden part: nbgrader's comparison is right as it is
+        return source_cell.source if cell.source == released.source else None
 
 
 # ---------------------------------------------------------------------------------------------- the engine's side

@@ -196,11 +196,28 @@ class SelfCheckFailed(AssertionError):
         return ["\x1b[0;31m" + wrapped[0].replace(":", ":\x1b[0m", 1), *wrapped[1:]]
 
 
+def _in_interactive_kernel() -> bool:
+    """Whether a person's Jupyter kernel runs this (JupyterLab's Run All, a notebook client), rather than nbgrader's
+    Validate or autograde (which set ``NBGRADER_EXECUTION``), plain Python, terminal IPython or the grader's sandbox
+    (none of which has a kernel)."""
+    if os.environ.get("NBGRADER_EXECUTION"):
+        return False
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
 def require(candidate: Any, blank: str | None = None) -> None:
     """Raise :class:`SelfCheckFailed` (an ``AssertionError`` naming the blank and the failing checks) unless
     ``candidate`` passes all its self-checks; print one line when it does. A release notebook's test cells call
     it, so nbgrader's Validate (and ``nbgrader validate``) fails a notebook with a blank that is not written yet
-    or fails its self-checks. Passing is not full marks: the hidden tests decide those after submission."""
+    or fails its self-checks. Passing is not full marks: the hidden tests decide those after submission.
+
+    In a kernel a person runs (JupyterLab) outside nbgrader, a failure is printed instead, as the error would
+    show (red, on stderr), without raising: an error would stop Run All at the first blank that fails, before the
+    check cells of the later blanks could show their verdicts."""
     __tracebackhide__ = True  # pytest shows the message, not this frame
     report = run_checks(candidate, blank)
     if report.passed:
@@ -214,4 +231,12 @@ def require(candidate: Any, blank: str | None = None) -> None:
                  f"(run check({report.blank}) for the hints):"]
         lines += [f"  ✗ {what}: {why}" for what, why in failed]
         message = "\n".join(lines)
-    raise SelfCheckFailed(message) from None
+    failure = SelfCheckFailed(message)
+    if _in_interactive_kernel():
+        import sys
+
+        shown = [*failure._render_traceback_(),
+                 "(nbgrader's Validate fails while this fails; Run All goes on, to the verdicts of the later checks)"]
+        print("\n".join(shown), file=sys.stderr)
+        return
+    raise failure from None
