@@ -59,6 +59,9 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
+# The late penalty is late.toml's (autograder/after/late.py: grace, share per day or hour, cap, cut-off, extensions),
+# the same as `python -m autograder grade` applies: its due dates and extensions are written into the gradebook.
+c.AssignLatePenalties.plugin_class = "autograder.after.late.LatePenaltyPlugin"
 # c.SandboxedGrading.jobs = 4                # notebooks graded in parallel (default: one per CPU)
 # c.SandboxedGrading.isolation = "userns"    # refuse to grade below this isolation level
 

@@ -31,7 +31,7 @@ from typing import Iterator
 ENGINE_LOCALE = Path(__file__).resolve().parent / "locale"
 LANGUAGE_ENV = "AUTOGRADER_LANGUAGE"
 SOURCE_LANGUAGE = "en"
-_state: dict[str, object] = {"language": SOURCE_LANGUAGE, "course": None}
+_state: dict[str, object] = {"language": SOURCE_LANGUAGE, "course": None, "chosen": False}
 
 
 def normalize(language: str | None) -> str:
@@ -69,7 +69,13 @@ def use(language: str | None, course_root: Path | str | None = None) -> str:
     """Speak ``language`` in this process from now on (the course's catalogue from ``course_root``); returns it."""
     _state["language"] = normalize(language)
     _state["course"] = Path(course_root).resolve() if course_root is not None else None
+    _state["chosen"] = True
     return str(_state["language"])
+
+
+def chosen() -> bool:
+    """Whether this process chose its language (:func:`use`); a student's kernel has not until its first check."""
+    return bool(_state["chosen"])
 
 
 @contextmanager

@@ -129,3 +129,27 @@ def test_the_gradescope_bundle_answers_in_chinese(chinese, tmp_path):
     data = json.loads(results.read_text())
     failing = [t["output"] for t in data["tests"] if t["score"] < t["max_score"]]
     assert failing and all(CJK.search(o) for o in failing), failing[:3]
+
+
+def test_a_chinese_students_self_checks_speak_chinese(chinese):
+    """In the Chinese release folder (its notebook's working folder), check() and require() read the catalogue
+    beside the notebook: the verdict, every check's title and every hint in Chinese; the code and numbers as they
+    are."""
+    a = ASSIGNMENTS["02_linear_regression"]
+    script = ("import torch\n"
+              "from autograder.selfcheck import check, require\n"
+              "def mse_grads(x, y, w, b):\n"
+              "    r = x * w + b - y\n"
+              "    return (x * r).mean().reshape(1), r.mean().reshape(1)\n"
+              "check(mse_grads)\n"
+              "require(mse_grads)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=chinese.release(a), capture_output=True, text=True,
+                          env=ENV, timeout=300)
+    assert done.returncode != 0 and "SelfCheckFailed" in done.stderr, done.stderr[-2000:]
+    verdicts = [line for line in done.stdout.splitlines() if line.strip()]  # check(): the verdict, titles, hints
+    assert len(verdicts) > 3 and all(CJK.search(line) for line in verdicts), verdicts
+    failure = done.stderr.split("SelfCheckFailed: ", 1)[1].splitlines()  # require(): what nbgrader's Validate shows
+    assert failure and all(CJK.search(line) for line in failure) and "：" in failure[1], failure
+    english = subprocess.run([sys.executable, "-c", script], cwd=REPO / "release" / a.name, capture_output=True,
+                             text=True, env=ENV, timeout=300)
+    assert not CJK.search(english.stdout + english.stderr) and "some self-checks fail" in english.stdout

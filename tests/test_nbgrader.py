@@ -39,6 +39,12 @@ KINDS = ("correct", "wrong", "untouched", "hostile")
 # (hangs, floods, huge allocations, daemons, exits), the same engine path as here: test_redteam*.py, not repeated.
 ATTACKS = ("patch_allclose", "lying_subclass", "caller_frames_and_memory", "read_solutions", "write_into_repository",
            "zero_inputs", "pickle_bomb_return", "forge_json_everywhere", "input_transformer")
+# late.toml in the scratch course: 02's "correct" student hands in 1 d 12 h late (two started days at 10 %), the others
+# on time; nbgrader's late penalty (the kit's plugin, nbgrader_config.py) must be the one `grade` applies.
+LATE_RULES = f'[late]\nshare = 0.1\n\n[assignments."{LR.name}"]\ndue = 2025-03-07T23:59:00Z\n'
+TIMESTAMPS = {"correct": "2025-03-09 12:00:00.000000 UTC"}
+ON_TIME = "2025-03-07 12:00:00.000000 UTC"
+LATE_SHARE = {("correct", LR.name): 0.2}
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 
 
@@ -113,6 +119,7 @@ def collect(root: Path, a, attacks: dict[str, str]) -> list[str]:
     students = []
     for kind in KINDS:
         write(student_notebook(a, kind), root / "submitted" / kind / a.name / a.notebook)
+        (root / "submitted" / kind / a.name / "timestamp.txt").write_text(TIMESTAMPS.get(kind, ON_TIME) + "\n")
         students.append(kind)
     if a.name == LR.name:
         for name, cell in attacks.items():
@@ -154,6 +161,7 @@ def course(tmp_path_factory):
     """The scratch course after the README's commands, and `python -m autograder grade` of the same notebooks."""
     root = tmp_path_factory.mktemp("nbgrader") / "course"
     copy_tracked(root)
+    (root / "late.toml").write_text(LATE_RULES)
     env = environment(root)
     attacks = attack_cells(root)
     one, six = readme_commands()
@@ -241,7 +249,22 @@ def test_export_writes_every_grade(course):
     assert set(marks) <= set(rows)
     assert all(score == 0 for key, score in rows.items() if key not in marks)  # nothing submitted: 0
     for key, per_blank in marks.items():
-        assert rows[key] == pytest.approx(sum(per_blank.values()), abs=1e-6), key
+        assert rows[key] == pytest.approx(sum(per_blank.values()) * (1 - LATE_SHARE.get(key, 0)), abs=1e-6), key
+
+
+@pytest.mark.slow
+def test_nbgrader_late_penalty_is_the_one_grade_applies(course):
+    with open(course["root"] / "grades.csv", newline="") as f:
+        rows = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(f)}
+    with open(course["graded"] / "scores.csv", newline="") as f:
+        cli = {r["student"]: r for r in csv.DictReader(f)}
+    for (student, assignment), row in rows.items():
+        if assignment != LR.name or student not in cli:
+            continue
+        assert float(row["late_submission_penalty"] or 0) == pytest.approx(
+            float(cli[student][f"{LR.name} late penalty"]), abs=1e-6), student
+        assert float(row["score"]) == pytest.approx(float(cli[student][LR.name]), abs=1e-6), student
+    assert float(rows["correct", LR.name]["late_submission_penalty"]) == pytest.approx(0.2 * LR.max_score)
 
 
 @pytest.mark.slow

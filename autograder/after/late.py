@@ -341,8 +341,9 @@ def _plugin_class() -> type:
             root = self.config.get("CourseDirectory", {}).get("root") or "."
             path = Path(self.rules_file or Path(root) / RULES_FILE)
             self.rules = load_rules(path)
-            if self.rules is None:
-                self.log.warning("no %s: no late penalty", path)
+            self.path = path
+            if self.rules is None:  # the usual case: nbgrader asks about late submissions only, and says so then
+                self.log.debug("no %s: no late penalty", path)
             elif getattr(self.parent, "db_url", None):
                 self._align_gradebook(self.parent.assignment_id, self.parent.student_id)
 
@@ -374,6 +375,8 @@ def _plugin_class() -> type:
 
         def late_submission_penalty(self, student_id: str, score: float, total_seconds_late: float) -> float | None:
             if self.rules is None:
+                self.log.warning("%s is late by nbgrader's due date, but there is no %s: no late penalty", student_id,
+                                 self.path)
                 return None
             assignment = self.parent.assignment_id
             timestamp = self.parent.gradebook.find_submission(assignment, student_id).timestamp  # naive UTC

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable, Iterator
 
+from autograder.i18n import _, course_text
+
 CheckFn = Callable[[Any], None]
 CHECK_SECONDS = 5.0  # one check (a few calls of the student's code) may take this long
 PATH_ENV = "AUTOGRADER_SELFCHECK_PATH"
@@ -100,8 +102,9 @@ class Report:
         out = []
         for ok, what, why in self.lines:
             out.append(f"  {'✓' if ok else '✗'} {what}" + ("" if ok else f"\n      {why}"))
-        verdict = "all self-checks pass" if self.passed else "some self-checks fail"
-        head = f"{self.blank}: {verdict} ({sum(ok for ok, _, _ in self.lines)}/{len(self.lines)})"
+        verdict = (_("{blank}: all self-checks pass ({passed}/{total})") if self.passed else
+                   _("{blank}: some self-checks fail ({passed}/{total})"))
+        head = verdict.format(blank=self.blank, passed=sum(ok for ok, _w, _y in self.lines), total=len(self.lines))
         return "\n".join([head, *out])
 
 
@@ -135,15 +138,33 @@ def _time_limit(seconds: float) -> Iterator[None]:
             signal.raise_signal(signal.SIGALRM)
 
 
-def _where(error: BaseException) -> str:
-    """The student's line that raised: the last frame outside the kit and the libraries."""
+def _raised(error: BaseException) -> str:
+    """What the student's code raised, and where: the last frame outside the kit and the libraries."""
     frames = [f for f in traceback.extract_tb(error.__traceback__)
               if not (f.filename.startswith(_KIT) or "site-packages" in f.filename or f.filename.startswith("<frozen"))]
+    said = {"kind": type(error).__name__, "error": error}
     if not frames:
-        return ""
+        return _("your code raised {kind}: {error}").format(**said)
     f = frames[-1]
-    code = f": `{f.line.strip()}`" if f.line else ""
-    return f" (in {f.name}, line {f.lineno}{code})"
+    if not f.line:
+        return _("your code raised {kind}: {error} (in {function}, line {line})").format(
+            **said, function=f.name, line=f.lineno)
+    return _("your code raised {kind}: {error} (in {function}, line {line}: `{code}`)").format(
+        **said, function=f.name, line=f.lineno, code=f.line.strip())
+
+
+def _speak() -> None:
+    """In a student's kernel, the language of the release beside the notebook (autograder.i18n.from_environment:
+    $AUTOGRADER_LANGUAGE, else the locale/ folder of a release folder, one with self-checks; the course directory's
+    own locale/ is not a student's), its messages from that folder's catalogue; a process that chose a language (the
+    grader, a test) keeps it."""
+    from autograder.i18n import chosen, from_environment, use
+
+    if chosen():
+        return
+    released = [f for f in reversed(folders()) if (f / "locale").is_dir() and any(f.glob("*_selfcheck.*"))]
+    course = released[0] if released else Path.cwd()  # a release folder: its notebook, self-checks and catalogue
+    use(from_environment(course) if released or os.environ.get("AUTOGRADER_LANGUAGE") else "en", course)
 
 
 def check(candidate: Any, blank: str | None = None) -> None:
@@ -152,31 +173,33 @@ def check(candidate: Any, blank: str | None = None) -> None:
 
 
 def run_checks(candidate: Any, blank: str | None = None) -> Report:
-    """The self-checks of ``candidate``, as a :class:`Report`."""
+    """The self-checks of ``candidate``, as a :class:`Report`, in the student's language (see :func:`_speak`)."""
+    _speak()
     _load_course_checks()
     name = blank or getattr(candidate, "__name__", None)
     if name not in _CHECKS:
         where = ", ".join(str(f) for f in folders())
-        raise ValueError(f"no self-checks for {name!r} in {where}: pass the function itself, e.g. check(mse_grads), "
-                         f"and run the notebook in its own folder, beside its *_selfcheck file")
+        raise ValueError(_("no self-checks for {name} in {where}: pass the function itself, e.g. check(mse_grads), "
+                           "and run the notebook in its own folder, beside its *_selfcheck file").format(
+                               name=repr(name), where=where))
     report = Report(name)
     start = time.perf_counter()
     for fn in _CHECKS[name]:
-        what = (fn.__doc__ or fn.__name__).strip().splitlines()[0]
+        what = course_text((fn.__doc__ or fn.__name__).strip().splitlines()[0])  # declared ones: already translated
         try:
             with warnings.catch_warnings(), _time_limit(CHECK_SECONDS):
                 warnings.simplefilter("ignore")
                 fn(candidate)
         except NotImplementedError:
-            report.lines.append((False, what, "not written yet: the cell still raises NotImplementedError."))
+            report.lines.append((False, what, _("not written yet: the cell still raises NotImplementedError.")))
             break
         except AssertionError as failure:
             report.lines.append((False, what, str(failure)))
         except TookTooLong:
-            report.lines.append((False, what, f"your code did not finish within {CHECK_SECONDS:g} s: an endless "
-                                              f"loop, or far too many steps?"))
+            report.lines.append((False, what, _("your code did not finish within {seconds} s: an endless loop, or "
+                                                "far too many steps?").format(seconds=f"{CHECK_SECONDS:g}")))
         except Exception as error:  # the student's code raised: say where, not a traceback
-            report.lines.append((False, what, f"your code raised {type(error).__name__}: {error}{_where(error)}"))
+            report.lines.append((False, what, _raised(error)))
         else:
             report.lines.append((True, what, ""))
     report.seconds = time.perf_counter() - start
@@ -221,22 +244,24 @@ def require(candidate: Any, blank: str | None = None) -> None:
     __tracebackhide__ = True  # pytest shows the message, not this frame
     report = run_checks(candidate, blank)
     if report.passed:
-        print(f"{report.blank}: all {len(report.lines)} self-checks pass (the hidden tests decide the marks)")
+        print(_("{blank}: all {total} self-checks pass (the hidden tests decide the marks)").format(
+            blank=report.blank, total=len(report.lines)))
         return
     failed = [(what, why) for ok, what, why in report.lines if not ok]
-    if len(report.lines) == 1 and failed[0][1].startswith("not written yet"):
-        message = f"{report.blank} is not written yet: the cell still raises NotImplementedError."
+    if len(report.lines) == 1 and failed[0][1] == _("not written yet: the cell still raises NotImplementedError."):
+        message = _("{blank} is not written yet: the cell still raises NotImplementedError.").format(blank=report.blank)
     else:
-        lines = [f"{report.blank} fails {len(failed)} of its {len(report.lines)} self-checks "
-                 f"(run check({report.blank}) for the hints):"]
-        lines += [f"  ✗ {what}: {why}" for what, why in failed]
+        lines = [_("{blank} fails {failed} of its {total} self-checks (run check({blank}) for the hints):").format(
+            blank=report.blank, failed=len(failed), total=len(report.lines))]
+        lines += ["  ✗ " + _("{check}: {why}").format(check=what, why=why) for what, why in failed]
         message = "\n".join(lines)
     failure = SelfCheckFailed(message)
     if _in_interactive_kernel():
         import sys
 
         shown = [*failure._render_traceback_(),
-                 "(nbgrader's Validate fails while this fails; Run All goes on, to the verdicts of the later checks)"]
+                 _("(nbgrader's Validate fails while this fails; Run All goes on, to the verdicts of the later "
+                   "checks)")]
         print("\n".join(shown), file=sys.stderr)
         return
     raise failure from None
