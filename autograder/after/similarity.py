@@ -366,17 +366,19 @@ def release_code(course: Course, a: Assignment) -> dict[str, str]:
     return blank_code(course.release(a) / a.notebook, a.blanks)
 
 
-def read_class(course: Course, submissions: Path) -> dict[str, dict[str, dict[str, str]]]:
-    """assignment -> student -> blank -> code, for the notebooks the grader grades under ``submissions``."""
+def read_class(course: Course, submissions: Path | Sequence[Path]) -> dict[str, dict[str, dict[str, str]]]:
+    """assignment -> student -> blank -> code, for the notebooks the grader grades under ``submissions`` (a path, or
+    the paths grade was given)."""
     from autograder.grading.discover import discover
 
+    paths = [Path(submissions)] if isinstance(submissions, (str, Path)) else [Path(p) for p in submissions]
     code: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)
-    for job in discover(course, [Path(submissions)]).jobs:
+    for job in discover(course, paths).jobs:
         code[job.assignment.name][job.student] = blank_code(job.path, job.assignment.blanks)
     return dict(code)
 
 
-def find_similar(course: Course, submissions: Path, every: bool = False) -> list[Pair]:
+def find_similar(course: Course, submissions: Path | Sequence[Path], every: bool = False) -> list[Pair]:
     """The flagged pairs of every assignment under ``submissions``, highest score first (``every``: every pair that
     shares a blank, flagged or not)."""
     pairs = []

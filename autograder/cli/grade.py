@@ -301,6 +301,9 @@ def _grade(course: Course, args: argparse.Namespace, found: Discovery, shard: tu
         return 1
     for u, item in zip(found.ungraded, not_graded):
         write_results(item, out / u.results)
+    from autograder.outputs.report import record_submissions
+
+    record_submissions(out, args.paths)  # for the similar code, which report and similarity compare
     if results or not_graded or shard is not None:  # a shard always leaves its file: `report` counts them
         write_scores_csv(results + not_graded, out / ("scores.csv" if shard is None else "scores-%d-of-%d.csv" % shard))
     _print_table(results, not_graded, found, time.perf_counter() - started)

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
 def report(course: Course, args: argparse.Namespace) -> int:
     """``report GRADED_DIR``: merge the shards' scores, then the feedback pages and the class report."""
-    from autograder.outputs.report import write_class_report, write_pages_counted
+    from autograder.outputs.report import similarity_or_note, write_class_report, write_pages_counted
     from autograder.outputs.webpage import read_results
 
     speak_language(course, args.language)
@@ -64,7 +64,8 @@ def report(course: Course, args: argparse.Namespace) -> int:
     complete = merge_shards(graded, course, results, say=lambda text: _say(text, args.quiet))
     with progress_bar("writing pages", args.quiet) as tick:
         pages = write_pages_counted(graded, tick)
-    target = write_class_report(graded, course, pages)
+    section = similarity_or_note(graded, course, say=lambda text: _say(text, args.quiet))
+    target = write_class_report(graded, course, pages, section)
     _say(f"class report: {target}", args.quiet)
     _say(f"feedback pages: {graded}/<student>/<assignment>/<notebook>.html ({len(pages)} page(s))", args.quiet)
     return 0 if complete else 1

@@ -149,8 +149,9 @@ def _pct(x: float) -> str:
 
 
 def build_report(results: list[Result], course: "Course | None" = None, unreadable: Iterable[str] = (),
-                 pages: dict[Path, Path] | None = None) -> str:
-    """The class report's HTML. ``pages``: results file -> its feedback page (both relative to the folder)."""
+                 pages: dict[Path, Path] | None = None, similarity: str = "") -> str:
+    """The class report's HTML. ``pages``: results file -> its feedback page (both relative to the folder);
+    ``similarity``: the section of similar code (autograder.outputs.similarity_pages), after the mistakes."""
     pages = pages or {}
     graded = [r for r in results if not r.not_graded()]
     by_assignment: dict[str, list[Result]] = defaultdict(list)
@@ -211,6 +212,9 @@ def build_report(results: list[Result], course: "Course | None" = None, unreadab
     else:
         out.append("<p>No known mistake was diagnosed.</p>")
     out.append("</section>")
+
+    if similarity:
+        out.append(similarity)
 
     # blanks
     out.append("<section class=\"card\" id=\"blanks\"><h2>Per blank: mean mark and pass rate</h2>")
@@ -275,13 +279,48 @@ def build_report(results: list[Result], course: "Course | None" = None, unreadab
 
 # -- writing -------------------------------------------------------------------------------------------------------
 def write_class_report(folder: Path, course: "Course | None" = None,
-                       pages: dict[Path, Path] | None = None) -> Path:
+                       pages: dict[Path, Path] | None = None, similarity: str = "") -> Path:
     from autograder.grading.results import write_atomically
 
     results, unreadable = read_results(folder)
     target = folder / REPORT
-    write_atomically(target, build_report(results, course, unreadable, pages))
+    write_atomically(target, build_report(results, course, unreadable, pages, similarity))
     return target
+
+
+# -- similar code (autograder.after.similarity): from the submissions grade recorded --------------------------------
+SUBMISSIONS = ".submissions.json"  # in a results folder: the paths grade was given (hidden: no results file)
+
+
+def record_submissions(out: Path, paths: list[Path]) -> None:
+    """Remember where the graded notebooks are, so that ``report`` and ``similarity`` can compare them later."""
+    from autograder.grading.results import write_json
+
+    write_json(out / SUBMISSIONS, {"paths": [str(p.resolve()) for p in paths]})
+
+
+def recorded_submissions(out: Path) -> list[Path]:
+    """The paths :func:`record_submissions` kept for ``out`` that still exist (none: an older results folder)."""
+    import json
+
+    try:
+        paths = json.loads((out / SUBMISSIONS).read_text(encoding="utf-8")).get("paths", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [Path(p) for p in paths if isinstance(p, str) and Path(p).exists()]
+
+
+def write_similarity(out: Path, course: "Course", submissions: list[Path]) -> tuple[str, int]:
+    """Compare the class's code (autograder.after.similarity), write ``similarity.csv`` and a page per flagged pair
+    in ``out/similarity/`` (the pages of an earlier run removed); the class report's section and the pairs' count."""
+    from autograder.after.similarity import find_similar, write_similarity_csv
+    from autograder.outputs.similarity_pages import FOLDER, similarity_section, write_pair_pages
+
+    pairs = find_similar(course, submissions)
+    write_similarity_csv(pairs, out / "similarity.csv")
+    for old in (out / FOLDER).glob("*.html") if (out / FOLDER).is_dir() else []:
+        old.unlink()
+    return similarity_section(pairs, write_pair_pages(pairs, out)), len(pairs)
 
 
 def write_pages_counted(out: Path, progress: Callable[[int, int], None]) -> dict[Path, Path]:
@@ -306,16 +345,33 @@ def write_pages_counted(out: Path, progress: Callable[[int, int], None]) -> dict
 def write_reports(out: Path, course: "Course | None" = None, say: Callable[[str], None] = print,
                   progress: Callable[[int, int], None] | None = None) -> Path | None:
     """The class report and every notebook's feedback page in the results folder ``out``, from its results files
-    alone (the loss curves were recorded while grading); ``progress(done, total)`` hears of each page. Never raises:
-    a failure is said with ``say`` and grading's outcome stays what it was."""
+    alone (the loss curves were recorded while grading), and the similar code of the submissions grade recorded;
+    ``progress(done, total)`` hears of each page. Never raises: a failure is said with ``say`` and grading's outcome
+    stays what it was."""
     try:
         from autograder.outputs.pages import write_pages
 
         pages = write_pages(out, say=say) if progress is None else write_pages_counted(out, progress)
-        target = write_class_report(out, course, pages)
+        section = similarity_or_note(out, course, say)
+        target = write_class_report(out, course, pages, section)
     except Exception as error:  # noqa: BLE001 - a report must never change what grading did
         say(f"note: the class report and feedback pages could not be written ({type(error).__name__}: {error})")
         return None
     say(f"class report: {target}")
     say(f"feedback pages: {out}/<student>/<assignment>/<notebook>.html ({len(pages)} page(s))")
     return target
+
+
+def similarity_or_note(out: Path, course: "Course | None", say: Callable[[str], None]) -> str:
+    """The class report's section of similar code, when grade recorded where the submissions are and they are still
+    there (files written by :func:`write_similarity`); "" otherwise, or with a note when it could not be made."""
+    submissions = recorded_submissions(out)
+    if course is None or not submissions:
+        return ""
+    try:
+        section, flagged = write_similarity(out, course, submissions)
+    except Exception as error:  # noqa: BLE001 - the report is written without it
+        say(f"note: similar code not compared ({type(error).__name__}: {error})")
+        return ""
+    say(f"similar code: {flagged} flagged pair(s), in the class report and {out / 'similarity.csv'}")
+    return section
