@@ -220,9 +220,13 @@ def read(path: Path, language: str, domain: str) -> Catalog:
 
 
 def write(catalog: Catalog, path: Path) -> None:
+    """Write ``catalog`` to ``path``, unless only its creation date would change (no churn in the repository)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=120, omit_header=False, sort_output=True, include_previous=False)
+    stamp = re.compile(rb'^"POT-Creation-Date: [^"]*"\n', re.MULTILINE)
+    if path.is_file() and stamp.sub(b"", path.read_bytes()) == stamp.sub(b"", buffer.getvalue()):
+        return
     path.write_bytes(buffer.getvalue())
 
 
