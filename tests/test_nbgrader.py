@@ -385,7 +385,7 @@ def test_feedback_text_is_wrapped_and_grouped():
              TestResult("mse_grads: a [n=2]", "mse_grads", 0.0, 1.0, long),
              TestResult("mse_grads: b", "mse_grads", 0.5, 0.5, "Passed.")]
     text, page = blank_feedback("mse_grads", 0.5, 2.5, tests)
-    assert text.splitlines()[0] == "mse_grads: 0.5 / 2.5 points"
+    assert text.splitlines()[0] == "mse_grads: 0.5 / 2.5 points (Partially accepted)"
     assert all(len(line) <= 88 for line in text.splitlines())
     assert text.count("Hint: is the factor 2 missing?") == 1 and "✗ a [n=1]" in text and "✓ b" in text
     assert page.count('class="autograder-hint"') == 1 and "pre-wrap" in page

@@ -176,5 +176,13 @@ def test_gradescope_gets_the_same_text_as_markdown():
     text = markdown_feedback("dw: wrong *values* <b>.\nHint: the factor 2 in 2/n.\n1 of 1 values differ ```")
     assert text == ("dw: wrong \\*values\\* \\<b\\>\\.\n\n**Hint:** the factor 2 in 2/n\\.\n\n"
                     "```\n1 of 1 values differ '''\n```")
-    data = gradescope_markdown({"score": 1, "tests": [{"name": "t", "output": "Passed."}]})
-    assert data["test_output_format"] == "md" and data["tests"][0]["output"] == "Passed\\."
+    data = gradescope_markdown({"score": 1, "tests": [
+        {"name": "t", "output": "Passed.", "score": 1, "max_score": 1, "status": "passed"},
+        {"name": "u", "output": "wrong", "score": 0, "max_score": 2, "status": "failed"},
+        {"name": "v", "output": "slow", "score": 0, "max_score": 2, "status": "failed",
+         "extra_data": {"reason": "timeout"}},
+        {"name": "w", "output": "kept", "score": 0.5, "max_score": 2, "status": "passed"}]})
+    assert data["test_output_format"] == "md"
+    assert [t["output"] for t in data["tests"]] == ["**Accepted**\n\nPassed\\.", "**Wrong answer**\n\nwrong",
+                                                    "**Time limit exceeded**\n\nslow",
+                                                    "**Partially accepted**\n\nkept"]

@@ -37,12 +37,17 @@ class Transport(Protocol):
 
 class SubmissionError(AssertionError):
     """A call into the submission failed; the message is written for the student, ``reason`` for the engine (what
-    the pages and the report decide from, whatever the language): "undefined", "not-written", "timeout", "lost",
-    "budget", "raised", "unreadable" or "not-watched"."""
+    the pages and the report decide from, whatever the language): "undefined", "not-written", "timeout", "memory",
+    "lost", "budget", "raised", "unreadable" or "not-watched"."""
 
     def __init__(self, message: str, reason: str = "raised"):
         super().__init__(message)
         self.reason = reason
+
+
+def out_of_memory(kind: str, message: str) -> bool:
+    """Whether an exception the student's code raised says memory ran out (Python's, or torch's allocator's)."""
+    return kind == "MemoryError" or (kind == "RuntimeError" and "can't allocate memory" in message)
 
 
 class ProcessLost(SubmissionError):
@@ -289,6 +294,8 @@ class Submission:
             if capped:
                 self._budget_spent()
             self.lost = _("{what} did not finish within {seconds} s").format(what=what, seconds=f"{timeout:g}")
+            self.close()
+            raise ProcessLost(_("{why}.").format(why=self.lost), "timeout") from None
         except Closed:
             self.lost = _("{what} ended your notebook's process (sys.exit, os._exit, a crash, or out of memory)").format(
                 what=what)
@@ -349,10 +356,12 @@ class Submission:
                 raise SubmissionError(_("{name} did not finish within {seconds} s (an endless loop, or far too many "
                                         "steps?).").format(name=label, seconds=f"{timeout or self.call_timeout:g}"),
                                       "timeout")
+            reason = "memory" if out_of_memory(kind, message) else "raised"
             if error.get("where"):
                 raise SubmissionError(_("{name} raised {error}: {message} ({where})").format(
-                    name=label, error=kind, message=message, where=where_words(error["where"])))
-            raise SubmissionError(_("{name} raised {error}: {message}").format(name=label, error=kind, message=message))
+                    name=label, error=kind, message=message, where=where_words(error["where"])), reason)
+            raise SubmissionError(_("{name} raised {error}: {message}").format(name=label, error=kind, message=message),
+                                  reason)
         try:
             data = codec.decode(reply.get("payload"), reply_blobs)
             if not isinstance(data, dict) or not isinstance(data.get("args"), list) or "result" not in data \

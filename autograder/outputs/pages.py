@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Callable
 
+from autograder.grading import verdicts
 from autograder.i18n import _
 from autograder.outputs.webpage import (RecordedCurve, Result, Test, esc, figure, fmt, mark_class, name, page,
                                         read_results, split_feedback, svg)
@@ -84,11 +85,19 @@ def _feedback_html(output: str) -> str:
 
 
 def _verdict(t: Test) -> str:
-    """&#10003; passed, &#10007; failed, and for a test that passed but does not count in full under the marking
-    policy (its feedback says why), a tick that says so."""
+    """&#10003; passed, &#10007; failed, with the verdict's words (autograder.grading.verdicts); a test that passed
+    but does not count in full under the marking policy (its feedback says why) has a tick that says so."""
     if t.passed and not t.counted:
         return f"<span class=\"part\">&#10003; {esc(_('passed, not counted in full:'))}</span>"
-    return f"<span class=\"{'ok' if t.passed else 'bad'}\">{'&#10003;' if t.passed else '&#10007;'}</span>"
+    kind = verdicts.of_test(t)
+    return (f"<span class=\"{'ok' if t.passed else 'bad'}\">{'&#10003;' if t.passed else '&#10007;'} "
+            f"{esc(verdicts.words(kind))}</span>")
+
+
+def _blank_verdict(tests: list[Test]) -> str:
+    kind = verdicts.of_blank(tests)
+    cls = {"accepted": "ok", "partial": "part"}.get(kind, "bad")
+    return f"<span class=\"{cls}\">{esc(verdicts.words(kind))}</span>"
 
 
 def _anchor(blank: str) -> str:
@@ -112,15 +121,18 @@ def build_page(result: Result, curves: dict[str, str] | None = None) -> str:
                    f"<div class=\"notes\">{esc(result.output)}</div></section>")
     marks = result.blanks()
     out.append(f"<section class=\"card\" id=\"summary\"><h2>{esc(_('Your marks'))}</h2><div class=\"scroll\"><table>"
-               f"<tr><th>{esc(_('blank'))}</th>"
+               f"<tr><th>{esc(_('blank'))}</th><th>{esc(_('verdict'))}</th>"
                f"<th class=\"num\">{esc(_('mark'))}</th></tr>")
+    tests_of = {blank: [t for t in result.tests if t.blank == blank] for blank in marks}
     for blank, (got, of) in marks.items():
-        out.append(f"<tr><td><a href=\"#{_anchor(blank)}\">{name(blank)}</a></td><td class=\"num\">"
+        out.append(f"<tr><td><a href=\"#{_anchor(blank)}\">{name(blank)}</a></td>"
+                   f"<td>{_blank_verdict(tests_of[blank])}</td><td class=\"num\">"
                    f"<span class=\"badge {mark_class(got, of)}\">{fmt(got)} / {fmt(of)}</span></td></tr>")
     out.append("</table></div></section>")
     for blank, (got, of) in marks.items():
         out.append(f"<section class=\"card\" id=\"{_anchor(blank)}\"><h2>{name(blank)} "
-                   f"<span class=\"badge {mark_class(got, of)}\">{fmt(got)} / {fmt(of)}</span></h2>")
+                   f"<span class=\"badge {mark_class(got, of)}\">{fmt(got)} / {fmt(of)}</span> "
+                   f"<small>{_blank_verdict(tests_of[blank])}</small></h2>")
         if blank in curves:
             out.append(curves[blank])
         groups: dict[str, list[Test]] = {}  # tests with the same feedback shown once, in the tests' order
@@ -177,15 +189,23 @@ def markdown_feedback(output: str) -> str:
     if fb.sentence:
         parts.append(MARKDOWN_SPECIAL.sub(r"\\\1", fb.sentence))
     if fb.hint:
-        parts.append("**Hint:** " + MARKDOWN_SPECIAL.sub(r"\\\1", fb.hint))
+        parts.append(f"**{_('Hint:')}** " + MARKDOWN_SPECIAL.sub(r"\\\1", fb.hint))
     if fb.details:
         parts.append("```\n" + fb.details.replace("```", "'''") + "\n```")
     return "\n\n".join(parts)
 
 
 def gradescope_markdown(data: dict) -> dict:
-    """A Gradescope results.json (autograder.platforms.gradescope.results_json) whose tests' outputs are markdown, and says so
-    (``test_output_format``), so that Gradescope shows each test's feedback as the feedback page does."""
-    data = {**data, "tests": [{**t, "output": markdown_feedback(t.get("output", ""))} for t in data.get("tests", [])]}
+    """A Gradescope results.json (autograder.platforms.gradescope.results_json) whose tests' outputs are markdown, and
+    says so (``test_output_format``), so that Gradescope shows each test's feedback as the feedback page does: the
+    verdict's words first (autograder.grading.verdicts)."""
+    tests = []
+    for t in data.get("tests", []):
+        reason = (t.get("extra_data") or {}).get("reason")
+        judged = Test(t.get("name", ""), "", float(t.get("score", 0)), float(t.get("max_score", 0)), "",
+                      t.get("status"), reason if isinstance(reason, str) else None)
+        verdict = f"**{verdicts.words(verdicts.of_test(judged))}**"
+        tests.append({**t, "output": "\n\n".join(filter(None, [verdict, markdown_feedback(t.get("output", ""))]))})
+    data = {**data, "tests": tests}
     data["test_output_format"] = "md"
     return data

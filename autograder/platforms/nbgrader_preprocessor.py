@@ -38,6 +38,9 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from autograder.grading import verdicts
+from autograder.i18n import N_, _
 from typing import Any
 
 from nbconvert.exporters.exporter import ResourcesDict
@@ -168,7 +171,7 @@ def _groups(blank: str, tests: list[Any]) -> tuple[list[tuple[list[str], str]], 
             passed.append(name)
             continue
         if getattr(t, "passed", False):  # passed, but the marking policy does not count it in full: said why
-            name = f"{name} (passed, not counted in full)"
+            name = _("{test} (passed, not counted in full)").format(test=name)
         output = unwrap(t.output)
         for names, said in failed:
             if said == output:
@@ -194,19 +197,25 @@ def blank_feedback(blank: str, score: float, max_score: float, tests: list[Any])
     to the page): the points, then each failed check with what is wrong, the hint and the numbers (in the
     engine's order), then the checks passed."""
     failed, passed = _groups(blank, tests)
-    head = f"{blank}: {_points(score)} / {_points(max_score)} points"
+    head = _("{blank}: {score} / {points} points ({verdict})").format(
+        blank=blank, score=_points(score), points=_points(max_score), verdict=verdicts.words(verdicts.of_blank(tests)))
     text = [head]
     parts = [f'<p style="margin:0 0 .4em 0"><b>{html.escape(head)}</b></p>']
     if not tests:
-        text.append("No test of this blank could be run.")
-        parts.append("<p>No test of this blank could be run.</p>")
+        text.append(_("No test of this blank could be run."))
+        parts.append(f"<p>{html.escape(_('No test of this blank could be run.'))}</p>")
+    kept = {_("{test} (passed, not counted in full)").format(test=n) for t in tests
+            for n in [t.name[len(blank) + 2:] if t.name.startswith(f"{blank}: ") else t.name]}
+
+    def mark(name: str) -> str:
+        return "✓" if name in kept else "✗"
+
     for names, output in failed:
         for name in names:
-            text.extend(_wrap(f"{'✓' if name.endswith('(passed, not counted in full)') else '✗'} {name}", "  "))
+            text.extend(_wrap(f"{mark(name)} {name}", "  "))
         text.extend(_wrap(output, "      "))
         parts.append('<div style="margin:.3em 0">'
-                     + "".join(f"<div>{'✓' if n.endswith('(passed, not counted in full)') else '✗'} "
-                               f"{html.escape(n)}</div>" for n in names)
+                     + "".join(f"<div>{mark(n)} {html.escape(n)}</div>" for n in names)
                      + '<div style="margin-left:1.6em;white-space:pre-wrap;overflow-wrap:anywhere;'
                        f'font-family:monospace">{_lines_html(output)}</div></div>')
     if passed:
@@ -220,7 +229,7 @@ def blank_feedback(blank: str, score: float, max_score: float, tests: list[Any])
 
 
 def notes_feedback(notes: str) -> tuple[str, str]:
-    head = "About your notebook as a whole:"
+    head = _("About your notebook as a whole:")
     text = "\n".join([head, *[w for line in notes.splitlines() for w in _wrap(line, "  ")]])
     page = (f'<div class="autograder-notes" style="margin-top:.6em"><b>{html.escape(head)}</b>'
             '<div style="white-space:pre-wrap;overflow-wrap:anywhere;font-family:monospace">'
@@ -238,7 +247,19 @@ def without_self_checks(notes: str) -> str:
             kept[-1].append(line)
         else:
             kept.append([line])
-    return "\n".join("\n".join(note) for note in kept if not re.match(r"Cell \[?\d+\]? raised SelfCheckFailed:", note[0]))
+    raised = [_template(template) for template in (N_("Cell [{number}] raised {error}: {message} ({where})."),
+                                                   N_("Cell [{number}] raised {error}: {message}."))]
+    return "\n".join("\n".join(note) for note in kept if not any(r.match(note[0]) for r in raised))
+
+
+def _template(message: str) -> re.Pattern[str]:
+    """A pattern matching the start of ``message`` (translated) as the runner fills it, for an error
+    SelfCheckFailed: up to what follows the error's name (the message after it may run over several lines)."""
+    parts = re.split(r"(\{\w+\})", _(message))
+    parts = parts[:parts.index("{error}") + 2]
+    pattern = "".join(r"\d+" if p == "{number}" else "SelfCheckFailed" if p == "{error}" else ".*" if p.startswith("{")
+                      else re.escape(p) for p in parts)
+    return re.compile(pattern, re.DOTALL)
 
 
 def visible_part(source: str) -> str:
@@ -324,6 +345,9 @@ class SandboxedGrading(NbGraderPreprocessor):
                                 call_timeout=self.call_timeout, notebook_timeout=self.notebook_timeout,
                                 hide=list(hide), curves=False)  # nbgrader writes its own feedback
             _BATCHES[key] = _Batch(course, settings, self.jobs or os.cpu_count() or 1)
+            from autograder.grading.runner import speak
+
+            speak(settings)  # the feedback cells in the course's language
         return _BATCHES[key]
 
     def _planned(self, coursedir: Any, batch: _Batch) -> list[tuple[str, str, Path]]:
@@ -379,7 +403,8 @@ class SandboxedGrading(NbGraderPreprocessor):
         marks = result.by_blank()
         notes = without_self_checks(result.output or "")
         if result.error:
-            notes = "\n".join(filter(None, [notes, f"Your notebook could not be read: {result.error}"]))
+            notes = "\n".join(filter(None, [notes, _("Your notebook could not be read: {error}").format(
+                error=result.error)]))
         first = True
         for cell in nb.cells:
             grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
