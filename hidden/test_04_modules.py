@@ -349,14 +349,15 @@ def read_back(sub, result, path: str, what: str = "save_weights") -> Any:
             fail(nothing)
         return data
     except SubmissionError as error:
-        text = str(error)
         saved = [f.get("saved") for f in result.files if f.get("fn") == "torch.save"]
-        if "FileNotFoundError" in text or "No such file" in text:
+        if error.reason == "undefined":  # no such file
             fail(nothing)
         whole = [s for s in saved if s not in ("dict", "OrderedDict")]
-        if "was not loaded:" in text and not whole and "neither a tensor nor a container" not in text:
-            # refused before loading (autograder.grading.torchfile: compressed, too large...): its sentence says why
-            fail(_("{what}: {reason}").format(what=what, reason=text.split('was not loaded:', 1)[1].strip()))
+        why = getattr(error, "why", None)
+        if why is not None and not whole and not getattr(error, "names_a_class", False):
+            # refused before loading (autograder.grading.torchfile: compressed, too large...): its clause says why
+            fail(_("{what}: {reason}; save the weights with torch.save(net.state_dict(), path).").format(
+                what=what, reason=why))
         hint = (_("you saved the method net.state_dict itself: call it, torch.save(net.state_dict(), path).")
                 if whole and whole[0] == "method" else
                 _("you saved a whole {type} object; save net.state_dict() instead.").format(type=whole[0]) if whole else

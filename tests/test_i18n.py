@@ -11,6 +11,7 @@ Chinese course (zh_CN) saying everything a student reads in Chinese, with its hi
 """
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
 
@@ -144,3 +145,32 @@ def test_the_detector_finds_english_sentences():
     assert not english_sentences("值不正确：应为 {expected}，实际得到 `x.add_(y)`。")
     assert not english_sentences("mse_grads 引发了 TypeError: unsupported operand type(s) for *: 'float' and 'NoneType'")
     assert not english_sentences("请用 torch.optim.SGD 和 nn.BCEWithLogitsLoss。")
+
+
+def _binds_underscore(tree: ast.AST) -> list[int]:
+    """Lines where a function (or the module) binds the name ``_``: it would hide the translation function there
+    (a local ``_`` makes every ``_("...")`` of that function fail). Comprehensions have their own scope."""
+    found = []
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda)):
+                continue
+            if isinstance(child, ast.Name) and child.id == "_" and isinstance(child.ctx, ast.Store):
+                found.append(child.lineno)
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def test_no_code_that_translates_rebinds_the_translation_function():
+    files = [*sorted((REPO / "autograder").rglob("*.py")), *sorted((REPO / "hidden").glob("*.py")),
+             *sorted((REPO / "source").glob("*/*_selfcheck.py"))]
+    wrong = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        if not re.search(r"import[^\n]*\b_\b|^_ = ", text, re.MULTILINE):
+            continue
+        wrong += [f"{path.relative_to(REPO)}:{line}" for line in _binds_underscore(ast.parse(text))]
+    assert not wrong, f"`_` rebound where it translates: {wrong}"

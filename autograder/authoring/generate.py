@@ -367,7 +367,7 @@ def forbidden_test(blank: Blank, points: float) -> Callable[..., None]:
     def test(sub, rng, ref):
         g = Draw(rng)
         if blank.is_class:
-            _, info, _ = student_module(sub, g, ref, blank)
+            _module, info, _instance = student_module(sub, g, ref, blank)
             result = sub.run(info.handle, *first(g, *blank.build(g)), watch=True)
         else:
             result = sub.run(blank.name, *first(g), watch=True)

@@ -123,10 +123,14 @@ def where_words(where: str) -> str:
     return _("line {line}").format(line=parts["line"])
 
 
-def _refused(path: str, why: str) -> SubmissionError:
-    """The sentence a student reads when the grader will not load the file at ``path``: what is wrong, and the fix."""
-    return SubmissionError(_("the file at {path} was not loaded: {why}; save the weights with "
-                             "torch.save(net.state_dict(), path).").format(path=path, why=why), "unreadable")
+def _refused(path: str, why: str, names_a_class: bool = False) -> SubmissionError:
+    """The sentence a student reads when the grader will not load the file at ``path``: what is wrong, and the fix.
+    The error keeps ``why`` (the clause, translated) and ``names_a_class`` (torchfile.UnsafeFile's) for a hidden test
+    that words its own feedback."""
+    error = SubmissionError(_("the file at {path} was not loaded: {why}; save the weights with "
+                              "torch.save(net.state_dict(), path).").format(path=path, why=why), "unreadable")
+    error.why, error.names_a_class = why, names_a_class
+    return error
 
 
 # -- what a sandbox sends back: data from a hostile process, checked field by field ------------------------------
@@ -414,7 +418,7 @@ class Submission:
         try:
             return torchfile.load(data)
         except torchfile.UnsafeFile as why:
-            raise _refused(path, str(why)) from None
+            raise _refused(path, str(why), why.names_a_class) from None
         except Exception as error:  # noqa: BLE001 - any malformed file: the student's, and said so
             raise SubmissionError(_("torch.load of {path} raised {error}: {message}").format(
                 path=path, error=type(error).__name__,

@@ -54,7 +54,12 @@ ALLOWED_GLOBALS = frozenset({
 
 
 class UnsafeFile(ValueError):
-    """A file torch.load must not read; the message says why, as a clause about the file ("it is compressed")."""
+    """A file torch.load must not read; the message says why, as a clause about the file ("it is compressed").
+    ``names_a_class``: it was refused for a class its pickle names (a whole object saved, not a state_dict)."""
+
+    def __init__(self, why: str, names_a_class: bool = False):
+        super().__init__(why)
+        self.names_a_class = names_a_class
 
 
 def load(data: bytes) -> Any:
@@ -130,12 +135,12 @@ def _check_pickle(stream: BinaryIO, available: int) -> None:
     start = stream.tell()
     window = io.BytesIO(stream.read(min(available, MAX_PICKLE_BYTES)))  # reading past the bound is never tried
     try:
-        for opcode, arg, _ in pickletools.genops(window):
+        for opcode, arg, _position in pickletools.genops(window):
             if opcode.name in ("GLOBAL", "INST") and arg not in ALLOWED_GLOBALS:
                 raise UnsafeFile(_("its pickle names {name}, which is neither a tensor nor a container").format(
-                    name=str(arg).replace(" ", ".")[:100]))
+                    name=str(arg).replace(" ", ".")[:100]), names_a_class=True)
             if opcode.name == "STACK_GLOBAL":  # names taken from the stack, which torch's weights_only reader refuses
-                raise UnsafeFile(_("its pickle names a class in a way torch.save never writes"))
+                raise UnsafeFile(_("its pickle names a class in a way torch.save never writes"), names_a_class=True)
     except ValueError as error:  # cut short, or an unknown opcode
         if available > MAX_PICKLE_BYTES:
             raise UnsafeFile(_("its pickle is larger than {size} KiB or not one torch.save writes ({error})").format(

@@ -166,7 +166,7 @@ def write_pages(out: Path, say: Callable[[str], None] = print) -> dict[Path, Pat
     """A page beside every results file under ``out``; returns results file -> page (relative to ``out``)."""
     from autograder.grading.results import write_atomically
 
-    results, _ = read_results(out)
+    results, _unreadable = read_results(out)
     written: dict[Path, Path] = {}
     for result in results:
         curves = {blank: curve_html(result, blank, curve) for blank, curve in result.curves.items()

@@ -119,7 +119,7 @@ def _time_limit(seconds: float) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    outer, _ = signal.getitimer(signal.ITIMER_REAL)
+    outer, _interval = signal.getitimer(signal.ITIMER_REAL)
     started = time.monotonic()
 
     def expire(signum: int, frame: Any) -> None:
