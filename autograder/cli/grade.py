@@ -148,6 +148,7 @@ def grade(course: Course, args: argparse.Namespace) -> int:
     """Check the options and the input, then grade; every user error is an InputError (one line, exit 2) raised
     before the results folder is made."""
     shard, executor = _check_options(args)
+    speak_language(course, args.language)  # discovery words the notes of notebooks not graded, the parent the pages
     found = _found(course, args, shard)
     rules = _late_rules(course, args.quiet)
     secret = course.secret(args.secret)
@@ -254,7 +255,6 @@ def _grade(course: Course, args: argparse.Namespace, found: Discovery, shard: tu
     from autograder.sandbox.zygote import SandboxUnavailable
     jobs = found.jobs
     hide = sorted({course.root, out, *(p.resolve() if p.is_dir() else p.resolve().parent for p in args.paths)})
-    speak_language(course, args.language)  # the parent writes the pages, the report and the ungraded notes
     settings = Settings(course=course, secret=secret, language=args.language, isolation="none" if args.no_sandbox else args.exact_isolation or "auto",
                         minimum=args.isolation, memory_bytes=int(args.memory_gib * (1 << 30)),
                         cell_timeout=args.cell_timeout, call_timeout=args.call_timeout,

@@ -43,6 +43,7 @@ from functools import cached_property
 from pathlib import Path
 
 from autograder.grading.course import Assignment, Course
+from autograder.i18n import _
 
 LAYOUT = "<student>/<assignment>/<notebook>.ipynb"
 
@@ -200,8 +201,9 @@ def _add(discovery: Discovery, prints: Fingerprints, job: Job, shown_path: str, 
     a = job.assignment
     discovery.ungraded.append(Ungraded(
         job.student, a, job.results,
-        f"Not graded: this is a notebook of {other.name} ({other.notebook}), not of {a.name}, so it earns 0 for "
-        f"{a.name}; submit your {a.notebook} for {a.name}.",
+        _("Not graded: this is a notebook of {other} ({other_notebook}), not of {assignment}, so it earns 0 for "
+          "{assignment}; submit your {notebook} for {assignment}.").format(
+            other=other.name, other_notebook=other.notebook, assignment=a.name, notebook=a.notebook),
         summary=f"a notebook of {other.name}, not of {a.name}"))
     discovery.skipped.append(f"{shown_path}: not graded: a notebook of {other.name}, not of {a.name} "
                              f"({shown(job.student)} gets 0 for {a.name} and a message)")
@@ -383,8 +385,9 @@ def _choose(course: Course, found: dict[tuple[str, str], list[Path]], given: lis
         names = ", ".join(sorted(p.name for p in paths)[:10])
         discovery.ungraded.append(Ungraded(
             student, assignment, Path(student, name, f"{assignment.stem}.json"),
-            f"Not graded: your {name} folder has {len(paths)} notebooks ({names}) and none is named "
-            f"{assignment.notebook}. Submit only {assignment.notebook}, the release notebook with your answers."))
+            _("Not graded: your {assignment} folder has {count} notebooks ({names}) and none is named {notebook}. "
+              "Submit only {notebook}, the release notebook with your answers.").format(
+                assignment=name, count=len(paths), names=names, notebook=assignment.notebook)))
         discovery.skipped.extend(f"{where(p)}: not graded: {shown(student)} has {len(paths)} notebooks for {name} "
                                  f"and none is named {assignment.notebook} (the student gets 0 and a message)"
                                  for p in paths)
