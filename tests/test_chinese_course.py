@@ -153,3 +153,21 @@ def test_a_chinese_students_self_checks_speak_chinese(chinese):
     english = subprocess.run([sys.executable, "-c", script], cwd=REPO / "release" / a.name, capture_output=True,
                              text=True, env=ENV, timeout=300)
     assert not CJK.search(english.stdout + english.stderr) and "some self-checks fail" in english.stdout
+
+
+def test_one_command_makes_a_chinese_release_of_an_english_course(chinese, tmp_path):
+    """`build --language zh_CN --out DIR` on the English course: the same Chinese notebooks as the Chinese course's
+    release, the English release/ left as it is."""
+    root = tmp_path / "course"
+    for part in ("release", "hidden", "solutions", "source", "locale"):
+        shutil.copytree(REPO / part, root / part)
+    shutil.copy2(REPO / "nbgrader_config.py", root)
+    before = {p: p.read_bytes() for p in (root / "release").rglob("*") if p.is_file()}
+    done = subprocess.run([sys.executable, "-m", "autograder", "build", "--course", str(root), "--language", "zh_CN",
+                           "--out", str(tmp_path / "release-zh_CN")], capture_output=True, text=True, env=ENV,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert {p: p.read_bytes() for p in (root / "release").rglob("*") if p.is_file()} == before
+    for a in ASSIGNMENTS.values():
+        made = nbformat.read(tmp_path / "release-zh_CN" / a.name / a.notebook, as_version=4)
+        assert [c.source for c in made.cells] == [c.source for c in release_notebook(chinese, a).cells], a.name

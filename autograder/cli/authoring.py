@@ -30,6 +30,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     build.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
                        help="the assignments to build (default: every assignment with a source)")
     build.add_argument("--course", type=Path, default=None, metavar="DIR", help=COURSE_HELP)
+    build.add_argument("--language", default=None, metavar="LANG",
+                       help="the release's language, e.g. zh_CN: its notebooks' text through the course's catalogue "
+                            "(default: the course's language, from its course.toml, else English)")
+    build.add_argument("--out", type=Path, default=None, metavar="DIR",
+                       help="where the release folders go (default: the course's release/; a release in another "
+                            "language than the course's is best written elsewhere, e.g. release-zh_CN/)")
 
     check = commands.add_parser(
         "check-course", help="prove a course before release: markers, points, reference full marks, trivial answers "
@@ -79,7 +85,8 @@ def new_command(args: argparse.Namespace) -> int:
 def build_command(args: argparse.Namespace) -> int:
     from autograder.authoring.build import build
 
-    build(locate(args.course), args.assignments, say=lambda text: console.print(text, markup=False))
+    build(locate(args.course), args.assignments, out=args.out.resolve() if args.out else None,
+          say=lambda text: console.print(text, markup=False), language=args.language)
     return 0
 
 
