@@ -18,6 +18,7 @@ import pytest
 from autograder import cli
 from autograder.authoring.fill import filled_release, release_notebook, write
 from autograder.cli import grade as cli_grade
+from autograder.cli import grade_notes
 from autograder.cli.report import merge_scores
 from autograder.grading.course import SECRET_FILE, Course
 from autograder.grading.discover import InputError, discover, notebook_marks, submissions_top
@@ -159,16 +160,16 @@ def options(**given) -> argparse.Namespace:
 
 
 def test_the_isolation_line_says_the_level_and_why():
-    assert cli_grade.isolation_line("namespaces", options()) == "isolation: namespaces, the strongest this host allows"
-    assert cli_grade.isolation_line("userns", options(), "namespaces: needs CAP_SYS_ADMIN: run as root") == (
+    assert grade_notes.isolation_line("namespaces", options()) == "isolation: namespaces, the strongest this host allows"
+    assert grade_notes.isolation_line("userns", options(), "namespaces: needs CAP_SYS_ADMIN: run as root") == (
         "isolation: userns, the strongest this host allows; not stronger because namespaces: needs CAP_SYS_ADMIN: "
         "run as root")
-    assert cli_grade.isolation_line("userns", options(isolation="uid-seccomp"), cluster=True) == (
+    assert grade_notes.isolation_line("userns", options(isolation="uid-seccomp"), cluster=True) == (
         "isolation: userns, the strongest the cluster's workers allow (at least uid-seccomp was asked with "
         "--isolation)")
-    assert cli_grade.isolation_line("uid-seccomp", options(exact_isolation="uid-seccomp")) == (
+    assert grade_notes.isolation_line("uid-seccomp", options(exact_isolation="uid-seccomp")) == (
         "isolation: uid-seccomp, as asked (--exact-isolation uid-seccomp)")
-    assert cli_grade.isolation_line("none", options(no_sandbox=True)).startswith("isolation: none, as asked "
+    assert grade_notes.isolation_line("none", options(no_sandbox=True)).startswith("isolation: none, as asked "
                                                                                  "(--no-sandbox)")
 
 
@@ -184,7 +185,7 @@ class Printed:
 @pytest.mark.parametrize("quiet", [False, True])
 def test_the_isolation_line_comes_first_and_quiet_says_nothing(quiet):
     printed = Printed()
-    said = cli_grade._Isolation(options(quiet=quiet), printed, cluster=False)
+    said = grade_notes.Isolation(options(quiet=quiet), printed, cluster=False)
     said.note("memory: each sandbox in a cgroup of its own")  # before the level is known: waits
     said.graded("namespaces")
     said.graded("namespaces")
@@ -194,7 +195,7 @@ def test_the_isolation_line_comes_first_and_quiet_says_nothing(quiet):
                 "note: uid-seccomp: removed the other permission bits of /srv"]
     assert printed.lines == ([] if quiet else expected)
     printed = Printed()
-    said = cli_grade._Isolation(options(), printed, cluster=False)
+    said = grade_notes.Isolation(options(), printed, cluster=False)
     said.note("isolation: userns, not stronger because namespaces: no CAP_SYS_ADMIN")
     said.graded("userns")
     assert printed.lines == ["isolation: userns, the strongest this host allows; not stronger because namespaces: "

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -43,8 +42,9 @@ from rich.table import Table
 from rich.text import Text
 
 from autograder.cli.common import console, errors, progress_bar
+from autograder.cli.grade_notes import Isolation, Lateness, late_rules
 from autograder.grading.course import Course, locate
-from autograder.grading.discover import Discovery, InputError, Job, discover, nothing_found, shown, submissions_top
+from autograder.grading.discover import Discovery, InputError, discover, nothing_found, shown, submissions_top
 from autograder.grading.results import NotebookResult, write_results, write_scores_csv
 from autograder.platforms.gradescope import ungraded
 from autograder.sandbox.hostprobe import ISOLATING
@@ -150,7 +150,7 @@ def grade(course: Course, args: argparse.Namespace) -> int:
     shard, executor = _check_options(args)
     speak_language(course, args.language)  # discovery words the notes of notebooks not graded, the parent the pages
     found = _found(course, args, shard)
-    rules = _late_rules(course, args.quiet)
+    rules = late_rules(course, args.quiet)
     secret = course.secret(args.secret)
     client = None
     if executor is not None and found.jobs:  # before --out is made: a wrong address costs seconds, not a folder
@@ -200,52 +200,6 @@ def _found(course: Course, args: argparse.Namespace, shard: tuple[int, int] | No
     return found
 
 
-def _late_rules(course: Course, quiet: bool) -> LateRules | None:
-    """The course's late.toml (None: no late rules); a file that cannot be used is an InputError, one line."""
-    from autograder.after.late_rules import LateRulesError, load_rules
-
-    try:
-        rules = load_rules(course.root)
-    except LateRulesError as error:
-        raise InputError(str(error)) from None
-    if rules is not None:
-        for name in rules.unknown_assignments(course.assignments):
-            errors.print(f"note: {rules.path.name} names {shown(name)}, which the course does not have: no late rule "
-                         f"applies to it", markup=False)
-        if not quiet:
-            console.print(f"late rules: {rules.path}", markup=False, soft_wrap=True)
-    return rules
-
-
-class _Lateness:
-    """Applies the late rules to each notebook graded (autograder.after.late) and says once what it could not do:
-    how many notebooks had no submission time, and each doubt about a timestamp's time zone."""
-
-    def __init__(self, rules: LateRules | None):
-        self.rules = rules
-        self.untimed: list[str] = []
-        self.doubts: set[str] = set()
-
-    def __call__(self, item: NotebookResult, job: Job) -> NotebookResult:
-        from autograder.after.late import apply_late, submission_time
-
-        if self.rules is None:
-            return item
-        when = submission_time(job.path.parent)
-        if when.at is None:
-            self.untimed.append(f"{shown(job.student)}/{job.assignment.name}")
-        elif when.note:
-            self.doubts.add(when.note)
-        return apply_late(item, self.rules, when, job.student)
-
-    def report(self) -> None:
-        if self.untimed:
-            errors.print(f"note: {len(self.untimed)} notebook(s) have no readable timestamp.txt, so no late rule was "
-                         f"applied to them (e.g. {', '.join(self.untimed[:3])})", markup=False)
-        for doubt in sorted(self.doubts):
-            errors.print(f"note: {doubt}", markup=False)
-
-
 def _grade(course: Course, args: argparse.Namespace, found: Discovery, shard: tuple[int, int] | None, out: Path,
            secret: str, client: Client | None, rules: LateRules | None = None) -> int:
     """Grade what was found into ``out``: the results files as they come, then scores, the table, what went wrong,
@@ -267,8 +221,8 @@ def _grade(course: Course, args: argparse.Namespace, found: Discovery, shard: tu
     not_graded = [replace(ungraded(u.assignment, u.why), student=u.student) for u in found.ungraded]
     progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=console, transient=True, disable=args.quiet or not console.is_terminal)
-    isolation = _Isolation(args, progress, cluster=client is not None)
-    lateness = _Lateness(rules)
+    isolation = Isolation(args, progress, cluster=client is not None)
+    lateness = Lateness(rules)
     try:
         with progress:
             task = progress.add_task("grading", total=len(jobs))
@@ -326,71 +280,6 @@ def _grade(course: Course, args: argparse.Namespace, found: Discovery, shard: tu
     if not args.quiet:
         console.print(f"results in {out}", markup=False, soft_wrap=True)
     return 1 if missing or problems else 0
-
-
-# "isolation: userns, not stronger because namespaces: ..." (autograder.sandbox.zygote): the isolation line says it
-NOT_STRONGER = re.compile(r"isolation: (\S+), not stronger because (.*)", re.DOTALL)
-
-
-def isolation_line(level: str, args: argparse.Namespace, not_stronger: str | None = None,
-                   cluster: bool = False) -> str:
-    """The one line that says which isolation level the notebooks' code runs under, and why that one."""
-    if args.no_sandbox:
-        return ("isolation: none, as asked (--no-sandbox): student code runs without namespaces or seccomp, "
-                "under an unprivileged uid")
-    if args.exact_isolation:
-        return f"isolation: {level}, as asked (--exact-isolation {args.exact_isolation})"
-    where = "the cluster's workers allow" if cluster else "this host allows"
-    line = f"isolation: {level}, the strongest {where}"
-    if args.isolation:
-        line += f" (at least {args.isolation} was asked with --isolation)"
-    if not_stronger:
-        line += f"; not stronger because {not_stronger}"
-    return line
-
-
-class _Isolation:
-    """Says the isolation line first, once: from the grader's note when a stronger level could not be had (it says
-    why), else from the first results (each records the level its notebook ran under). The grader's other notes
-    follow it as ``note:`` lines (those that come before it wait for it). Nothing of this with --quiet."""
-
-    def __init__(self, args: argparse.Namespace, progress: Progress, cluster: bool):
-        self.args, self.progress, self.cluster = args, progress, cluster
-        self.levels: set[str] = set()
-        self.waiting: list[str] = []  # notes that came before the level was known
-
-    def _say(self, text: str) -> None:
-        if not self.args.quiet:
-            self.progress.console.print(text, markup=False, highlight=False, soft_wrap=True)
-
-    def note(self, text: str) -> None:
-        found = NOT_STRONGER.fullmatch(text)
-        if found:
-            self._announce(found.group(1), found.group(2))
-        elif self.levels:
-            self._say(f"note: {text}")
-        else:
-            self.waiting.append(text)
-
-    def graded(self, level: str | None) -> None:
-        if level:
-            self._announce(level)
-
-    def flush(self) -> None:
-        """The notes still waiting (no notebook was graded)."""
-        for text in self.waiting:
-            self._say(f"note: {text}")
-        self.waiting = []
-
-    def _announce(self, level: str, not_stronger: str | None = None) -> None:
-        if level in self.levels:
-            return
-        if self.levels:  # a cluster's workers need not all allow the same level
-            self._say(f"note: some notebooks ran under isolation {level} (their worker's host allows no stronger)")
-        else:
-            self._say(isolation_line(level, self.args, not_stronger, self.cluster))
-        self.levels.add(level)
-        self.flush()
 
 
 def default_out(course: Course, paths: list[Path]) -> Path:
