@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from autograder.cli.common import console, errors
+from autograder.cli.common import console, course_option, errors
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -45,9 +45,7 @@ def add_similarity_parser(commands: argparse._SubParsersAction) -> None:
     similarity.add_argument("graded", type=Path, metavar="GRADED_DIR", help="the results folder grade wrote")
     similarity.add_argument("--submissions", type=Path, nargs="+", default=None, metavar="DIR",
                             help="the submitted notebooks (default: the paths grade was given, as it recorded them)")
-    similarity.add_argument("--course", type=Path, default=None, metavar="DIR",
-                            help="the course directory (default: $AUTOGRADER_COURSE, else the working folder or one "
-                                 "above it, else this checkout)")
+    course_option(similarity)
 
 
 def similarity_command(args: argparse.Namespace) -> int:

@@ -6,11 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from autograder.cli.common import CommandError, console, progress_bar
+from autograder.cli.common import CommandError, console, course_option, progress_bar
 from autograder.grading.course import locate
-
-COURSE_HELP = ("the course directory (default: $AUTOGRADER_COURSE, else the working folder or one above it, else "
-               "this checkout)")
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -20,7 +17,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                     "then build its release folder (see docs/authoring.md).")
     new.set_defaults(run=new_command)
     new.add_argument("name", metavar="NAME", help="the assignment's folder name, e.g. 07_activations")
-    new.add_argument("--course", type=Path, default=None, metavar="DIR", help=COURSE_HELP)
+    course_option(new)
 
     build = commands.add_parser(
         "build", help="make the self-check data and the release folders from source/ (nbgrader generate_assignment)",
@@ -29,7 +26,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     build.set_defaults(run=build_command)
     build.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
                        help="the assignments to build (default: every assignment with a source)")
-    build.add_argument("--course", type=Path, default=None, metavar="DIR", help=COURSE_HELP)
+    course_option(build)
     build.add_argument("--language", default=None, metavar="LANG",
                        help="the release's language, e.g. zh_CN: its notebooks' text through the course's catalogue "
                             "(default: the course's language, from its course.toml, else English)")
@@ -45,7 +42,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                     "only when nothing is found.")
     check.set_defaults(run=check_command)
     check.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="the assignments to check (default: all)")
-    check.add_argument("--course", type=Path, default=None, metavar="DIR", help=COURSE_HELP)
+    course_option(check)
     check.add_argument("--secret", default=None, help="course secret (default: as for grade)")
     check.add_argument("--jobs", type=int, default=2, metavar="N", help="notebooks graded in parallel (default: 2)")
     check.add_argument("--mutants", default="all", metavar="N|all",
@@ -59,7 +56,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                     "the share of its blank a mistake keeps; the table of every answer goes to --detail.")
     audit.set_defaults(run=audit_command)
     audit.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="assignments to audit (default: all)")
-    audit.add_argument("--course", type=Path, default=None, metavar="DIR", help=COURSE_HELP)
+    course_option(audit)
     audit.add_argument("--secret", default=None, help="course secret (default: as for grade)")
     audit.add_argument("--catalog", type=Path, default=None, metavar="DIR",
                        help="another catalog folder laid out like catalog/, e.g. catalog_external/ (default: the "

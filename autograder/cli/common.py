@@ -2,9 +2,11 @@
 and the errors that end a command with one line and exit status 2."""
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -15,6 +17,17 @@ from autograder.grading.discover import InputError
 # markup and emoji off: file and folder names (a student folder "[red]x" or ":smile:") print as they are
 console = Console(highlight=False, markup=False, emoji=False)
 errors = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+
+COURSE_HELP = ("the course directory (default: $AUTOGRADER_COURSE, else the working folder or one above it, else "
+               "this checkout)")
+LANG_HELP = ("what students read is written in, e.g. zh_CN (default: the course's language, from its course.toml, "
+             "else English)")
+
+
+def course_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--course DIR`` option every command that reads a course has."""
+    parser.add_argument("--course", type=Path, default=None, metavar="DIR", help=COURSE_HELP)
 
 
 class CommandError(Exception):

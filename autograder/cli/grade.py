@@ -41,7 +41,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from autograder.cli.common import console, errors, progress_bar
+from autograder.cli.common import LANG_HELP, console, errors, progress_bar
 from autograder.cli.grade_notes import Isolation, Lateness, late_rules
 from autograder.grading.course import Course, locate
 from autograder.grading.discover import Discovery, InputError, discover, nothing_found, shown, submissions_top
@@ -54,8 +54,6 @@ if TYPE_CHECKING:
 
     from autograder.after.late_rules import LateRules
 
-LANG_HELP = ("what students read is written in, e.g. zh_CN (default: the course's language, from its course.toml, "
-             "else English)")
 SHOWN_SKIPS = 20  # skipped paths printed before "... and N more"
 
 

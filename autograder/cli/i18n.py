@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from autograder.cli.common import CommandError, console
+from autograder.cli.common import CommandError, console, course_option
 from autograder.grading.course import locate
 
 
@@ -27,9 +27,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                       help="the language (default: every language the course has a catalogue for)")
     i18n.add_argument("--engine", action="store_true",
                       help="the engine's catalogue too (in the kit's own repository: autograder/locale/)")
-    i18n.add_argument("--course", type=Path, default=None, metavar="DIR",
-                      help="the course directory (default: $AUTOGRADER_COURSE, else the working folder or one above "
-                           "it, else this checkout)")
+    course_option(i18n)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autograder.cli.grade import LANG_HELP, speak_language
-from autograder.cli.common import console, errors, progress_bar
+from autograder.cli.grade import speak_language
+from autograder.cli.common import LANG_HELP, console, course_option, errors, progress_bar
 from autograder.grading.course import Course, locate
 from autograder.grading.discover import InputError
 
@@ -38,9 +38,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                     "all N shards are there.")
     report.set_defaults(run=run)
     report.add_argument("graded", type=Path, metavar="GRADED_DIR", help="the results folder grade wrote (its --out)")
-    report.add_argument("--course", type=Path, default=None, metavar="DIR",
-                        help="the course directory (default: $AUTOGRADER_COURSE, else the working folder or one above "
-                             "it, else this checkout)")
+    course_option(report)
     report.add_argument("--quiet", action="store_true", help="no progress bar and no summary lines, only problems")
     report.add_argument("--language", default=None, metavar="LANG", help=LANG_HELP)
 
