@@ -9,7 +9,6 @@ docs/translating.md).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from autograder.cli.common import CommandError, console, course_option
 from autograder.grading.course import locate
