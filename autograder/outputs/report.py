@@ -9,15 +9,18 @@ be graded and why; and the isolation level the notebooks ran under. Plots are ma
 """
 from __future__ import annotations
 
+import html
 import os
 import re
 import statistics
+import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 from urllib.parse import quote
 
+from autograder.i18n import SOURCE_LANGUAGE, _, current
 from autograder.outputs.webpage import Result, esc, figure, fmt, name, page, read_results, split_feedback, svg
 
 if TYPE_CHECKING:
@@ -25,7 +28,37 @@ if TYPE_CHECKING:
 
 REPORT = "report.html"
 NOT_WRITTEN = ("is not written yet", "is not defined")  # a blank left as released: not a mistake, not attempted
+NOT_WRITTEN_REASONS = ("not-written", "undefined")  # the same, as grading records it (autograder.grading.submission)
 NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])")
+
+
+def words(translated: str) -> str:
+    """Words of the page (an engine message, translated: ``words(_("..."))``) as HTML; their placeholders are filled
+    after, with HTML already."""
+    return html.escape(translated, quote=False)
+
+
+def separator() -> str:
+    """What a list of names is joined with, in the course's language."""
+    return _(", ")
+
+
+# Outside English, the headers of number columns and links keep their words whole: Chinese may break between any
+# two characters, and a narrow column (a phone) would stack 学/生/数 or 查/看; a wide table scrolls in its box
+# instead. A no-op on English words, and left out of English pages, which stay as they were.
+HEADER_STYLE = "<style>th.num, td > a { word-break: keep-all; }</style>"
+
+
+def header_style() -> str:
+    return "" if current() == SOURCE_LANGUAGE else HEADER_STYLE
+
+
+def plot_svg(fig, salt: str, label: str) -> str:
+    """:func:`autograder.outputs.webpage.svg`, quiet about glyphs matplotlib's font lacks (Chinese labels: the SVG
+    keeps its text as text, and the browser draws it with the page's CJK font)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
+        return svg(fig, salt, label)
 
 
 @dataclass
@@ -88,8 +121,9 @@ def blank_stats(results: list[Result], blanks: list[str]) -> list[BlankStats]:
             got, out_of = r.blanks().get(blank, (0.0, 0.0))
             points = max(points, out_of)
             marks.append(got)
-            outputs = [t.output for t in r.tests if t.blank == blank and not t.counted]
-            if outputs and all(any(n in o for n in NOT_WRITTEN) for o in outputs):
+            failed = [t for t in r.tests if t.blank == blank and not t.counted]
+            if failed and all(t.reason in NOT_WRITTEN_REASONS if t.reason else any(n in t.output for n in NOT_WRITTEN)
+                              for t in failed):
                 not_written += 1
         stats.append(BlankStats(blank, points, marks, not_written))
     return stats
@@ -114,9 +148,9 @@ def distribution_plot(by_assignment: dict[str, list[Result]]) -> str:
             ax.plot([s], [pos + offset], "o", color="#0b5cad", alpha=0.75, markersize=6)
     ax.set_yticks(positions, [f"{a} ({len(by_assignment[a])})" for a in names])
     ax.set_xlim(-3, 103)
-    ax.set_xlabel("score, % of the assignment's points (each dot a student; the box: quartiles, red: median)")
+    ax.set_xlabel(_("score, % of the assignment's points (each dot a student; the box: quartiles, red: median)"))
     ax.grid(axis="x", alpha=0.3)
-    return svg(fig, "distribution", "score distribution per assignment")
+    return plot_svg(fig, "distribution", _("score distribution per assignment"))
 
 
 def blanks_plot(assignment: str, stats: list[BlankStats]) -> str:
@@ -126,15 +160,15 @@ def blanks_plot(assignment: str, stats: list[BlankStats]) -> str:
     ys = list(range(len(stats), 0, -1))
     mean = [100 * s.mean / s.points if s.points else 0.0 for s in stats]
     passed = [100 * s.pass_rate for s in stats]
-    ax.barh([y + 0.18 for y in ys], mean, height=0.34, color="#0b5cad", label="mean mark")
-    ax.barh([y - 0.18 for y in ys], passed, height=0.34, color="#1a7f37", label="pass rate (full marks)")
+    ax.barh([y + 0.18 for y in ys], mean, height=0.34, color="#0b5cad", label=_("mean mark"))
+    ax.barh([y - 0.18 for y in ys], passed, height=0.34, color="#1a7f37", label=_("pass rate (full marks)"))
     ax.set_yticks(ys, [s.blank for s in stats])
     ax.set_xlim(0, 100)
-    ax.set_xlabel("% of the blank's points (mean) / % of students (pass rate)")
+    ax.set_xlabel(_("% of the blank's points (mean) / % of students (pass rate)"))
     ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
     ax.grid(axis="x", alpha=0.3)
-    return svg(fig, f"blanks-{re.sub(r'[^A-Za-z0-9]', '-', assignment)}", f"mean mark and pass rate per blank of "
-               f"{assignment}")
+    return plot_svg(fig, f"blanks-{re.sub(r'[^A-Za-z0-9]', '-', assignment)}",
+               _("mean mark and pass rate per blank of {assignment}").format(assignment=assignment))
 
 
 # -- the page ------------------------------------------------------------------------------------------------------
@@ -161,23 +195,30 @@ def build_report(results: list[Result], course: "Course | None" = None, unreadab
     by_assignment = {a: by_assignment[a] for a in sorted(by_assignment, key=lambda a: (a not in order, order.index(a)
                                                                                        if a in order else 0, a))}
     students = sorted({r.student for r in results})
-    out: list[str] = ["<h1>Class report</h1>",
-                      f"<p class=\"sub\">{len(students)} student(s), {len(results)} notebook(s): "
-                      f"{len(graded)} graded, {len(results) - len(graded)} not graded.</p>"]
+    out: list[str] = [header_style() + f"<h1>{words(_('Class report'))}</h1>",
+                      "<p class=\"sub\">"
+                      + words(_("{students} student(s), {notebooks} notebook(s): {graded} graded, {not_graded} not "
+                              "graded.")).format(students=len(students), notebooks=len(results), graded=len(graded),
+                                                not_graded=len(results) - len(graded)) + "</p>"]
 
     # the isolation level(s)
-    levels = Counter(r.isolation or "not recorded" for r in graded)
-    level_text = ", ".join(f"<strong>{esc(level)}</strong> ({n} notebook(s))" for level, n in sorted(levels.items()))
-    out.append(f"<section class=\"card\" id=\"isolation\"><h2>Isolation</h2><p>Student code ran under: "
-               f"{level_text or 'no notebook was graded'}.</p></section>")
+    levels = Counter(r.isolation or _("not recorded") for r in graded)
+    level_text = separator().join(words(_("{level} ({n} notebook(s))")).format(level=f"<strong>{esc(level)}</strong>",
+                                                                                n=n)
+                                  for level, n in sorted(levels.items()))
+    level_text = level_text or words(_("no notebook was graded"))
+    out.append(f"<section class=\"card\" id=\"isolation\"><h2>{words(_('Isolation'))}</h2><p>"
+               + words(_("Student code ran under: {levels}.")).format(levels=level_text) + "</p></section>")
 
     # scores
-    out.append("<section class=\"card\" id=\"scores\"><h2>Score distribution per assignment</h2>")
+    out.append(f"<section class=\"card\" id=\"scores\"><h2>{words(_('Score distribution per assignment'))}</h2>")
     if by_assignment:
         out.append(distribution_plot(by_assignment))
-        out.append("<div class=\"scroll\"><table><tr><th>assignment</th><th class=\"num\">students</th><th class=\"num\">points</th>"
-                   "<th class=\"num\">mean</th><th class=\"num\">median</th><th class=\"num\">min</th>"
-                   "<th class=\"num\">max</th><th class=\"num\">full marks</th></tr>")
+        out.append(f"<div class=\"scroll\"><table><tr><th>{words(_('assignment'))}</th>"
+                   f"<th class=\"num\">{words(_('students'))}</th><th class=\"num\">{words(_('points'))}</th>"
+                   f"<th class=\"num\">{words(_('mean'))}</th><th class=\"num\">{words(_('median'))}</th>"
+                   f"<th class=\"num\">{words(_('min'))}</th><th class=\"num\">{words(_('max'))}</th>"
+                   f"<th class=\"num\">{words(_('full marks'))}</th></tr>")
         for a, rs in by_assignment.items():
             scores = [r.score for r in rs]
             top = max(r.max_score for r in rs)
@@ -189,35 +230,39 @@ def build_report(results: list[Result], course: "Course | None" = None, unreadab
                        f"({_pct(full / len(rs))})</td></tr>")
         out.append("</table></div>")
     else:
-        out.append("<p>No notebook was graded.</p>")
+        out.append(f"<p>{words(_('No notebook was graded.'))}</p>")
     out.append("</section>")
 
     # mistakes
     found = mistakes(results)
-    out.append("<section class=\"card\" id=\"mistakes\"><h2>Diagnosed mistakes, most frequent first</h2>")
+    out.append(f"<section class=\"card\" id=\"mistakes\"><h2>{words(_('Diagnosed mistakes, most frequent first'))}"
+               "</h2>")
     if found:
-        out.append("<p class=\"sub\">From the hints the grader gave: a student counts once per mistake, out of the "
-                   "students graded on that assignment.</p><div class=\"scroll\"><table><tr><th class=\"num\">students</th>"
-                   "<th>blank</th><th>mistake (the hint students got)</th></tr>")
+        how = words(_("From the hints the grader gave: a student counts once per mistake, out of the students graded "
+                      "on that assignment."))
+        out.append(f"<p class=\"sub\">{how}</p>"
+                   f"<div class=\"scroll\"><table><tr><th class=\"num\">{words(_('students'))}</th>"
+                   f"<th>{words(_('blank'))}</th><th>{words(_('mistake (the hint students got)'))}</th></tr>")
         for m in found:
             n, of = len(m.students), len(by_assignment.get(m.assignment, [])) or len(m.students)
-            out.append(f"<tr><td class=\"num\"><strong>{_pct(n / of)}</strong> ({n} of {of})</td>"
+            share = words(_("{share} ({n} of {total})")).format(share=f"<strong>{_pct(n / of)}</strong>", n=n, total=of)
+            out.append(f"<tr><td class=\"num\">{share}</td>"
                        f"<td>{name(m.blank)}<br><span class=\"sub\">{name(m.assignment)}</span></td>"
                        f"<td class=\"sentence\">{esc(m.hint)}</td></tr>")
         out.append("</table></div>")
         top = found[0]
         of = len(by_assignment.get(top.assignment, [])) or len(top.students)
-        out.append(f"<p>Most frequent: {_pct(len(top.students) / of)} of the class made this mistake in "
-                   f"{esc(top.blank)}: {esc(top.hint)}</p>")
+        out.append("<p>" + words(_("Most frequent: {share} of the class made this mistake in {blank}: {hint}")).format(
+            share=_pct(len(top.students) / of), blank=esc(top.blank), hint=esc(top.hint)) + "</p>")
     else:
-        out.append("<p>No known mistake was diagnosed.</p>")
+        out.append(f"<p>{words(_('No known mistake was diagnosed.'))}</p>")
     out.append("</section>")
 
     if similarity:
         out.append(similarity)
 
     # blanks
-    out.append("<section class=\"card\" id=\"blanks\"><h2>Per blank: mean mark and pass rate</h2>")
+    out.append(f"<section class=\"card\" id=\"blanks\"><h2>{words(_('Per blank: mean mark and pass rate'))}</h2>")
     for a, rs in by_assignment.items():
         blanks = list(course.assignments[a].blanks) if course is not None and a in course.assignments else []
         for r in rs:
@@ -225,8 +270,10 @@ def build_report(results: list[Result], course: "Course | None" = None, unreadab
         stats = blank_stats(rs, blanks)
         out.append(f"<h3>{esc(a)}</h3>")
         out.append(blanks_plot(a, stats))
-        out.append("<div class=\"scroll\"><table><tr><th>blank</th><th class=\"num\">points</th><th class=\"num\">mean</th>"
-                   "<th class=\"num\">pass rate</th><th class=\"num\">not written</th></tr>")
+        out.append(f"<div class=\"scroll\"><table><tr><th>{words(_('blank'))}</th>"
+                   f"<th class=\"num\">{words(_('points'))}</th><th class=\"num\">{words(_('mean'))}</th>"
+                   f"<th class=\"num\">{words(_('pass rate'))}</th>"
+                   f"<th class=\"num\">{words(_('not written'))}</th></tr>")
         for s in stats:
             out.append(f"<tr><td>{name(s.blank)}</td><td class=\"num\">{fmt(s.points)}</td>"
                        f"<td class=\"num\">{fmt(s.mean)}</td><td class=\"num\">{_pct(s.pass_rate)}</td>"
@@ -235,28 +282,29 @@ def build_report(results: list[Result], course: "Course | None" = None, unreadab
     out.append("</section>")
 
     # not graded
-    out.append("<section class=\"card\" id=\"not-graded\"><h2>Could not be graded</h2>")
+    out.append(f"<section class=\"card\" id=\"not-graded\"><h2>{words(_('Could not be graded'))}</h2>")
     missing = [(r, r.not_graded()) for r in results if r.not_graded()]
     partial = [(r, "\n".join(r.problems())) for r in graded if r.problems()]
     if missing or partial or unreadable:
-        out.append("<div class=\"scroll\"><table><tr><th>student</th><th>assignment</th><th>why</th></tr>")
+        out.append(f"<div class=\"scroll\"><table><tr><th>{words(_('student'))}</th><th>{words(_('assignment'))}</th>"
+                   f"<th>{words(_('why'))}</th></tr>")
         for r, why in missing:
             out.append(f"<tr><td>{name(r.student)}</td><td>{name(r.assignment)}</td>"
                        f"<td class=\"sentence\">{esc(why)}</td></tr>")
         for r, why in partial:
             out.append(f"<tr><td>{name(r.student)}</td><td>{name(r.assignment)}</td>"
-                       f"<td class=\"sentence\">graded in part: {esc(why)}</td></tr>")
+                       f"<td class=\"sentence\">{words(_('graded in part: {why}')).format(why=esc(why))}</td></tr>")
         for line in unreadable:
-            out.append(f"<tr><td colspan=\"2\">(a results file)</td><td class=\"sentence\">unreadable: {esc(line)}"
-                       f"</td></tr>")
+            out.append(f"<tr><td colspan=\"2\">{words(_('(a results file)'))}</td><td class=\"sentence\">"
+                       f"{words(_('unreadable: {what}')).format(what=esc(line))}</td></tr>")
         out.append("</table></div>")
     else:
-        out.append("<p>Every notebook was graded.</p>")
+        out.append(f"<p>{words(_('Every notebook was graded.'))}</p>")
     out.append("</section>")
 
     # students
-    out.append("<section class=\"card\" id=\"students\"><h2>Students</h2><div class=\"scroll\"><table><tr>"
-               "<th>student</th>")
+    out.append(f"<section class=\"card\" id=\"students\"><h2>{words(_('Students'))}</h2><div class=\"scroll\"><table>"
+               f"<tr><th>{words(_('student'))}</th>")
     columns = list(by_assignment) + sorted({r.assignment for r in results} - set(by_assignment))
     out += [f"<th class=\"num\">{name(a)}</th>" for a in columns]
     out.append("</tr>")
@@ -268,13 +316,13 @@ def build_report(results: list[Result], course: "Course | None" = None, unreadab
             if r is None:
                 cells.append("<td class=\"num\">-</td>")
                 continue
-            text = "not graded" if r.not_graded() else f"{fmt(r.score)}/{fmt(r.max_score)}"
+            text = words(_("not graded")) if r.not_graded() else f"{fmt(r.score)}/{fmt(r.max_score)}"
             link = pages.get(r.path)
             cells.append(f"<td class=\"num\"><a href=\"{esc(_href(link))}\">{text}</a></td>" if link else
                          f"<td class=\"num\">{text}</td>")
         out.append(f"<tr><td>{name(s)}</td>{''.join(cells)}</tr>")
     out.append("</table></div></section>")
-    return page("Class report", "\n".join(out))
+    return page(_("Class report"), "\n".join(out))
 
 
 # -- writing -------------------------------------------------------------------------------------------------------
@@ -329,7 +377,7 @@ def write_pages_counted(out: Path, progress: Callable[[int, int], None]) -> dict
     from autograder.grading.results import write_atomically
     from autograder.outputs.pages import build_page, curve_html, page_path
 
-    results, _ = read_results(out)
+    results, _unreadable = read_results(out)
     written: dict[Path, Path] = {}
     progress(0, len(results))
     for done, result in enumerate(results, 1):

@@ -16,6 +16,8 @@ from urllib.parse import quote
 
 from autograder.after.similarity import BlankMatch, Pair, Span
 from autograder.grading.results import write_atomically
+from autograder.i18n import _
+from autograder.outputs.report import separator, words
 from autograder.outputs.webpage import esc, name, page
 
 FOLDER = "similarity"  # where write_pair_pages puts the pages, beside the class report
@@ -80,24 +82,31 @@ def blank_section(match: BlankMatch, students: tuple[str, str]) -> str:
     columns = []
     for student, code, spans in zip(students, match.code, match.spans):
         count = len(_marked(spans))
-        columns.append(f"<div><h3>{name(student)}</h3><p class=\"sub\">{count} line(s) marked</p>"
+        marked = words(_("{count} line(s) marked")).format(count=count)
+        columns.append(f"<div><h3>{name(student)}</h3><p class=\"sub\">{marked}</p>"
                        f"{code_listing(code, spans, f'{student}: {match.blank}')}</div>")
-    return (f"<section class=\"card\"><h2>{name(match.blank)} <span class=\"badge part\">score {score(match.score)}"
+    badge = words(_("score {score}")).format(score=score(match.score))
+    return (f"<section class=\"card\"><h2>{name(match.blank)} <span class=\"badge part\">{badge}"
             f"</span></h2><div class=\"sbs\">{''.join(columns)}</div></section>")
 
 
 def pair_page(pair: Pair) -> str:
     """The whole page of one pair: who, the score, and each blank they share side by side."""
     a, b = pair.students
-    blanks = ", ".join(name(m.blank) for m in pair.blanks)
+    blanks = separator().join(name(m.blank) for m in pair.blanks)
+    about = words(_("{assignment}: score {score} over the blank(s) they share ({blanks}). For the instructor only: a "
+                    "reason to look at the two notebooks, not a verdict.")).format(
+        assignment=name(pair.assignment), score=score(pair.score), blanks=blanks)
     body = [STYLE,
-            f"<h1>{name(a)} and {name(b)}</h1>",
-            (f"<p class=\"sub\">{name(pair.assignment)}: score {score(pair.score)} over the blank(s) they share "
-             f"({blanks}). For the instructor only: a reason to look at the two notebooks, not a verdict.</p>"),
-            ("<p><span class=\"key\"></span> marks the lines holding code that at most five students of the class "
-             "wrote, the release's own code left out; names, layout and comments do not count.</p>"),
+            f"<h1>{words(_('{student} and {other}')).format(student=name(a), other=name(b))}</h1>",
+            f"<p class=\"sub\">{about}</p>",
+            "<p>" + words(_("{key} marks the lines holding code that at most five students of the class wrote, the "
+                            "release's own code left out; names, layout and comments do not count."))
+            .format(key="<span class=\"key\"></span>") + "</p>",
             *(blank_section(m, pair.students) for m in pair.blanks)]
-    return page(f"Similar code: {a} and {b} ({pair.assignment})", "\n".join(body))
+    return page(_("Similar code: {student} and {other} ({assignment})").format(student=a, other=b,
+                                                                               assignment=pair.assignment),
+                "\n".join(body))
 
 
 def _href(link: str) -> str:
@@ -108,21 +117,25 @@ def similarity_section(pairs: Iterable[Pair], links: Mapping[tuple[str, str, str
     """The class report's section: the flagged pairs, highest score first, each with the blanks they share and a
     link to its page (``links``: :func:`pair_key` -> the page's path relative to the report)."""
     pairs = sorted(pairs, key=lambda p: (-p.score, p.assignment, p.students))
-    out = ["<section class=\"card\" id=\"similarity\"><h2>Similar code</h2>",
-           ("<p class=\"sub\">Pairs of students whose code for the same blanks is alike beyond what the class writes "
-            "alike (renamed, re-laid, reordered or commented code counts as alike). For the instructor only: a reason "
-            "to look at two notebooks side by side, not a verdict.</p>")]
+    out = [f"<section class=\"card\" id=\"similarity\"><h2>{words(_('Similar code'))}</h2>",
+           "<p class=\"sub\">" + words(_("Pairs of students whose code for the same blanks is alike beyond what the "
+                                          "class writes alike (renamed, re-laid, reordered or commented code counts as "
+                                          "alike). For the instructor only: a reason to look at two notebooks side by "
+                                          "side, not a verdict.")) + "</p>"]
     if not pairs:
-        out.append("<p>No pair of students shares code beyond what the class writes alike.</p></section>")
+        out.append(f"<p>{words(_('No pair of students shares code beyond what the class writes alike.'))}</p>"
+                   "</section>")
         return "\n".join(out)
-    out.append("<div class=\"scroll\"><table><tr><th>assignment</th><th>students</th><th class=\"num\">score</th>"
-               "<th>blanks they share</th><th>side by side</th></tr>")
+    out.append(f"<div class=\"scroll\"><table><tr><th>{words(_('assignment'))}</th><th>{words(_('students'))}</th>"
+               f"<th class=\"num\">{words(_('score'))}</th><th>{words(_('blanks they share'))}</th>"
+               f"<th>{words(_('side by side'))}</th></tr>")
     for p in pairs:
         link = links.get(pair_key(p))
-        view = f"<a href=\"{esc(_href(link))}\">view</a>" if link else "-"
-        out.append(f"<tr><td>{name(p.assignment)}</td><td>{name(p.students[0])} and {name(p.students[1])}</td>"
-                   f"<td class=\"num\">{score(p.score)}</td><td>{', '.join(name(m.blank) for m in p.blanks)}</td>"
-                   f"<td>{view}</td></tr>")
+        view = f"<a href=\"{esc(_href(link))}\">{words(_('view'))}</a>" if link else "-"
+        who = words(_("{student} and {other}")).format(student=name(p.students[0]), other=name(p.students[1]))
+        out.append(f"<tr><td>{name(p.assignment)}</td><td>{who}</td>"
+                   f"<td class=\"num\">{score(p.score)}</td><td>{separator().join(name(m.blank) for m in p.blanks)}"
+                   f"</td><td>{view}</td></tr>")
     out.append("</table></div></section>")
     return "\n".join(out)
 
