@@ -34,6 +34,10 @@ SOURCE_LANGUAGE = "en"
 _state: dict[str, object] = {"language": SOURCE_LANGUAGE, "course": None, "chosen": False}
 
 
+class LanguageError(ValueError):
+    """course.toml cannot be read; one line saying why."""
+
+
 def normalize(language: str | None) -> str:
     """'zh-CN', 'zh_cn', 'zh_CN.UTF-8' -> 'zh_CN'; 'en_US', 'EN' -> 'en'; '' or None -> 'en'."""
     if not language:
@@ -53,7 +57,7 @@ def course_language(course_root: Path) -> str:
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8")).get("course", {})
     except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ValueError(f"{path}: not readable TOML ({error})") from None
+        raise LanguageError(f"{path}: not readable TOML ({error})") from None
     return normalize(table.get("language"))
 
 

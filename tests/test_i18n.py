@@ -174,3 +174,20 @@ def test_no_code_that_translates_rebinds_the_translation_function():
             continue
         wrong += [f"{path.relative_to(REPO)}:{line}" for line in _binds_underscore(ast.parse(text))]
     assert not wrong, f"`_` rebound where it translates: {wrong}"
+
+
+def test_a_course_toml_that_cannot_be_read_is_one_line(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    for part in ("release", "hidden", "solutions"):
+        shutil.copytree(REPO / part, tmp_path / part)
+    (tmp_path / "course.toml").write_text("[course\nlanguage = zh_CN\n")
+    (tmp_path / "graded" / "a" / "02_linear_regression").mkdir(parents=True)
+    (tmp_path / "graded" / "a" / "02_linear_regression" / "linear_regression.json").write_text(
+        '{"score": 0, "max_score": 1, "tests": []}')
+    done = subprocess.run([sys.executable, "-m", "autograder", "report", str(tmp_path / "graded"), "--course",
+                           str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "course.toml" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip().count("\n") == 0

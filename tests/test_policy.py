@@ -104,3 +104,27 @@ def test_a_passed_test_that_does_not_count_says_so_everywhere(tmp_path):
     assert page.count("passed, not counted in full:") == 2 and page.count("&#10007;") == 1
     text, _ = blank_feedback("b", sum(m.score for m in marked), 3.0, marked)
     assert text.count("✓") == 2 and "(passed, not counted in full)" in text and text.count("✗") == 1
+
+
+def test_the_gradescope_bundle_carries_the_courses_numbers(tmp_path):
+    """Gradescope grades with the course's marking.toml too (as grade, Dask and nbgrader do); a bad one stops the
+    bundle in one line."""
+    import shutil
+    import zipfile
+
+    from autograder.grading.course import Course
+    from autograder.platforms.gradescope import BundleError, build_bundle
+    from conftest import REPO
+
+    root = tmp_path / "course"
+    for part in ("release", "hidden", "solutions"):
+        shutil.copytree(REPO / part, root / part)
+    (root / "marking.toml").write_text("[marking]\nwrong_share = 0.5\n")
+    course = Course.load(root, fresh=True)
+    a = course.find("02_linear_regression")
+    bundle = build_bundle(course, a, tmp_path / "autograder.zip", secret="s")
+    with zipfile.ZipFile(bundle) as z:
+        assert z.read("course/marking.toml") == b"[marking]\nwrong_share = 0.5\n"
+    (root / "marking.toml").write_text("[marking]\nwrong_share = 5\n")
+    with pytest.raises(BundleError, match="from 0 to 1"):
+        build_bundle(course, a, tmp_path / "again.zip", secret="s")

@@ -36,6 +36,7 @@ class CommandError(Exception):
 
 # The errors of modules a command may not load (each raised only by its own module)
 LAZY_ERRORS = (("autograder.authoring.build", "BuildError"), ("autograder.grading.policy", "PolicyError"),
+               ("autograder.i18n", "LanguageError"),
                ("autograder.platforms.gradescope", "BundleError"))
 
 

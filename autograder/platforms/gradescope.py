@@ -115,6 +115,7 @@ def build_bundle(course: Course, assignment: Assignment, out: Path, visibility: 
 
     files["course/course.toml"] = f'[course]\nlanguage = "{language or course_language(course.root)}"\n'.encode()
     files.update(_late_rules(course))
+    files.update(_marking(course))
     name, wheel = kit_wheel()
     files[f"wheels/{name}"] = wheel
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -128,6 +129,20 @@ def build_bundle(course: Course, assignment: Assignment, out: Path, visibility: 
                 z.writestr(info, data)
     os.replace(tmp.name, out)
     return out
+
+
+def _marking(course: Course) -> dict[str, bytes]:
+    """The course's marking.toml (its own numbers of the marking policy), checked now."""
+    from autograder.grading.policy import Policy, PolicyError
+
+    path = course.root / "marking.toml"
+    if not path.is_file():
+        return {}
+    try:
+        Policy.of_course(course.root)
+    except PolicyError as error:
+        raise BundleError(str(error)) from None
+    return {"course/marking.toml": path.read_bytes()}
 
 
 def _late_rules(course: Course) -> dict[str, bytes]:
