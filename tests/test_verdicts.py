@@ -27,7 +27,7 @@ def test_a_tests_verdict(test, kind):
 
 
 @pytest.mark.parametrize("tests, kind", [
-    ([t(1), t(2, 2)], "accepted"), ([t(1), t(0)], "partial"), ([t(0), t(0, passed=True)], "partial"),
+    ([t(1), t(2, 2)], "accepted"), ([t(1), t(0)], "partial"), ([t(0), t(0, passed=True)], "wrong"),
     ([t(0), t(0, reason="timeout")], "timeout"), ([t(0, reason="memory"), t(0)], "memory"), ([t(0), t(0)], "wrong"),
     ([], "wrong"),
 ])

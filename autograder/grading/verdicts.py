@@ -39,13 +39,13 @@ def of_test(test: Judged) -> str:
 
 
 def of_blank(tests: Iterable[Judged]) -> str:
-    """A blank's verdict: accepted when every test is; partial when it earned points or passed a test; else the time
-    or memory limit its tests ran into; else wrong."""
+    """A blank's verdict: accepted when every test is; partial when it earned points; else the time or memory limit
+    its tests ran into; else wrong (0 points is a wrong answer, whatever tests passed without counting)."""
     tests = list(tests)
     verdicts = [of_test(t) for t in tests]
     if verdicts and all(v == "accepted" for v in verdicts):
         return "accepted"
-    if sum(t.score for t in tests) > 0 or any(t.passed for t in tests):
+    if sum(t.score for t in tests) > 0:
         return "partial"
     return next((v for v in verdicts if v in ("timeout", "memory")), "wrong")
 

@@ -13,7 +13,6 @@ import html
 import os
 import re
 import statistics
-import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,14 +50,6 @@ HEADER_STYLE = "<style>th.num, td > a { word-break: keep-all; }</style>"
 
 def header_style() -> str:
     return "" if current() == SOURCE_LANGUAGE else HEADER_STYLE
-
-
-def plot_svg(fig, salt: str, label: str) -> str:
-    """:func:`autograder.outputs.webpage.svg`, quiet about glyphs matplotlib's font lacks (Chinese labels: the SVG
-    keeps its text as text, and the browser draws it with the page's CJK font)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
-        return svg(fig, salt, label)
 
 
 @dataclass
@@ -150,7 +141,7 @@ def distribution_plot(by_assignment: dict[str, list[Result]]) -> str:
     ax.set_xlim(-3, 103)
     ax.set_xlabel(_("score, % of the assignment's points (each dot a student; the box: quartiles, red: median)"))
     ax.grid(axis="x", alpha=0.3)
-    return plot_svg(fig, "distribution", _("score distribution per assignment"))
+    return svg(fig, "distribution", _("score distribution per assignment"))
 
 
 def blanks_plot(assignment: str, stats: list[BlankStats]) -> str:
@@ -167,7 +158,7 @@ def blanks_plot(assignment: str, stats: list[BlankStats]) -> str:
     ax.set_xlabel(_("% of the blank's points (mean) / % of students (pass rate)"))
     ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
     ax.grid(axis="x", alpha=0.3)
-    return plot_svg(fig, f"blanks-{re.sub(r'[^A-Za-z0-9]', '-', assignment)}",
+    return svg(fig, f"blanks-{re.sub(r'[^A-Za-z0-9]', '-', assignment)}",
                _("mean mark and pass rate per blank of {assignment}").format(assignment=assignment))
 
 

@@ -153,6 +153,13 @@ def _raised(error: BaseException) -> str:
         **said, function=f.name, line=f.lineno, code=f.line.strip())
 
 
+def title(check: CheckFn) -> str:
+    """What ``check`` checks, in the current language: a declared check's own title (autograder.selfcheck.declared),
+    else the first line of its docstring through the course's catalogue."""
+    made = getattr(check, "title", None)
+    return made() if callable(made) else course_text((check.__doc__ or check.__name__).strip().splitlines()[0])
+
+
 def _speak() -> None:
     """In a student's kernel, the language of the release beside the notebook (autograder.i18n.from_environment:
     $AUTOGRADER_LANGUAGE, else the locale/ folder of a release folder, one with self-checks; the course directory's
@@ -185,7 +192,7 @@ def run_checks(candidate: Any, blank: str | None = None) -> Report:
     report = Report(name)
     start = time.perf_counter()
     for fn in _CHECKS[name]:
-        what = course_text((fn.__doc__ or fn.__name__).strip().splitlines()[0])  # declared ones: already translated
+        what = title(fn)
         try:
             with warnings.catch_warnings(), _time_limit(CHECK_SECONDS):
                 warnings.simplefilter("ignore")

@@ -146,7 +146,7 @@ class Blank:
                     raise AssertionError(_("on the first example {why}: {hint}").format(why=why, hint=hint))
                 raise AssertionError(_("on the first example {why}.").format(why=why))
 
-        check.__doc__ = _("returns {what} on the first example").format(what=_describe(expected))
+        _title(check, lambda: _("returns {what} on the first example").format(what=_describe(expected)))
         return check
 
     def _values(self, n: int) -> Check:
@@ -163,9 +163,9 @@ class Blank:
             raise AssertionError(_("the result should be {expected}, got {got}.").format(expected=_fmt(expected),
                                                                                         got=_fmt(actual)))
 
-        shown = ", ".join(f"{name} {_shape(arg)}" for name, arg in zip(self.names, decode(example["args"])))
-        check.__doc__ = _("computes the right values on example {number} ({arguments})").format(number=n,
-                                                                                               arguments=shown)
+        args = decode(example["args"])
+        _title(check, lambda: _("computes the right values on example {number} ({arguments})").format(
+            number=n, arguments=", ".join(f"{name} {_shape(arg)}" for name, arg in zip(self.names, args))))
         return check
 
     def _rule(self, rule: dict[str, Any]) -> Check:
@@ -216,7 +216,7 @@ class Blank:
                             name=self.names[i]))
 
         title = rule["title"]
-        check.__doc__ = _(title["template"]).format(**title["values"]) if isinstance(title, dict) else title
+        _title(check, lambda: _(title["template"]).format(**title["values"]) if isinstance(title, dict) else title)
         return check
 
     def _gradients(self, candidate: Any, example: dict[str, Any], args: list[Any], rule: dict[str, Any]) -> None:
@@ -256,7 +256,7 @@ class Blank:
                 raise AssertionError(_("it uses {names}, which this exercise forbids: write it yourself.").format(
                     names=", ".join(used)))
 
-        check.__doc__ = _("does not use {names}").format(names=", ".join(self.data["forbidden"]))
+        _title(check, lambda: _("does not use {names}").format(names=", ".join(self.data["forbidden"])))
         return check
 
 
@@ -291,6 +291,13 @@ def _recorded(run: Callable[[], Any]) -> tuple[set[str], int]:
 
 def _backward_passes(run: Callable[[], Any]) -> int:
     return _recorded(run)[1]
+
+
+def _title(check: Check, title: Callable[[], str]) -> None:
+    """Give ``check`` its title, said in the language current when it runs (:func:`autograder.selfcheck.title`):
+    the checks are made once, when their file is first read, whatever language is chosen later."""
+    check.title = title  # type: ignore[attr-defined]
+    check.__doc__ = title()
 
 
 def checks_of(data: dict[str, Any]) -> dict[str, list[Check]]:
