@@ -66,7 +66,7 @@ def test_results_are_byte_identical_to_local_jobs_2(cluster, submitted, local, t
     assert done.returncode == 1, done.stderr[-3000:]
     assert f"{submitted}/bob/05_multiclass" in done.stderr  # the client's path, not the worker's copy
     ours, theirs = files(tmp_path / "out"), files(local)
-    assert sorted(ours) == sorted(theirs) and len(ours) == 10  # 9 results files and scores.csv
+    assert sorted(ours) == sorted(theirs) and len(ours) == 11  # 9 results files, scores.csv and .graded-from
     for name in ours:
         assert ours[name] == theirs[name], name
     isolation = {json.loads(ours[n])["extra_data"]["isolation"] for n in ours if n.endswith(".json")}

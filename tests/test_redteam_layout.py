@@ -140,4 +140,4 @@ def test_nothing_written_outside_out_and_submissions_untouched(graded):
     assert outside_out == graded["before"]
     files = {str(p.relative_to(graded["out"])) for p in graded["out"].rglob("*") if p.is_file()}
     pages = {str(Path(r).with_suffix(".html")) for r in graded["results"]}  # each notebook's feedback page
-    assert files == {*graded["results"], "scores.csv", "report.html", *pages}
+    assert files == {*graded["results"], "scores.csv", "report.html", "similarity.csv", ".graded-from", *pages}

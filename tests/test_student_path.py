@@ -117,7 +117,8 @@ def starts(line: str, cwd: Path, uid: int | None = None, timeout: float = 120) -
     active; whether a Jupyter server came up (it prints its URL), and what it printed. The server is stopped."""
     home = scratch(uid)
     env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", "HOME": str(home), "BROWSER": "true"}
-    env.pop("AUTOGRADER_SELFCHECK_PATH", None)
+    for inherited in ("AUTOGRADER_SELFCHECK_PATH", "MAKELEVEL", "MAKEFLAGS", "MFLAGS"):  # as from a shell, not
+        env.pop(inherited, None)  # from within `make test` (a nested make prints "Entering directory" first)
     user = [] if uid is None else ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
     process = subprocess.Popen([*user, "bash", "-c", line], cwd=cwd, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, start_new_session=True)

@@ -328,25 +328,23 @@ def write_class_report(folder: Path, course: "Course | None" = None,
 
 
 # -- similar code (autograder.after.similarity): from the submissions grade recorded --------------------------------
-SUBMISSIONS = ".submissions.json"  # in a results folder: the paths grade was given (hidden: no results file)
+SUBMISSIONS = ".graded-from"  # in a results folder: the paths grade was given, one a line (hidden: not a result)
 
 
 def record_submissions(out: Path, paths: list[Path]) -> None:
     """Remember where the graded notebooks are, so that ``report`` and ``similarity`` can compare them later."""
-    from autograder.grading.results import write_json
+    from autograder.grading.results import write_atomically
 
-    write_json(out / SUBMISSIONS, {"paths": [str(p.resolve()) for p in paths]})
+    write_atomically(out / SUBMISSIONS, "".join(f"{p.resolve()}\n" for p in paths))
 
 
 def recorded_submissions(out: Path) -> list[Path]:
     """The paths :func:`record_submissions` kept for ``out`` that still exist (none: an older results folder)."""
-    import json
-
     try:
-        paths = json.loads((out / SUBMISSIONS).read_text(encoding="utf-8")).get("paths", [])
-    except (OSError, ValueError, AttributeError):
+        lines = (out / SUBMISSIONS).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
         return []
-    return [Path(p) for p in paths if isinstance(p, str) and Path(p).exists()]
+    return [Path(line) for line in lines if line and Path(line).exists()]
 
 
 def write_similarity(out: Path, course: "Course", submissions: list[Path]) -> tuple[str, int]:
