@@ -269,19 +269,36 @@ def test_the_course_secret_file_is_announced_once(tmp_path, capsys, monkeypatch)
     assert course.secret() == first and capsys.readouterr().err == ""  # once
 
 
-def test_report_pages_with_progress_are_the_same_pages(tmp_path):
-    from autograder.outputs.pages import write_pages
-    from autograder.outputs.report import write_pages_counted
+def test_pages_drawn_in_parallel_are_the_same_pages_with_progress(tmp_path, monkeypatch):
+    import autograder.outputs.pages
+    from autograder.outputs.pages import PARALLEL_FROM, write_pages
 
-    for student in ("alice", "bob", "carol"):
-        result = NotebookResult(student, LR.name, LR.stem, [TestResult("t", "mse_loss", 1.0, 2.0, "wrong.")])
+    pools = []
+
+    class Pool(autograder.outputs.pages.ProcessPoolExecutor):
+        def __init__(self, jobs, **kwargs):
+            pools.append(jobs)
+            super().__init__(jobs, **kwargs)
+
+    monkeypatch.setattr(autograder.outputs.pages, "ProcessPoolExecutor", Pool)
+
+    students = [f"student{i:02d}" for i in range(2 * PARALLEL_FROM + 1)]  # enough for two processes
+    for i, student in enumerate(students):
+        curve = {"describe": "train_linear on the visible data", "reference": [1.0, 0.5, 0.25],
+                 "student": [1.0, 0.6, 0.3 + i / 100], "note": ""}
+        result = NotebookResult(student, LR.name, LR.stem, [TestResult("t", "train_linear", 1.0, 2.0, "wrong.")],
+                                curves={"train_linear": curve})
         write_results(result, tmp_path / student / LR.name / f"{LR.stem}.json")
     ticks: list[tuple[int, int]] = []
-    counted = write_pages_counted(tmp_path, lambda done, total: ticks.append((done, total)))
+    parallel = write_pages(tmp_path, progress=lambda done, total: ticks.append((done, total)), jobs=2)
+    assert pools == [2]
     pages = {p: p.read_bytes() for p in tmp_path.rglob("*.html")}
-    assert write_pages(tmp_path, say=lambda text: None) == counted
-    assert {p: p.read_bytes() for p in tmp_path.rglob("*.html")} == pages and len(pages) == 3
-    assert ticks == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    assert len(pages) == len(students) and all(b"<svg" in page for page in pages.values())
+    for page in pages:
+        page.unlink()
+    assert write_pages(tmp_path, say=lambda text: None) == parallel  # one process: the same pages, byte for byte
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*.html")} == pages
+    assert ticks == [(done, len(students)) for done in range(len(students) + 1)]
 
 
 def test_the_audit_prints_a_summary_and_writes_the_table_to_a_file(tmp_path):

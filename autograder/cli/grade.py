@@ -274,7 +274,7 @@ def _grade(course: Course, args: argparse.Namespace, found: Discovery, shard: tu
                       f"`python -m autograder report {out}` merges the shards' scores into scores.csv and writes "
                       f"the class report", markup=False, soft_wrap=True)
     if shard is None and not args.no_report:
-        _write_reports(out, course, args.quiet)  # never changes the exit code
+        _write_reports(out, course, args.quiet, args.jobs)  # never changes the exit code
     if not args.quiet:
         console.print(f"results in {out}", markup=False, soft_wrap=True)
     return 1 if missing or problems else 0
@@ -300,7 +300,7 @@ def speak_language(course: Course, language: str | None) -> str:
     return use(language or course_language(course.root), course.root)
 
 
-def _write_reports(out: Path, course: Course, quiet: bool) -> None:
+def _write_reports(out: Path, course: Course, quiet: bool, jobs: int = 1) -> None:
     """The class report and the students' feedback pages (autograder.outputs.report), with a progress bar: a failure
     is a problem on stderr, never grading's outcome."""
     try:
@@ -308,7 +308,7 @@ def _write_reports(out: Path, course: Course, quiet: bool) -> None:
 
         said: list[str] = []
         with progress_bar("writing pages", quiet) as tick:
-            written = write_reports(out, course, say=said.append, progress=tick)
+            written = write_reports(out, course, say=said.append, progress=tick, jobs=jobs)
     except Exception as error:  # noqa: BLE001 - grading is done and its results are written
         errors.print(f"problem: no class report ({type(error).__name__}: {error})", markup=False)
         return

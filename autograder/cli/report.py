@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -49,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
 def report(course: Course, args: argparse.Namespace) -> int:
     """``report GRADED_DIR``: merge the shards' scores, then the feedback pages and the class report."""
-    from autograder.outputs.report import similarity_or_note, write_class_report, write_pages_counted
+    from autograder.outputs.pages import write_pages
+    from autograder.outputs.report import similarity_or_note, write_class_report
     from autograder.outputs.webpage import read_results
 
     speak_language(course, args.language)
@@ -61,7 +63,7 @@ def report(course: Course, args: argparse.Namespace) -> int:
         raise InputError(f"{graded}: no results file (<student>/<assignment>/<notebook>.json) to report on")
     complete = merge_shards(graded, course, results, say=lambda text: _say(text, args.quiet))
     with progress_bar("writing pages", args.quiet) as tick:
-        pages = write_pages_counted(graded, tick)
+        pages = write_pages(graded, progress=tick, jobs=os.cpu_count() or 1)
     section = similarity_or_note(graded, course, say=lambda text: _say(text, args.quiet))
     target = write_class_report(graded, course, pages, section)
     _say(f"class report: {target}", args.quiet)

@@ -9,15 +9,18 @@ written, raised, returned something else, ran out of its notebook's share of tim
 """
 from __future__ import annotations
 
+import functools
 import math
+import multiprocessing
 import re
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from autograder.grading import verdicts
 from autograder.i18n import _
 from autograder.outputs.webpage import (RecordedCurve, Result, Test, esc, figure, fmt, mark_class, name, page,
-                                        read_results, split_feedback, svg)
+                                        plain_log_axis, read_results, split_feedback, svg)
 
 
 def _finite(values: list[float]) -> list[tuple[int, float]]:
@@ -25,7 +28,7 @@ def _finite(values: list[float]) -> list[tuple[int, float]]:
 
 
 def curve_plot(blank: str, title: str, reference: list[float], student: list[float] | None, salt: str) -> str:
-    fig = figure(8, 3.6)
+    fig = figure(8, 3.6, margins=(1.0, 0.15, 0.35, 0.55))  # room for labels such as 0.0002 (a page per student)
     ax = fig.add_subplot()
     ref_points = _finite(reference)
     positive = all(v > 0 for _, v in ref_points)
@@ -37,6 +40,7 @@ def curve_plot(blank: str, title: str, reference: list[float], student: list[flo
     ax.plot(*zip(*ref_points), color="#111111", linewidth=1.4, linestyle="--", label=_("reference"))
     if positive:
         ax.set_yscale("log")
+        plain_log_axis(ax.yaxis)
     if student is not None and ref_points:  # a diverging curve must not flatten the reference's
         low = min(v for _, v in ref_points)
         high = max(v for _, v in ref_points)
@@ -162,19 +166,45 @@ def page_path(results_file: Path) -> Path:
     return results_file.with_suffix(".html")
 
 
-def write_pages(out: Path, say: Callable[[str], None] = print) -> dict[Path, Path]:
-    """A page beside every results file under ``out``; returns results file -> page (relative to ``out``)."""
+def write_page(out: Path, result: Result) -> Path:
+    """The page of one results file, beside it; returns its path relative to ``out``."""
     from autograder.grading.results import write_atomically
 
+    curves = {blank: curve_html(result, blank, curve) for blank, curve in result.curves.items()
+              if blank in result.blanks()}
+    target = page_path(result.path)
+    write_atomically(out / target, build_page(result, curves))
+    return target
+
+
+PARALLEL_FROM = 8  # pages per process below which forking costs more than it saves
+
+
+def write_pages(out: Path, say: Callable[[str], None] = print, progress: Callable[[int, int], None] | None = None,
+                jobs: int = 1) -> dict[Path, Path]:
+    """A page beside every results file under ``out``; returns results file -> page (relative to ``out``).
+    ``progress(done, total)`` hears of each page (a class of hundreds takes a while). ``jobs`` > 1 draws them in
+    that many forked processes, the same bytes in the same files: a page with a loss curve costs tens of ms of
+    matplotlib, and the rest of the report leaves the other cores idle."""
     results, _unreadable = read_results(out)
+    tick = progress or (lambda done, total: None)
+    tick(0, len(results))
     written: dict[Path, Path] = {}
-    for result in results:
-        curves = {blank: curve_html(result, blank, curve) for blank, curve in result.curves.items()
-                  if blank in result.blanks()}
-        target = page_path(result.path)
-        write_atomically(out / target, build_page(result, curves))
+    for done, (result, target) in enumerate(zip(results, _drawn(out, results, jobs)), 1):
         written[result.path] = target
+        tick(done, len(results))
     return written
+
+
+def _drawn(out: Path, results: list[Result], jobs: int) -> Iterator[Path]:
+    draw = functools.partial(write_page, out)
+    jobs = min(jobs, len(results) // PARALLEL_FROM)
+    if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(draw, results)
+        return
+    # fork: the children start with this process's imports, language and course (spawning would import them again)
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield from pool.map(draw, results, chunksize=4)
 
 
 # -- Gradescope: the same text, as markdown ---------------------------------------------------------------------------

@@ -360,35 +360,16 @@ def write_similarity(out: Path, course: "Course", submissions: list[Path]) -> tu
     return similarity_section(pairs, write_pair_pages(pairs, out)), len(pairs)
 
 
-def write_pages_counted(out: Path, progress: Callable[[int, int], None]) -> dict[Path, Path]:
-    """:func:`autograder.outputs.pages.write_pages` (the same pages, from the same functions), telling
-    ``progress(done, total)`` after each one: a class of hundreds takes a while."""
-    from autograder.grading.results import write_atomically
-    from autograder.outputs.pages import build_page, curve_html, page_path
-
-    results, _unreadable = read_results(out)
-    written: dict[Path, Path] = {}
-    progress(0, len(results))
-    for done, result in enumerate(results, 1):
-        curves = {blank: curve_html(result, blank, curve) for blank, curve in result.curves.items()
-                  if blank in result.blanks()}
-        target = page_path(result.path)
-        write_atomically(out / target, build_page(result, curves))
-        written[result.path] = target
-        progress(done, len(results))
-    return written
-
-
 def write_reports(out: Path, course: "Course | None" = None, say: Callable[[str], None] = print,
-                  progress: Callable[[int, int], None] | None = None) -> Path | None:
+                  progress: Callable[[int, int], None] | None = None, jobs: int = 1) -> Path | None:
     """The class report and every notebook's feedback page in the results folder ``out``, from its results files
     alone (the loss curves were recorded while grading), and the similar code of the submissions grade recorded;
-    ``progress(done, total)`` hears of each page. Never raises: a failure is said with ``say`` and grading's outcome
-    stays what it was."""
+    ``progress(done, total)`` hears of each page, drawn by ``jobs`` processes. Never raises: a failure is said with
+    ``say`` and grading's outcome stays what it was."""
     try:
         from autograder.outputs.pages import write_pages
 
-        pages = write_pages(out, say=say) if progress is None else write_pages_counted(out, progress)
+        pages = write_pages(out, say=say, progress=progress, jobs=jobs)
         section = similarity_or_note(out, course, say)
         target = write_class_report(out, course, pages, section)
     except Exception as error:  # noqa: BLE001 - a report must never change what grading did
