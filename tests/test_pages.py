@@ -76,6 +76,19 @@ def test_returned_losses_are_checked():
     assert as_losses(["a"])[0] is None
 
 
+def test_a_log_axis_is_labelled_in_plain_numbers_inside_the_plot():
+    import re
+
+    from autograder.outputs.pages import curve_plot
+
+    plot = curve_plot("train_linear", "a title", [10 ** (-i / 10) for i in range(41)], [2.0, 1.0, 0.5], "salt")
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", plot)
+    assert ["0.0001", "0.001", "0.01", "0.1", "1"] == [t for t in labels if t.startswith(("0.", "1"))][-5:]
+    assert not any("$" in t or "mathdefault" in t or "10^" in t for t in labels)  # no mathtext: it costs a plot 4x
+    box = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', plot)
+    assert box and (float(box[1]), float(box[2])) == (576.0, 259.2)  # 8 x 3.6 in: the fixed margins hold it
+
+
 def test_page_has_the_results_content(pages):
     text = pages["rebinds"].read_text()
     data = json.loads(pages["rebinds"].with_suffix(".json").read_text())
