@@ -20,9 +20,10 @@ from rich.table import Table
 from rich.text import Text
 
 from autograder.authoring.catalog import Variant, load_catalog
+from autograder.authoring.check_course import select
 from autograder.grading.compare import mentions
 from autograder.grading.course import Assignment, Course
-from autograder.grading.discover import InputError, find_jobs
+from autograder.grading.discover import find_jobs
 from autograder.authoring.fill import filled_release, write
 
 
@@ -122,17 +123,6 @@ class AuditProblems(Exception):
 
 
 SHOWN = 20  # answers not graded as intended (and internal errors) printed before "... and N more"
-
-
-def select(course: Course, names: list[str]) -> list[Assignment]:
-    """The assignments named (all of them when none is), or InputError for a name the course does not have."""
-    assignments = []
-    for name in names or list(course.assignments):
-        a = course.find(name)
-        if a is None:
-            raise InputError(f"unknown assignment {name!r}; the course has {', '.join(course.assignments)}")
-        assignments.append(a)
-    return assignments
 
 
 def audit_all(course: Course, names: list[str], secret: str, catalog: Path | None = None, jobs: int = 2,

@@ -74,6 +74,7 @@ def run_check_course(course: Course, names: list[str], secret: str, jobs: int = 
 
 
 def select(course: Course, names: list[str]) -> list[Assignment]:
+    """The assignments named (all of them when none is), or InputError for a name the course does not have."""
     out = []
     for name in names or list(course.assignments):
         a = course.find(name)
