@@ -123,9 +123,9 @@ class Property:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
-class Unchanged(Property):
-    """The call leaves its tensor arguments (all, or those at ``indexes``) as they were."""
+@dataclass(frozen=True, init=False)
+class OfArguments(Property):
+    """A property of the arguments at ``indexes``, given as positional arguments: ``Unchanged(0, 2)``."""
 
     indexes: tuple[int, ...] = ()
 
@@ -133,10 +133,18 @@ class Unchanged(Property):
         object.__setattr__(self, "indexes", indexes)
         object.__setattr__(self, "weight", weight)
 
+    def named(self, names: list[str]) -> str:
+        return ", ".join(names[i] for i in self.indexes)
+
+
+@dataclass(frozen=True, init=False)
+class Unchanged(OfArguments):
+    """The call leaves its tensor arguments (all, or those at ``indexes``) as they were."""
+
     def title(self, names: list[str]) -> Words:
         if not self.indexes:
             return Words(N_("does not modify its inputs"))
-        return Words(N_("does not modify {names}"), {"names": ", ".join(names[i] for i in self.indexes)})
+        return Words(N_("does not modify {names}"), {"names": self.named(names)})
 
 
 @dataclass(frozen=True)
@@ -160,21 +168,15 @@ class InPlace(Property):
         return Words(N_("writes into the caller's storage of {name}"), {"name": names[self.index]})
 
 
-@dataclass(frozen=True)
-class Gradients(Property):
+@dataclass(frozen=True, init=False)
+class Gradients(OfArguments):
     """The result lets the gradient reach the arguments at ``indexes`` (made to require grad for this test), equal
     to the reference's for the same output gradient."""
-
-    indexes: tuple[int, ...] = ()
-
-    def __init__(self, *indexes: int, weight: float = 1.0):
-        object.__setattr__(self, "indexes", indexes)
-        object.__setattr__(self, "weight", weight)
 
     def title(self, names: list[str]) -> Words:
         if not self.indexes:
             return Words(N_("lets the gradient reach every parameter"))
-        return Words(N_("lets the gradient reach {names}"), {"names": ", ".join(names[i] for i in self.indexes)})
+        return Words(N_("lets the gradient reach {names}"), {"names": self.named(names)})
 
 
 @dataclass(frozen=True)
@@ -199,18 +201,12 @@ class PythonFloat(Property):
         return Words(N_("returns a Python float"))
 
 
-@dataclass(frozen=True)
-class Leaves(Property):
+@dataclass(frozen=True, init=False)
+class Leaves(OfArguments):
     """After the call the arguments at ``indexes`` are still leaves that require grad."""
 
-    indexes: tuple[int, ...] = ()
-
-    def __init__(self, *indexes: int, weight: float = 1.0):
-        object.__setattr__(self, "indexes", indexes)
-        object.__setattr__(self, "weight", weight)
-
     def title(self, names: list[str]) -> Words:
-        return Words(N_("keeps {names} leaves that require grad"), {"names": ", ".join(names[i] for i in self.indexes)})
+        return Words(N_("keeps {names} leaves that require grad"), {"names": self.named(names)})
 
 
 # -- the blank ------------------------------------------------------------------------------------------------------
