@@ -12,7 +12,17 @@ import re
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
+
+
+def marks_by_blank(tests: Iterable[Any]) -> dict[str, tuple[float, float]]:
+    """Per blank, (points earned, points possible) over ``tests`` (each with ``blank``, ``score`` and ``max_score``),
+    in the order the blanks first appear."""
+    marks: dict[str, tuple[float, float]] = {}
+    for t in tests:
+        got, out_of = marks.get(t.blank, (0.0, 0.0))
+        marks[t.blank] = (got + t.score, out_of + t.max_score)
+    return marks
 
 
 @dataclass
@@ -70,11 +80,7 @@ class NotebookResult:
         return round(sum(t.max_score for t in self.tests), 6)
 
     def by_blank(self) -> dict[str, tuple[float, float]]:
-        marks: dict[str, tuple[float, float]] = {}
-        for t in self.tests:
-            got, out_of = marks.get(t.blank, (0.0, 0.0))
-            marks[t.blank] = (got + t.score, out_of + t.max_score)
-        return marks
+        return marks_by_blank(self.tests)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"score": self.score, "max_score": self.max_score,

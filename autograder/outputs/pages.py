@@ -170,8 +170,8 @@ def write_page(out: Path, result: Result) -> Path:
     """The page of one results file, beside it; returns its path relative to ``out``."""
     from autograder.grading.results import write_atomically
 
-    curves = {blank: curve_html(result, blank, curve) for blank, curve in result.curves.items()
-              if blank in result.blanks()}
+    graded = result.blanks()
+    curves = {blank: curve_html(result, blank, curve) for blank, curve in result.curves.items() if blank in graded}
     target = page_path(result.path)
     write_atomically(out / target, build_page(result, curves))
     return target

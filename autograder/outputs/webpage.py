@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder.grading.results import marks_by_blank
+
 CONTROL = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")  # terminal colours, control characters
 
 
@@ -72,11 +74,7 @@ class Result:
     late: str = ""  # how the late rule counted (the sentence grading wrote, in the student's language), or ""
 
     def blanks(self) -> dict[str, tuple[float, float]]:
-        marks: dict[str, tuple[float, float]] = {}
-        for t in self.tests:
-            got, out_of = marks.get(t.blank, (0.0, 0.0))
-            marks[t.blank] = (got + t.score, out_of + t.max_score)
-        return marks
+        return marks_by_blank(self.tests)
 
     def not_graded(self) -> str | None:
         """Why this notebook could not be graded at all (None when it was graded, whatever its score)."""
