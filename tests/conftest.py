@@ -1,6 +1,7 @@
 """What every test module shares: the course this repository is (its assignments learned from release/)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from autograder.grading.course import Course
@@ -24,8 +25,23 @@ def bare_venv(where: Path) -> Path:
     return where / "bin" / "python"
 
 
+def stop_group(process, grace: float = 15.0) -> None:
+    """End a command started in a session of its own, and everything it started, by its process group: SIGTERM,
+    then SIGKILL if it is still there after ``grace`` seconds."""
+    import signal
+    import subprocess
+
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace / 3)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
 # The hand-written and declared self-checks are course content, released beside each notebook: the tests that run
 # them in this process find them there (a notebook's kernel finds them in its own folder).
-import os  # noqa: E402
-
 os.environ.setdefault("AUTOGRADER_SELFCHECK_PATH", os.pathsep.join(str(COURSE.release(a)) for a in ASSIGNMENTS.values()))

@@ -25,18 +25,23 @@ ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.envi
 ENV.pop("AUTOGRADER_SELFCHECK_PATH", None)
 
 
-@pytest.fixture(scope="module")
-def chinese(tmp_path_factory) -> Course:
-    root = tmp_path_factory.mktemp("zh") / "course"
+def course_in(language: str, root: Path, secret: str, *assignments: str) -> Course:
+    """A copy of this course at ``root`` set to ``language`` (course.toml), its release built in that language (every
+    assignment, or those named)."""
     for part in ("release", "hidden", "solutions", "source", "locale"):
         shutil.copytree(REPO / part, root / part)
     shutil.copy2(REPO / "nbgrader_config.py", root)
-    (root / "course.toml").write_text('[course]\nlanguage = "zh_CN"\n')
-    (root / ".autograder-secret").write_text("same-secret\n")
-    done = subprocess.run([sys.executable, "-m", "autograder", "build", "--course", str(root)], capture_output=True,
-                          text=True, env=ENV, timeout=600)
+    (root / "course.toml").write_text(f'[course]\nlanguage = "{language}"\n')
+    (root / ".autograder-secret").write_text(f"{secret}\n")
+    done = subprocess.run([sys.executable, "-m", "autograder", "build", "--course", str(root), *assignments],
+                          capture_output=True, text=True, env=ENV, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return Course.load(root, fresh=True)
+
+
+@pytest.fixture(scope="module")
+def chinese(tmp_path_factory) -> Course:
+    return course_in("zh_CN", tmp_path_factory.mktemp("zh") / "course", "same-secret")
 
 
 def markdown(nb: nbformat.NotebookNode) -> list[str]:

@@ -24,7 +24,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -39,32 +38,22 @@ from autograder.authoring.fill import filled_release, release_notebook, write
 from autograder.grading.course import Course
 from autograder.i18n import _, use_language
 from browser import CHROMIUM, render, require_browser
-from conftest import REPO
+from conftest import REPO, stop_group
+from test_chinese_course import ENV, course_in
 from test_i18n import english_sentences
 
 pytestmark = pytest.mark.slow
 LANGUAGE = "zh_CN"
 ASSIGNMENT = "02_linear_regression"  # a training blank: the feedback page has a loss curve
 CJK = re.compile(r"[\u3400-\u9fff]")
-ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "OMP_NUM_THREADS": "1"}
-ENV.pop("AUTOGRADER_SELFCHECK_PATH", None)
 WIDTHS = {"desktop": 1100, "phone": 420}
 
 
 # ------------------------------------------------------------------------------------------------- the class
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Course:
-    """The course set to zh_CN, its release of the assignment built in Chinese (as tests/test_chinese_course.py)."""
-    root = tmp_path_factory.mktemp("zh-pages") / "course"
-    for part in ("release", "hidden", "solutions", "source", "locale"):
-        shutil.copytree(REPO / part, root / part)
-    shutil.copy2(REPO / "nbgrader_config.py", root)
-    (root / "course.toml").write_text(f'[course]\nlanguage = "{LANGUAGE}"\n')
-    (root / ".autograder-secret").write_text("chinese-pages\n")
-    done = subprocess.run([sys.executable, "-m", "autograder", "build", "--course", str(root), ASSIGNMENT],
-                          capture_output=True, text=True, env=ENV, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return Course.load(root, fresh=True)
+    """The course set to zh_CN, its release of the assignment built in Chinese."""
+    return course_in(LANGUAGE, tmp_path_factory.mktemp("zh-pages") / "course", "chinese-pages", ASSIGNMENT)
 
 
 @pytest.fixture(scope="module")
@@ -194,22 +183,8 @@ class DevTools:
     def close(self) -> None:
         if getattr(self, "socket", None) is not None:
             self.socket.close()
-        stop(self.process)
+        stop_group(self.process)
         shutil.rmtree(self.profile, ignore_errors=True)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """End a process started in a session of its own, and what it started, by its process group."""
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 @pytest.fixture(scope="module")
@@ -403,7 +378,7 @@ def lab(course, tmp_path_factory):
                 time.sleep(0.5)
         yield f"http://127.0.0.1:{port}/lab/tree/{course.find(ASSIGNMENT).notebook}?token={token}"
     finally:
-        stop(process)
+        stop_group(process)
         log.close()
 
 

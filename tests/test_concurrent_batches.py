@@ -10,7 +10,6 @@ it. A uid the other batch holds is never this batch's, even if this batch held i
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import pytest
 
 import hostwide
 from autograder.authoring.fill import filled_release, write
-from conftest import COURSE
+from conftest import COURSE, stop_group
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0, reason="sandbox uids (and their locks) are root's to give")]
@@ -51,21 +50,6 @@ def wait_for_its_notebook(pid: int, timeout: float = 120) -> None:
     raise AssertionError("the background batch never ran its notebook")
 
 
-def stop(process: subprocess.Popen) -> None:
-    """End the background batch as an instructor's Ctrl-C would: the grader and its workers (its process group),
-    which take their zygote and sandboxes with them."""
-    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 def test_host_checks_see_only_their_own_batch(tmp_path):
     other_notebook = tmp_path / "other" / "submitted" / "sleeper" / A.name / A.notebook
     write(filled_release(COURSE, A, {"linear_model": SLEEPER}), other_notebook)
@@ -94,4 +78,4 @@ def test_host_checks_see_only_their_own_batch(tmp_path):
         # a uid another batch holds is that batch's, whoever held it before
         assert hostwide.ours_now(theirs) == set() and hostwide.ours_now(theirs, other.pid) == theirs
     finally:
-        stop(other)
+        stop_group(other, grace=30)  # the grader and its workers, which take their zygote and sandboxes with them

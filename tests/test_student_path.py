@@ -18,7 +18,6 @@ import os
 import re
 import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ import nbformat
 import pytest
 
 from autograder.authoring.fill import filled_release, write
-from conftest import COURSE, REPO
+from conftest import COURSE, REPO, stop_group
 
 A = COURSE.find("02_linear_regression")
 WRONG_GRADS = textwrap.dedent("""
@@ -135,24 +134,10 @@ def starts(line: str, cwd: Path, uid: int | None = None, timeout: float = 120) -
             out += chunk
             up = bool(re.search(rb"http://(localhost|127\.0\.0\.1):\d+/lab", out))
     finally:
-        stop(process)
+        stop_group(process)
+        process.stdout.close()
         shutil.rmtree(home, ignore_errors=True)
     return up, out.decode(errors="replace")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """End the command and what it started (its own session), by its process group."""
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            process.wait(wait)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    process.stdout.close()
 
 
 def received_folder(uid: int | None) -> Path:
